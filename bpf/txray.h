@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared between the BPF programs (txray.bpf.c) and user space: stage ids,
+ * the records the kernel side emits, counters and filter settings.
+ * Plain C, fixed-width types only: user space includes it without vmlinux.h. */
+#ifndef TXRAY_H
+#define TXRAY_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Stages in the order the kernel runs them. The numeric value indexes
+ * txr_packet.ts[]; user space names them (src/core/stage.cpp). */
+enum txr_stage {
+	TXR_ST_SENDMSG = 0,      /* syscall entry (sendto/sendmsg/sendmmsg/write) */
+	TXR_ST_UDP_SENDMSG,      /* udp_sendmsg / udpv6_sendmsg entry */
+	TXR_ST_TCP_SENDMSG,      /* tcp_sendmsg_locked */
+	TXR_ST_TCP_TRANSMIT_SKB, /* __tcp_transmit_skb */
+	TXR_ST_ROUTE,            /* output route lookup */
+	TXR_ST_IP_LOCAL_OUT,     /* __ip_local_out: before netfilter LOCAL_OUT */
+	TXR_ST_IP_OUTPUT,        /* ip_output: before POST_ROUTING */
+	TXR_ST_NEIGH_OUTPUT,     /* ip_finish_output2: neighbour lookup + output */
+	TXR_ST_NEIGH_RESOLVE,    /* neigh_resolve_output: had to resolve/wait */
+	TXR_ST_DEV_QUEUE_XMIT,   /* __dev_queue_xmit */
+	TXR_ST_QDISC_ENQUEUE,
+	TXR_ST_QDISC_DEQUEUE,
+	TXR_ST_DRIVER_XMIT,      /* ndo_start_xmit entry (net_dev_start_xmit) */
+	TXR_ST_NETIF_RX,         /* veth/loopback handed the skb to the receive path */
+	TXR_ST_XMIT_DONE,        /* driver returned (net_dev_xmit), rc kept */
+	TXR_ST_FREE,             /* consume_skb: TX completion */
+	TXR_ST_DROP,             /* kfree_skb with a drop reason */
+	TXR_ST_SENDMSG_RETURN,   /* syscall exit; from the send record */
+	TXR_ST_COUNT,
+};
+
+/* How a packet's record ended in the kernel. */
+enum txr_end {
+	TXR_END_FREE = 1,       /* consume_skb */
+	TXR_END_DROP,           /* kfree_skb, reason in drop_reason */
+	TXR_END_HANDOFF,        /* passed to the receive path (veth, lo) */
+	TXR_END_CONSUMED_EARLY, /* freed before reaching a device (replaced by
+				 * fragments/segments, or a looped-back copy) */
+	TXR_END_EXPIRED,        /* swept by user space: no end seen in time */
+};
+
+enum txr_rec_kind {
+	TXR_REC_PACKET = 1,
+	TXR_REC_SEND = 2,
+};
+
+#define TXR_COMM_LEN 16
+#define TXR_IFNAME_LEN 16
+
+/* txr_packet.flags */
+#define TXR_PF_FRAGMENT   (1u << 0) /* an IP fragment (v4 MF/offset, v6 frag hdr) */
+#define TXR_PF_FRAG_MORE  (1u << 1) /* more fragments follow */
+#define TXR_PF_NO_SEND    (1u << 2) /* not made by a traced syscall */
+#define TXR_PF_REQUEUED   (1u << 3) /* driver said NETDEV_TX_BUSY at least once */
+#define TXR_PF_SAMPLED    (1u << 4)
+
+/* One packet's whole timeline, assembled in the kernel (map txr_inflight)
+ * and emitted once when it ends. ts[s] == 0: stage s not seen. */
+struct txr_packet {
+	__u8 kind; /* TXR_REC_PACKET */
+	__u8 end;  /* enum txr_end */
+	__u8 family; /* 4 or 6 (0: not an IP packet) */
+	__u8 proto;  /* IPPROTO_* */
+	__u32 flags;
+	__u64 id;        /* unique per boot: (per-cpu counter << 8) | cpu */
+	__u64 skb;       /* skb address; (skb, id) survives address reuse */
+	__u64 send_id;   /* syscall that made it, 0 if none */
+	__u64 parent_id; /* first fragment of the same datagram, else 0 */
+	__u64 cgroup_id;
+	__u64 ts[TXR_ST_COUNT];
+	__u32 pid, tid;
+	__u32 netns;
+	__u32 ifindex;
+	__u32 len;       /* skb->len when first seen at the device, else first seen */
+	__u32 msg_index; /* message within the syscall (sendmmsg) */
+	__s32 xmit_rc;   /* ndo_start_xmit return (NETDEV_TX_OK = 0, BUSY = 0x10) */
+	__u32 drop_reason; /* enum skb_drop_reason */
+	__u16 sport, dport; /* host order */
+	__u16 queue;     /* skb->queue_mapping at the driver */
+	__u16 frag_off;  /* fragment offset in bytes */
+	__u16 requeues;
+	__u16 gso_segs, gso_size;
+	__u16 pad;
+	__u8 saddr[16], daddr[16]; /* v4 in the first 4 bytes */
+	char comm[TXR_COMM_LEN];
+	char ifname[TXR_IFNAME_LEN];
+};
+
+/* One send syscall, emitted at its exit. */
+struct txr_send {
+	__u8 kind; /* TXR_REC_SEND */
+	__u8 pad[3];
+	__u32 syscall_nr; /* __NR_sendto, ... */
+	__u64 send_id;
+	__u64 enter_ts, exit_ts;
+	__s64 ret;
+	__u32 pid, tid;
+	__u32 packets; /* packets this syscall created that txray followed */
+	__u32 msgs;    /* messages completed (sock_send_length) */
+	__s32 fd;
+	__u32 pad2;
+	char comm[TXR_COMM_LEN];
+};
+
+/* Counters (per-cpu array txr_counters, summed by user space). */
+enum txr_counter {
+	TXR_C_LOST_PACKET = 0,   /* ring buffer full: packet records lost */
+	TXR_C_LOST_SEND,         /* ring buffer full: send records lost */
+	TXR_C_INFLIGHT_FULL,     /* txr_inflight full: packet not followed */
+	TXR_C_SENDS_FULL,        /* txr_sends full: syscall not followed */
+	TXR_C_PACKETS,           /* packet records emitted */
+	TXR_C_SENDS,             /* send records emitted */
+	TXR_C_FILTERED,          /* packets rejected by a filter at creation */
+	TXR_C_COUNT,
+};
+/* Lost packet records are also counted per stage (the stage that emits). */
+#define TXR_LOST_STAGE_BASE TXR_C_COUNT
+#define TXR_COUNTERS (TXR_C_COUNT + TXR_ST_COUNT)
+
+/* Force a ring buffer wakeup once this many bytes wait (else no wakeups:
+ * user space polls on a timer). */
+#define TXR_WAKEUP_BYTES (256 * 1024)
+
+#endif /* TXRAY_H */

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package txray needs to build, run and test.
+# Usage: scripts/setup-debian.sh            (build + run dependencies)
+#        scripts/setup-debian.sh --tests    (plus what the test suite uses)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+build_pkgs=(
+  build-essential cmake pkg-config git
+  clang llvm                     # BPF objects (clang -target bpf), llvm-strip
+  libbpf-dev bpftool libelf-dev zlib1g-dev   # loader, skeletons, vmlinux.h
+  nlohmann-json3-dev             # trace I/O
+  libcli11-dev libfmt-dev        # command line, formatting (std::format is not in g++ 12)
+  libimgui-dev libglfw3-dev libgl-dev libstb-dev   # txray-ui
+  iproute2                       # tc/ip used by the loader's tc hook and tests
+)
+test_pkgs=(
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  xvfb xauth libgl1-mesa-dri     # GUI tests under Xvfb with Mesa software GL
+  iputils-ping procps
+)
+
+pkgs=("${build_pkgs[@]}")
+[[ "${1:-}" == "--tests" ]] && pkgs+=("${test_pkgs[@]}")
+
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO=sudo
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

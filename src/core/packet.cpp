@@ -1,0 +1,102 @@
+#include "packet.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace txray {
+
+std::string addr_to_string(std::uint8_t family, const std::array<std::uint8_t, 16>& a) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (family == 4) inet_ntop(AF_INET, a.data(), buf, sizeof buf);
+    else if (family == 6) inet_ntop(AF_INET6, a.data(), buf, sizeof buf);
+    else return "";
+    return buf;
+}
+
+std::optional<std::array<std::uint8_t, 16>> addr_from_string(std::uint8_t family, const std::string& s) {
+    std::array<std::uint8_t, 16> a{};
+    int af = family == 4 ? AF_INET : family == 6 ? AF_INET6 : -1;
+    if (af < 0 || inet_pton(af, s.c_str(), a.data()) != 1) return std::nullopt;
+    return a;
+}
+
+std::string proto_name(std::uint8_t proto) {
+    switch (proto) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 1: return "icmp";
+    case 58: return "icmpv6";
+    case 132: return "sctp";
+    default: return std::to_string(proto);
+    }
+}
+
+std::optional<std::uint8_t> proto_from_name(const std::string& s) {
+    for (int p : {6, 17, 1, 58, 132})
+        if (proto_name(static_cast<std::uint8_t>(p)) == s) return static_cast<std::uint8_t>(p);
+    unsigned v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || v > 255) return std::nullopt;
+    return static_cast<std::uint8_t>(v);
+}
+
+std::string flow_to_string(const Flow& f) {
+    auto ep = [&](const std::array<std::uint8_t, 16>& a, std::uint16_t port) {
+        std::string s = addr_to_string(f.family, a);
+        if (f.family == 6) s = "[" + s + "]";
+        return s + ":" + std::to_string(port);
+    };
+    if (f.family == 0) return proto_name(f.proto);
+    return proto_name(f.proto) + " " + ep(f.saddr, f.sport) + " -> " + ep(f.daddr, f.dport);
+}
+
+std::string_view outcome_kind_name(OutcomeKind k) {
+    switch (k) {
+    case OutcomeKind::sent: return "sent";
+    case OutcomeKind::dropped: return "dropped";
+    case OutcomeKind::error: return "error";
+    case OutcomeKind::consumed: return "consumed";
+    case OutcomeKind::unfinished: return "unfinished";
+    }
+    return "unfinished";
+}
+
+std::string Packet::outcome_string() const {
+    std::string s(outcome_kind_name(outcome));
+    if (outcome == OutcomeKind::dropped) s += ":" + (drop_reason.empty() ? std::string("UNKNOWN") : drop_reason);
+    if (outcome == OutcomeKind::error) s += ":" + (send_errno.empty() ? std::string("UNKNOWN") : send_errno);
+    return s;
+}
+
+bool parse_outcome(const std::string& s, Packet& p) {
+    auto colon = s.find(':');
+    std::string kind = s.substr(0, colon);
+    std::string detail = colon == std::string::npos ? "" : s.substr(colon + 1);
+    for (auto k : {OutcomeKind::sent, OutcomeKind::dropped, OutcomeKind::error, OutcomeKind::consumed,
+                   OutcomeKind::unfinished}) {
+        if (outcome_kind_name(k) != kind) continue;
+        p.outcome = k;
+        if (k == OutcomeKind::dropped) p.drop_reason = detail;
+        if (k == OutcomeKind::error) p.send_errno = detail;
+        return true;
+    }
+    return false;
+}
+
+const StageMark* Packet::find(Stage s) const {
+    for (const auto& m : stages)
+        if (m.stage == s) return &m;
+    return nullptr;
+}
+
+void Packet::sort_stages() {
+    // Stable on equal timestamps, with ties broken by kernel order.
+    std::stable_sort(stages.begin(), stages.end(), [](const StageMark& a, const StageMark& b) {
+        if (a.ts_ns != b.ts_ns) return a.ts_ns < b.ts_ns;
+        return index(a.stage) < index(b.stage);
+    });
+}
+
+}  // namespace txray

@@ -1,0 +1,83 @@
+// The data model: one record per packet, with its timeline.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stage.h"
+
+namespace txray {
+
+struct Flow {
+    std::uint8_t family = 0;  // 4 or 6, 0 when not IP
+    std::uint8_t proto = 0;   // IPPROTO_*
+    std::array<std::uint8_t, 16> saddr{};  // IPv4 in the first 4 bytes
+    std::array<std::uint8_t, 16> daddr{};
+    std::uint16_t sport = 0, dport = 0;
+
+    auto operator<=>(const Flow&) const = default;
+};
+
+std::string addr_to_string(std::uint8_t family, const std::array<std::uint8_t, 16>& a);
+std::optional<std::array<std::uint8_t, 16>> addr_from_string(std::uint8_t family, const std::string& s);
+std::string proto_name(std::uint8_t proto);                  // "udp", "tcp", or the number
+std::optional<std::uint8_t> proto_from_name(const std::string& s);
+// "udp 10.0.0.1:5000 -> 10.0.0.2:9" ("[::1]:5000" for IPv6).
+std::string flow_to_string(const Flow& f);
+
+struct StageMark {
+    Stage stage;
+    std::uint64_t ts_ns;  // CLOCK_MONOTONIC
+};
+
+enum class OutcomeKind : std::uint8_t {
+    sent,        // freed after transmission, or handed to a peer (veth/lo)
+    dropped,     // kfree_skb with a reason
+    error,       // the syscall failed and no skb was followed
+    consumed,    // freed before reaching a device (replaced by fragments/segments)
+    unfinished,  // no end seen (trace ended, or expired in flight)
+};
+std::string_view outcome_kind_name(OutcomeKind k);
+
+struct Packet {
+    std::uint64_t id = 0;         // unique within the trace
+    std::uint64_t skb = 0;        // kernel address of the sk_buff (0: none)
+    std::uint64_t send_id = 0;    // syscall that made it (0: none)
+    std::uint32_t msg_index = 0;  // message within that syscall (sendmmsg)
+    std::uint64_t parent_id = 0;  // first fragment of the same datagram (0: none)
+    std::uint32_t pid = 0, tid = 0;
+    std::string comm;
+    std::uint64_t cgroup_id = 0;
+    std::uint32_t netns = 0;
+    std::string ifname;
+    std::uint32_t ifindex = 0;
+    std::uint16_t queue = 0;
+    std::uint32_t len = 0;
+    Flow flow;
+    bool fragment = false, frag_more = false;
+    std::uint16_t frag_offset = 0;
+    std::uint16_t requeues = 0;
+    std::uint16_t gso_segs = 0, gso_size = 0;
+
+    OutcomeKind outcome = OutcomeKind::unfinished;
+    std::string drop_reason;   // with dropped: the enum skb_drop_reason name minus its prefix
+    std::string send_errno;    // e.g. "ENOBUFS" when the syscall failed, else empty
+    std::optional<std::int64_t> send_ret;  // what the syscall returned
+    std::optional<std::int32_t> xmit_rc;   // ndo_start_xmit's return
+
+    std::vector<StageMark> stages;  // in time order
+
+    // "sent", "dropped:QDISC_DROP", "error:ENOBUFS", ...
+    std::string outcome_string() const;
+    const StageMark* find(Stage s) const;
+    std::uint64_t first_ts() const { return stages.empty() ? 0 : stages.front().ts_ns; }
+    std::uint64_t last_ts() const { return stages.empty() ? 0 : stages.back().ts_ns; }
+    void sort_stages();
+};
+
+// Parses "dropped:REASON", "error:EPERM", "sent", ... back into a packet.
+bool parse_outcome(const std::string& s, Packet& p);
+
+}  // namespace txray

@@ -1,0 +1,39 @@
+// Writes a trace as JSON Lines: header, packets, footer.
+#pragma once
+#include <cstdio>
+#include <string>
+
+#include "packet.h"
+#include "trace_format.h"
+
+namespace txray {
+
+// Serialises one packet as a single-line JSON object (no newline).
+void append_packet_json(std::string& out, const Packet& p);
+std::string header_json(const TraceHeader& h);
+std::string footer_json(const TraceFooter& f);
+
+// Buffered writer on a FILE* it does not own (stdout) or a path it opens.
+class TraceWriter {
+public:
+    explicit TraceWriter(std::FILE* f);       // not owned
+    explicit TraceWriter(const std::string& path);  // throws std::runtime_error
+    ~TraceWriter();
+    TraceWriter(const TraceWriter&) = delete;
+    TraceWriter& operator=(const TraceWriter&) = delete;
+
+    void header(const TraceHeader& h);
+    void packet(const Packet& p);
+    void footer(const TraceFooter& f);
+    void flush();  // writes the buffer and fflush()es
+    std::uint64_t packets_written() const { return packets_; }
+
+private:
+    void line(const std::string& s);
+    std::FILE* f_ = nullptr;
+    bool owned_ = false;
+    std::string buf_;
+    std::uint64_t packets_ = 0;
+};
+
+}  // namespace txray
