@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Boots a Debian kernel package under qemu (TCG) with a busybox initramfs and
+# runs a payload's run-tests.sh as root inside it. See tests/vm/README.md.
+#
+#   tests/vm/run.sh [options] KERNEL [-- PAYLOAD_DIR]
+#
+# KERNEL: a shorthand "6.1" / "6.12" (newest available Debian cloud kernel of
+# that series), a full package name (linux-image-...-unsigned), or a .deb path.
+# PAYLOAD_DIR defaults to the probe payload built by tests/vm/Makefile.
+#
+# Exit: 0 guest printed "TXRAY-VM-RESULT: PASS n/m" with n == m > 0
+#       1 guest reported failing tests      2 usage / host setup error
+#       3 kernel panic / oops-death         4 timeout
+#       5 VM ended without a result marker
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${TXRAY_VM_CACHE:-$HERE/cache}
+TIMEOUT=${TXRAY_VM_TIMEOUT:-300}
+MEM=${TXRAY_VM_MEM:-1024}
+FLAVOUR=${TXRAY_VM_FLAVOUR:-cloud-amd64}
+APPEND_EXTRA=""
+MODULES=""
+LOG=""
+BUILD=1
+
+die() { echo "vm: error: $*" >&2; exit 2; }
+say() { echo "vm: $*" >&2; }
+
+usage() {
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	cat <<USAGE
+options:
+  -t, --timeout SEC   kill the VM after SEC seconds (default $TIMEOUT)
+  -m, --mem MB        guest memory (default $MEM)
+  --modules LIST      comma-separated kernel modules to insmod before the
+                      tests (dependencies resolved); also read from
+                      PAYLOAD_DIR/vm-modules (one name per line)
+  --append ARGS       extra kernel command line (e.g. "loglevel=7")
+  --log FILE          console log (default cache/logs/<kernel>-<time>.log)
+  --flavour F         Debian kernel flavour (default $FLAVOUR)
+  --no-build          do not run make for the default payload
+USAGE
+	exit "${1:-0}"
+}
+
+KERNEL=""
+PAYLOAD=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h|--help) usage 0 ;;
+	-t|--timeout) TIMEOUT=$2; shift 2 ;;
+	-m|--mem) MEM=$2; shift 2 ;;
+	--modules) MODULES="$MODULES,$2"; shift 2 ;;
+	--append) APPEND_EXTRA="$APPEND_EXTRA $2"; shift 2 ;;
+	--log) LOG=$2; shift 2 ;;
+	--flavour) FLAVOUR=$2; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
+	--) PAYLOAD=${2:-}; [ -n "$PAYLOAD" ] || usage 2; shift 2; [ $# -eq 0 ] || usage 2 ;;
+	-*) say "unknown option $1"; usage 2 ;;
+	*) [ -z "$KERNEL" ] || usage 2; KERNEL=$1; shift ;;
+	esac
+done
+[ -n "$KERNEL" ] || usage 2
+
+for tool in qemu-system-x86_64 cpio gzip dpkg-deb timeout; do
+	command -v "$tool" >/dev/null || die "$tool not found (apt-get install qemu-system-x86 cpio)"
+done
+BUSYBOX=${TXRAY_VM_BUSYBOX:-/bin/busybox}
+[ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
+if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+	command -v file >/dev/null && die "$BUSYBOX is not statically linked (apt-get install busybox-static)"
+fi
+
+mkdir -p "$CACHE/debs" "$CACHE/kernels" "$CACHE/logs" "$CACHE/work"
+
+# ---------------------------------------------------------------- kernel ---
+# Newest package for a "X.Y" shorthand: Debian names 6.1 as 6.1.0-ABI and
+# 6.12 (bookworm backports/security) as 6.12.N+debNN.
+resolve_pkg() {
+	local want=$1 re cands newest
+	if [[ $want =~ ^[0-9]+\.[0-9]+$ ]]; then
+		re="^linux-image-${want//./\\.}(\\.[0-9]+)?[-+][^ ]*-${FLAVOUR}-unsigned\$"
+		cands=$(apt-cache search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
+		if [ -z "$cands" ] && [ "$(id -u)" = 0 ]; then
+			say "no candidates for $want in the apt lists; running apt-get update"
+			apt-get update -qq >&2 || true
+			cands=$(apt-cache search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
+		fi
+		# keep only packages with an installable candidate version
+		newest=""
+		for p in $(printf '%s\n' $cands | sort -V -r); do
+			if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+				newest=$p; break
+			fi
+		done
+		if [ -z "$newest" ]; then
+			# offline fallback: newest matching .deb already in the cache
+			newest=$(ls "$CACHE/debs" 2>/dev/null | sed 's/_.*//' | grep -E "$re" | sort -V -r | head -n1 || true)
+		fi
+		[ -n "$newest" ] || die "no package matches $re (apt-get update? flavour $FLAVOUR?)"
+		echo "$newest"
+	else
+		echo "$want"
+	fi
+}
+
+if [ -f "$KERNEL" ]; then
+	DEB=$(cd "$(dirname "$KERNEL")" && pwd)/$(basename "$KERNEL")
+else
+	PKG=$(resolve_pkg "$KERNEL")
+	VER=$(apt-cache policy "$PKG" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1)
+	DEB=""
+	if [ -n "$VER" ] && [ "$VER" != "(none)" ]; then
+		DEB=$(ls "$CACHE/debs/${PKG}_${VER//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+		if [ -z "$DEB" ]; then
+			say "downloading $PKG $VER"
+			(cd "$CACHE/debs" && apt-get download -q "$PKG=$VER" >&2 2>/dev/null) ||
+				die "apt-get download $PKG=$VER failed"
+			DEB=$(ls "$CACHE/debs/${PKG}_"*.deb | sort -V | tail -n1)
+		fi
+	else
+		DEB=$(ls "$CACHE/debs/${PKG}_"*.deb 2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$DEB" ] || die "package $PKG not known to apt and not cached"
+	fi
+fi
+KDIR=$CACHE/kernels/$(basename "$DEB" .deb)
+if [ ! -f "$KDIR/.done" ]; then
+	say "unpacking $(basename "$DEB")"
+	rm -rf "$KDIR"; mkdir -p "$KDIR"
+	dpkg-deb -x "$DEB" "$KDIR"
+	touch "$KDIR/.done"
+fi
+VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n1)
+[ -n "$VMLINUZ" ] || die "no /boot/vmlinuz-* in $DEB"
+KREL=${VMLINUZ##*/vmlinuz-}
+MODDIR=$KDIR/lib/modules/$KREL
+say "kernel $KREL ($(basename "$DEB"))"
+
+# --------------------------------------------------------------- payload ---
+if [ -z "$PAYLOAD" ]; then
+	PAYLOAD=$CACHE/build/payload
+	if [ "$BUILD" = 1 ]; then
+		make -s -C "$HERE" OUT="$CACHE/build" payload >&2 || die "building the probe payload failed"
+	fi
+fi
+[ -d "$PAYLOAD" ] || die "payload directory $PAYLOAD does not exist"
+[ -f "$PAYLOAD/run-tests.sh" ] || die "$PAYLOAD/run-tests.sh missing"
+if [ -f "$PAYLOAD/vm-modules" ]; then
+	MODULES="$MODULES,$(grep -v '^[[:space:]]*#' "$PAYLOAD/vm-modules" | tr -s ' \n\t' ',')"
+fi
+
+# ------------------------------------------------------------- initramfs ---
+WORK=$(mktemp -d "$CACHE/work/run.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/root
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,etc/txray-vm,payload,lib/modules/"$KREL"}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$HERE/guest/init" "$ROOT/init"
+chmod 755 "$ROOT/init"
+cp -a "$PAYLOAD/." "$ROOT/payload/"
+: >"$ROOT/etc/txray-vm/modules"
+
+# module NAME -> path (.ko/.ko.xz/.ko.zst), '-' and '_' are equivalent
+find_module() {
+	local n=${1//-/_} f
+	while IFS= read -r f; do
+		local b=${f##*/}; b=${b%%.ko*}
+		[ "${b//-/_}" = "$n" ] && { echo "$f"; return 0; }
+	done < <(find "$MODDIR/kernel" -name '*.ko*')
+	return 1
+}
+is_builtin() {
+	local n=${1//-/_}
+	[ -f "$MODDIR/modules.builtin" ] &&
+		sed 's#.*/##; s#\.ko$##; s#-#_#g' "$MODDIR/modules.builtin" | grep -qx "$n"
+}
+declare -A MOD_DONE=()
+add_module() { # depth-first so dependencies are insmod-ed first
+	local name=${1//-/_} src dst deps d
+	[ -n "$name" ] && [ -z "${MOD_DONE[$name]:-}" ] || return 0
+	MOD_DONE[$name]=1
+	if is_builtin "$name"; then say "module $name is built in"; return 0; fi
+	src=$(find_module "$name") || die "module $name not found in $(basename "$DEB")"
+	dst=$ROOT/lib/modules/$KREL/$name.ko
+	case "$src" in
+	*.ko.xz) xz -dc "$src" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst" ;;
+	*) cp "$src" "$dst" ;;
+	esac
+	command -v objcopy >/dev/null || die "objcopy needed to resolve module dependencies (binutils)"
+	deps=$(objcopy -O binary --only-section=.modinfo "$dst" /dev/stdout 2>/dev/null |
+		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' ')
+	for d in $deps; do add_module "$d"; done
+	echo "/lib/modules/$KREL/$name.ko" >>"$ROOT/etc/txray-vm/modules"
+}
+for m in ${MODULES//,/ }; do add_module "$m"; done
+
+INITRD=$WORK/initramfs.cpio.gz
+(cd "$ROOT" && find . -print0 | cpio --null -o -H newc --quiet -R 0:0 | gzip -1) >"$INITRD"
+say "initramfs $(du -h "$INITRD" | cut -f1) (payload: $PAYLOAD)"
+
+# ------------------------------------------------------------------ boot ---
+[ -n "$LOG" ] || LOG=$CACHE/logs/$KREL-$(date +%Y%m%d-%H%M%S).log
+mkdir -p "$(dirname "$LOG")"
+say "booting under qemu TCG (timeout ${TIMEOUT}s), log: $LOG"
+START=$(date +%s%N)
+set +e
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 1 -m "$MEM" \
+	-kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=5 $APPEND_EXTRA" \
+	-display none -serial stdio -monitor none -no-reboot -nic none \
+	</dev/null 2>&1 | tee "$LOG"
+QRC=${PIPESTATUS[0]}
+set -e
+ELAPSED_MS=$((($(date +%s%N) - START) / 1000000))
+ELAPSED=$((ELAPSED_MS / 1000)).$((ELAPSED_MS % 1000 / 100))
+
+# --------------------------------------------------------------- verdict ---
+CLEAN=$WORK/log.clean
+tr -d '\r' <"$LOG" >"$CLEAN"
+RESULT=$(grep -a -o 'TXRAY-VM-RESULT: .*' "$CLEAN" | tail -n1 || true)
+echo "--------------------------------------------------------------------" >&2
+grep -a -E '^TXRAY-VM-TEST: (FAIL|SKIP)' "$CLEAN" | sed 's/^/vm:   /' >&2 || true
+if [[ $RESULT =~ ^TXRAY-VM-RESULT:\ PASS\ ([0-9]+)/([0-9]+) ]] &&
+	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+	say "PASS on $KREL: ${BASH_REMATCH[1]}/${BASH_REMATCH[2]} tests, ${ELAPSED}s wall"
+	exit 0
+elif [[ $RESULT == "TXRAY-VM-RESULT: FAIL"* ]]; then
+	say "FAIL on $KREL: guest reported '${RESULT#TXRAY-VM-RESULT: }' (${ELAPSED}s wall)"
+	exit 1
+elif grep -a -q -E 'Kernel panic|end Kernel panic' "$CLEAN"; then
+	say "FAIL on $KREL: kernel panic: $(grep -a -m1 'Kernel panic' "$CLEAN")"
+	exit 3
+elif [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
+	say "FAIL on $KREL: timeout after ${TIMEOUT}s without a result marker (last line: $(grep -a . "$CLEAN" | tail -n1))"
+	exit 4
+else
+	say "FAIL on $KREL: VM ended (qemu exit $QRC) without a TXRAY-VM-RESULT marker"
+	exit 5
+fi
