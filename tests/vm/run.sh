@@ -63,20 +63,31 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$KERNEL" ] || usage 2
 
-for tool in qemu-system-x86_64 cpio gzip dpkg-deb timeout; do
+for tool in qemu-system-x86_64 cpio gzip dpkg-deb timeout flock; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install qemu-system-x86 cpio)"
 done
 BUSYBOX=${TXRAY_VM_BUSYBOX:-/bin/busybox}
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
-if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+if [[ $(file -L "$BUSYBOX" 2>/dev/null) != *"statically linked"* ]]; then
 	command -v file >/dev/null && die "$BUSYBOX is not statically linked (apt-get install busybox-static)"
 fi
 
 mkdir -p "$CACHE/debs" "$CACHE/kernels" "$CACHE/logs" "$CACHE/work"
 
 # ---------------------------------------------------------------- kernel ---
-# Newest package for a "X.Y" shorthand: Debian names 6.1 as 6.1.0-ABI and
+# Sets PKG. Newest package for a "X.Y" shorthand: Debian names 6.1 as 6.1.0-ABI and
 # 6.12 (bookworm backports/security) as 6.12.N+debNN.
+# Candidate version of a package (cached per package; apt-cache is slow).
+declare -A CANDIDATE=()
+candidate_version() {
+	local v
+	if [ -z "${CANDIDATE[$1]+x}" ]; then
+		v=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1 || true)
+		[ "$v" = "(none)" ] && v=""
+		CANDIDATE[$1]=$v
+	fi
+	[ -n "${CANDIDATE[$1]}" ] && echo "${CANDIDATE[$1]}"
+}
 resolve_pkg() {
 	local want=$1 re cands newest
 	if [[ $want =~ ^[0-9]+\.[0-9]+$ ]]; then
@@ -90,7 +101,7 @@ resolve_pkg() {
 		# keep only packages with an installable candidate version
 		newest=""
 		for p in $(printf '%s\n' $cands | sort -V -r); do
-			if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+			if candidate_version "$p" >/dev/null; then
 				newest=$p; break
 			fi
 		done
@@ -99,23 +110,23 @@ resolve_pkg() {
 			newest=$(ls "$CACHE/debs" 2>/dev/null | sed 's/_.*//' | grep -E "$re" | sort -V -r | head -n1 || true)
 		fi
 		[ -n "$newest" ] || die "no package matches $re (apt-get update? flavour $FLAVOUR?)"
-		echo "$newest"
+		PKG=$newest
 	else
-		echo "$want"
+		PKG=$want
 	fi
 }
 
 if [ -f "$KERNEL" ]; then
 	DEB=$(cd "$(dirname "$KERNEL")" && pwd)/$(basename "$KERNEL")
 else
-	PKG=$(resolve_pkg "$KERNEL")
-	VER=$(apt-cache policy "$PKG" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1)
+	resolve_pkg "$KERNEL"
+	VER=$(candidate_version "$PKG" || true)
 	DEB=""
-	if [ -n "$VER" ] && [ "$VER" != "(none)" ]; then
+	if [ -n "$VER" ]; then
 		DEB=$(ls "$CACHE/debs/${PKG}_${VER//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
 		if [ -z "$DEB" ]; then
 			say "downloading $PKG $VER"
-			(cd "$CACHE/debs" && apt-get download -q "$PKG=$VER" >&2 2>/dev/null) ||
+			(cd "$CACHE/debs" && apt-get download -q "$PKG=$VER" >&2) ||
 				die "apt-get download $PKG=$VER failed"
 			DEB=$(ls "$CACHE/debs/${PKG}_"*.deb | sort -V | tail -n1)
 		fi
@@ -173,7 +184,7 @@ find_module() {
 is_builtin() {
 	local n=${1//-/_}
 	[ -f "$MODDIR/modules.builtin" ] &&
-		sed 's#.*/##; s#\.ko$##; s#-#_#g' "$MODDIR/modules.builtin" | grep -qx "$n"
+		sed 's#.*/##; s#\.ko$##; s#-#_#g' "$MODDIR/modules.builtin" | grep -x "$n" >/dev/null
 }
 declare -A MOD_DONE=()
 add_module() { # depth-first so dependencies are insmod-ed first
@@ -204,6 +215,12 @@ say "initramfs $(du -h "$INITRD" | cut -f1) (payload: $PAYLOAD)"
 # ------------------------------------------------------------------ boot ---
 [ -n "$LOG" ] || LOG=$CACHE/logs/$KREL-$(date +%Y%m%d-%H%M%S).log
 mkdir -p "$(dirname "$LOG")"
+# One VM at a time on this machine: concurrent run.sh calls queue here.
+exec 9>"$CACHE/qemu.lock"
+if ! flock -n 9; then
+	say "another run.sh VM is running; waiting for it"
+	flock 9
+fi
 say "booting under qemu TCG (timeout ${TIMEOUT}s), log: $LOG"
 START=$(date +%s%N)
 set +e
@@ -235,7 +252,7 @@ elif grep -a -q -E 'Kernel panic|end Kernel panic' "$CLEAN"; then
 	say "FAIL on $KREL: kernel panic: $(grep -a -m1 'Kernel panic' "$CLEAN")"
 	exit 3
 elif [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
-	say "FAIL on $KREL: timeout after ${TIMEOUT}s without a result marker (last line: $(grep -a . "$CLEAN" | tail -n1))"
+	say "FAIL on $KREL: timeout after ${TIMEOUT}s without a result marker (last guest line: $(grep -a -v '^qemu-system' "$CLEAN" | grep -a . | tail -n1))"
 	exit 4
 else
 	say "FAIL on $KREL: VM ended (qemu exit $QRC) without a TXRAY-VM-RESULT marker"
