@@ -69,6 +69,10 @@ struct Packet {
 
     std::vector<StageMark> stages;  // in time order
 
+    // Captured bytes from the IP header on, up to the recording's snaplen
+    // (`txray record --headers`); empty when not captured. JSON: "headers": "<hex>".
+    std::vector<std::uint8_t> headers;
+
     // "sent", "dropped:QDISC_DROP", "error:ENOBUFS", ...
     std::string outcome_string() const;
     const StageMark* find(Stage s) const;

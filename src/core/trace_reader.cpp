@@ -2,16 +2,24 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace txray {
 namespace {
 
 using nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// DOM parsers: the reference for every record type (and the fallback for
+// packet lines the fast parser declines).
 
 template <typename T>
 T get_or(const json& j, const char* key, T dflt) {
@@ -67,6 +75,10 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
         }
         if (!parse_outcome(j.at("outcome").get<std::string>(), p)) throw std::runtime_error("unknown outcome");
         if (auto it = j.find("errno"); it != j.end() && it->is_string()) p.send_errno = it->get<std::string>();
+        if (auto it = j.find("headers"); it != j.end() && !it->is_null()) {
+            if (!it->is_string() || !headers_from_hex(it->get<std::string>(), p.headers))
+                throw std::runtime_error("headers is not a hex string");
+        }
         const json& st = j.at("stages");
         if (!st.is_array()) throw std::runtime_error("stages is not an array");
         p.stages.reserve(st.size());
@@ -101,6 +113,10 @@ bool header_from_json(const json& j, TraceHeader& h, std::string& err) {
         if (h.version_major > kTraceVersionMajor) {
             err = fmt::format("trace format version {} is newer than this txray reads ({}.x): upgrade txray", v,
                               kTraceVersionMajor);
+            return false;
+        }
+        if (h.version_major < 1) {
+            err = fmt::format("bad version \"{}\": the first trace format version is 1.0", v);
             return false;
         }
         h.host = get_or<std::string>(j, "host", "");
@@ -147,13 +163,558 @@ bool footer_from_json(const json& j, TraceFooter& f, std::string& err) {
     }
 }
 
-bool looks_binary(const std::string& s) {
+bool looks_binary(std::string_view s) {
     for (unsigned char c : s)
         if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) return true;
     return false;
 }
 
+// ---------------------------------------------------------------------------
+// Fast path: a strict cursor over one line. Every method returns false on
+// anything it does not handle; the caller then falls back to the DOM parser.
+
+class Cursor {
+public:
+    explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+    void ws() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+    }
+    bool eat(char c) {
+        ws();
+        if (p_ < end_ && *p_ == c) return ++p_, true;
+        return false;
+    }
+    bool peek(char c) {
+        ws();
+        return p_ < end_ && *p_ == c;
+    }
+    bool at_end() {
+        ws();
+        return p_ == end_;
+    }
+
+    // A string of printable ASCII; the escapes \" \\ \/ \n \t \r \b \f and
+    // \u00XX (XX < 0x80) are decoded into scratch.
+    bool str(std::string_view& out, std::string& scratch) {
+        if (!eat('"')) return false;
+        const char* start = p_;
+        while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+        if (p_ >= end_) return false;
+        if (*p_ == '"') {
+            out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+            ++p_;
+            return true;
+        }
+        if (*p_ == '\\') return str_escaped(start, out, scratch);
+        return false;  // a control character or non-ASCII: the DOM decides
+    }
+
+    // Up to 19 digits (always fits); longer numbers go to the DOM.
+    bool u64(std::uint64_t& v) {
+        ws();
+        const char* q = p_;
+        std::uint64_t x = 0;
+        while (q < end_ && q - p_ < 20 && static_cast<unsigned>(*q - '0') < 10) x = x * 10 + static_cast<unsigned>(*q++ - '0');
+        const auto n = q - p_;
+        if (n == 0 || n > 19 || (n > 1 && *p_ == '0') || number_continues(q)) return false;
+        v = x;
+        p_ = q;
+        return true;
+    }
+    bool i64(std::int64_t& v) {
+        ws();
+        const char* q = p_ < end_ && *p_ == '-' ? p_ + 1 : p_;
+        if (q >= end_ || *q < '0' || *q > '9') return false;
+        if (*q == '0' && q + 1 < end_ && q[1] >= '0' && q[1] <= '9') return false;
+        auto [ptr, ec] = std::from_chars(p_, end_, v);
+        if (ec != std::errc() || number_continues(ptr)) return false;
+        p_ = ptr;
+        return true;
+    }
+    bool str_into(std::string& out) {
+        std::string scratch;
+        std::string_view sv;
+        if (!str(sv, scratch)) return false;
+        out.assign(sv);
+        return true;
+    }
+    template <typename T>
+    bool uint(T& v) {
+        std::uint64_t x = 0;
+        if (!u64(x) || x > std::numeric_limits<T>::max()) return false;
+        v = static_cast<T>(x);
+        return true;
+    }
+    template <typename T>
+    bool sint(T& v) {
+        std::int64_t x = 0;
+        if (!i64(x) || x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) return false;
+        v = static_cast<T>(x);
+        return true;
+    }
+    bool boolean(bool& v) {
+        ws();
+        if (lit("true")) return v = true, true;
+        if (lit("false")) return v = false, true;
+        return false;
+    }
+
+    // Skips any JSON value (validating it), for keys this version does not know.
+    bool skip_value(int depth = 0) {
+        if (depth > 64) return false;
+        ws();
+        if (p_ >= end_) return false;
+        std::string scratch;
+        std::string_view sv;
+        switch (*p_) {
+        case '"': return str(sv, scratch);
+        case '{':
+            ++p_;
+            if (eat('}')) return true;
+            do {
+                if (!str(sv, scratch) || !eat(':') || !skip_value(depth + 1)) return false;
+            } while (eat(','));
+            return eat('}');
+        case '[':
+            ++p_;
+            if (eat(']')) return true;
+            do {
+                if (!skip_value(depth + 1)) return false;
+            } while (eat(','));
+            return eat(']');
+        case 't': return lit("true");
+        case 'f': return lit("false");
+        case 'n': return lit("null");
+        default: return skip_number();
+        }
+    }
+
+private:
+    bool lit(std::string_view w) {
+        if (static_cast<std::size_t>(end_ - p_) < w.size() || std::string_view(p_, w.size()) != w) return false;
+        p_ += w.size();
+        return true;
+    }
+    // A float or exponent after the digits: not an integer field.
+    bool number_continues(const char* q) const { return q < end_ && (*q == '.' || *q == 'e' || *q == 'E'); }
+    bool skip_number() {
+        auto digits = [&] {
+            const char* s = p_;
+            while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+            return p_ > s;
+        };
+        if (p_ < end_ && *p_ == '-') ++p_;
+        if (p_ < end_ && *p_ == '0') ++p_;
+        else if (!digits()) return false;
+        if (p_ < end_ && *p_ == '.' && (++p_, !digits())) return false;
+        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            ++p_;
+            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+            if (!digits()) return false;
+        }
+        return true;
+    }
+    static int hexval(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    bool str_escaped(const char* start, std::string_view& out, std::string& scratch) {
+        scratch.assign(start, p_);
+        while (p_ < end_) {
+            unsigned char c = static_cast<unsigned char>(*p_++);
+            if (c == '"') {
+                out = scratch;
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80) return false;
+            if (c != '\\') {
+                scratch.push_back(static_cast<char>(c));
+                continue;
+            }
+            if (p_ >= end_) return false;
+            switch (*p_++) {
+            case '"': scratch.push_back('"'); break;
+            case '\\': scratch.push_back('\\'); break;
+            case '/': scratch.push_back('/'); break;
+            case 'n': scratch.push_back('\n'); break;
+            case 't': scratch.push_back('\t'); break;
+            case 'r': scratch.push_back('\r'); break;
+            case 'b': scratch.push_back('\b'); break;
+            case 'f': scratch.push_back('\f'); break;
+            case 'u': {
+                if (end_ - p_ < 4) return false;
+                int v = 0;
+                for (int i = 0; i < 4; ++i) {
+                    int h = hexval(p_[i]);
+                    if (h < 0) return false;
+                    v = v * 16 + h;
+                }
+                if (v >= 0x80) return false;  // multi-byte UTF-8: leave it to the DOM
+                p_ += 4;
+                scratch.push_back(static_cast<char>(v));
+                break;
+            }
+            default: return false;
+            }
+        }
+        return false;
+    }
+
+    // Characters that a string can hold as they are (printable ASCII but '"' and '\\').
+    static constexpr std::array<bool, 256> kPlain = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+        return t;
+    }();
+
+    const char* p_;
+    const char* end_;
+};
+
+// Key comparison with a literal: inlined, no memcmp call.
+template <std::size_t N>
+bool is(std::string_view key, const char (&lit)[N]) {
+    return key.size() == N - 1 && std::memcmp(key.data(), lit, N - 1) == 0;
+}
+
+std::optional<Stage> fast_stage(std::string_view n) {
+    // The common names first; stage_from_name is a linear scan.
+    static const std::array<std::pair<std::string_view, Stage>, kStageCount> table = [] {
+        std::array<std::pair<std::string_view, Stage>, kStageCount> t{};
+        for (std::size_t i = 0; i < kStageCount; ++i) t[i] = {stage_name(all_stages()[i]), all_stages()[i]};
+        return t;
+    }();
+    for (const auto& [name, s] : table)
+        if (name.size() == n.size() && name == n) return s;
+    return std::nullopt;
+}
+
+bool fast_proto(std::string_view s, std::uint8_t& out) {
+    if (s == "udp") return out = 17, true;
+    if (s == "tcp") return out = 6, true;
+    auto p = proto_from_name(std::string(s));
+    if (!p) return false;
+    out = *p;
+    return true;
+}
+
+bool fast_addr(std::uint8_t family, std::string_view s, std::array<std::uint8_t, 16>& out) {
+    char buf[64];
+    if (s.size() >= sizeof buf) return false;
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = 0;
+    out = {};
+    return inet_pton(family == 4 ? AF_INET : AF_INET6, buf, out.data()) == 1;
+}
+
+bool fast_hex(std::string_view s, std::uint64_t& v) {
+    if (s.size() < 3 || s[0] != '0' || s[1] != 'x') return false;
+    auto [ptr, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), v, 16);
+    return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool fast_flow(Cursor& c, Flow& f) {
+    if (!c.eat('{')) return false;
+    std::string scratch;
+    std::string_view key, sv;
+    bool have_family = false, have_proto = false, have_s = false, have_d = false;
+    std::string sbuf, dbuf;
+    f = {};
+    if (!c.eat('}')) {
+        do {
+            if (!c.str(key, scratch) || !c.eat(':')) return false;
+            bool ok;
+            if (is(key, "family")) ok = have_family = c.uint(f.family);
+            else if (is(key, "proto")) ok = have_proto = c.str(sv, scratch) && fast_proto(sv, f.proto);
+            else if (is(key, "saddr")) ok = have_s = c.str_into(sbuf);
+            else if (is(key, "daddr")) ok = have_d = c.str_into(dbuf);
+            else if (is(key, "sport")) ok = c.uint(f.sport);
+            else if (is(key, "dport")) ok = c.uint(f.dport);
+            else ok = c.skip_value();
+            if (!ok) return false;
+        } while (c.eat(','));
+        if (!c.eat('}')) return false;
+    }
+    if (!have_family || !have_proto) return false;
+    if (f.family == 4 || f.family == 6) {
+        if (!have_s || !have_d) return false;
+        if (!fast_addr(f.family, sbuf, f.saddr) || !fast_addr(f.family, dbuf, f.daddr)) return false;
+    }
+    return true;
+}
+
+// Calls field(key) for each key of an object; field parses the value.
+template <typename F>
+bool for_each_field(Cursor& c, F&& field) {
+    if (!c.eat('{')) return false;
+    if (c.eat('}')) return true;
+    std::string scratch;
+    std::string_view key;
+    do {
+        if (!c.str(key, scratch) || !c.eat(':') || !field(key)) return false;
+    } while (c.eat(','));
+    return c.eat('}');
+}
+
+bool fast_frag(Cursor& c, Packet& p) {
+    p.fragment = true;
+    p.frag_offset = 0;
+    p.frag_more = false;
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "offset")) return c.uint(p.frag_offset);
+        if (is(key, "more")) return c.boolean(p.frag_more);
+        return c.skip_value();
+    });
+}
+
+bool fast_gso(Cursor& c, Packet& p) {
+    p.gso_segs = p.gso_size = 0;
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "segs")) return c.uint(p.gso_segs);
+        if (is(key, "size")) return c.uint(p.gso_size);
+        return c.skip_value();
+    });
+}
+
+struct StageExtras {
+    std::optional<std::string> drop_reason;
+};
+
+bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
+    if (!c.eat('{')) return false;
+    std::string scratch, reason_buf;
+    std::string_view key, sv;
+    std::optional<Stage> stage;
+    bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false;
+    std::uint64_t ts = 0;
+    std::int32_t rc = 0;
+    std::int64_t ret = 0;
+    if (!c.eat('}')) {
+        do {
+            if (!c.str(key, scratch) || !c.eat(':')) return false;
+            bool ok;
+            if (is(key, "name")) {
+                ok = have_name = c.str(sv, scratch);
+                if (ok) stage = fast_stage(sv);
+            } else if (is(key, "ts_ns")) ok = have_ts = c.u64(ts);
+            else if (is(key, "rc")) ok = have_rc = c.sint(rc);
+            else if (is(key, "ret")) ok = have_ret = c.i64(ret);
+            else if (is(key, "reason")) ok = have_reason = c.str_into(reason_buf);
+            else ok = c.skip_value();
+            if (!ok) return false;
+        } while (c.eat(','));
+        if (!c.eat('}')) return false;
+    }
+    if (!have_name) return false;
+    if (!stage) return true;  // a stage from a newer minor version: ignore
+    if (!have_ts) return false;
+    p.stages.push_back({*stage, ts});
+    if (*stage == Stage::xmit_done) p.xmit_rc = have_rc ? rc : 0;
+    if (*stage == Stage::drop && have_reason) ex.drop_reason = std::move(reason_buf);
+    if (*stage == Stage::sendmsg_return && have_ret) p.send_ret = ret;
+    return true;
+}
+
+bool fast_packet(std::string_view line, Packet& p) {
+    Cursor c(line);
+    if (!c.eat('{')) return false;
+    std::string scratch;
+    std::string_view key, sv;
+    bool have_type = false, have_id = false, have_pid = false, have_tid = false, have_comm = false;
+    bool have_ifname = false, have_len = false, have_flow = false, have_outcome = false, have_stages = false;
+    std::string outcome, errno_name;
+    bool have_errno = false;
+    StageExtras ex;
+    do {
+        if (!c.str(key, scratch) || !c.eat(':')) return false;
+        bool ok = false;
+        switch (key.empty() ? 0 : key[0]) {
+        case 't':
+            if (is(key, "type")) ok = have_type = c.str(sv, scratch) && is(sv, "packet");
+            else if (is(key, "tid")) ok = have_tid = c.uint(p.tid);
+            else ok = c.skip_value();
+            break;
+        case 'i':
+            if (is(key, "id")) ok = have_id = c.u64(p.id);
+            else if (is(key, "ifname")) ok = have_ifname = c.str_into(p.ifname);
+            else if (is(key, "ifindex")) ok = c.uint(p.ifindex);
+            else ok = c.skip_value();
+            break;
+        case 's':
+            if (is(key, "skb")) ok = c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
+            else if (is(key, "send")) ok = c.u64(p.send_id);
+            else if (is(key, "stages")) {
+                if (!c.eat('[')) return false;
+                have_stages = true;
+                p.stages.clear();
+                p.stages.reserve(12);
+                p.xmit_rc.reset();
+                p.send_ret.reset();
+                ex = {};
+                ok = true;
+                if (!c.eat(']')) {
+                    do {
+                        if (!fast_stage_object(c, p, ex)) return false;
+                    } while (c.eat(','));
+                    ok = c.eat(']');
+                }
+            } else ok = c.skip_value();
+            break;
+        case 'p':
+            if (is(key, "pid")) ok = have_pid = c.uint(p.pid);
+            else if (is(key, "parent")) ok = c.u64(p.parent_id);
+            else ok = c.skip_value();
+            break;
+        case 'c':
+            if (is(key, "comm")) ok = have_comm = c.str_into(p.comm);
+            else if (is(key, "cgroup")) ok = c.u64(p.cgroup_id);
+            else ok = c.skip_value();
+            break;
+        case 'm': ok = is(key, "msg") ? c.uint(p.msg_index) : c.skip_value(); break;
+        case 'n': ok = is(key, "netns") ? c.uint(p.netns) : c.skip_value(); break;
+        case 'q': ok = is(key, "queue") ? c.uint(p.queue) : c.skip_value(); break;
+        case 'l': ok = is(key, "len") ? (have_len = c.uint(p.len)) : c.skip_value(); break;
+        case 'f':
+            if (is(key, "flow")) ok = have_flow = fast_flow(c, p.flow);
+            else if (is(key, "frag")) ok = fast_frag(c, p);
+            else ok = c.skip_value();
+            break;
+        case 'r': ok = is(key, "requeues") ? c.uint(p.requeues) : c.skip_value(); break;
+        case 'g':
+            ok = is(key, "gso") ? fast_gso(c, p) : c.skip_value();
+            break;
+        case 'o': ok = is(key, "outcome") ? (have_outcome = c.str_into(outcome)) : c.skip_value(); break;
+        case 'e': ok = is(key, "errno") ? (have_errno = c.str_into(errno_name)) : c.skip_value(); break;
+        case 'h':
+            if (is(key, "headers")) ok = c.str(sv, scratch) && headers_from_hex(sv, p.headers);
+            else ok = c.skip_value();
+            break;
+        default: ok = c.skip_value();
+        }
+        if (!ok) return false;
+    } while (c.eat(','));
+    if (!c.eat('}') || !c.at_end()) return false;
+    if (!have_type || !have_id || !have_pid || !have_tid || !have_comm || !have_ifname || !have_len ||
+        !have_flow || !have_outcome || !have_stages)
+        return false;
+    // Same precedence as the DOM parser: outcome, then "errno", then the drop stage's reason.
+    if (!parse_outcome(outcome, p)) return false;
+    if (have_errno) p.send_errno = std::move(errno_name);
+    if (ex.drop_reason) p.drop_reason = std::move(*ex.drop_reason);
+    auto before = [](const StageMark& a, const StageMark& b) {
+        return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : index(a.stage) < index(b.stage);
+    };
+    if (!std::is_sorted(p.stages.begin(), p.stages.end(), before)) p.sort_stages();
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Line source: reads the stream in large chunks and hands out lines as views
+// into its buffer (no per-line copy). Memory: one chunk plus the longest line
+// up to the limit; longer lines are skipped without being held.
+
+class LineSource {
+public:
+    explicit LineSource(std::istream& in) : in_(in) { buf_.resize(kChunk); }
+
+    enum class Got { line, too_long, eof };
+    // line: the text without '\n'; complete: it ended with '\n'; length: its size in bytes.
+    Got next(std::size_t max_line, std::string_view& line, bool& complete, std::size_t& length) {
+        for (;;) {
+            if (const char* nl = static_cast<const char*>(
+                    std::memchr(buf_.data() + scan_, '\n', end_ - scan_))) {
+                std::size_t n = static_cast<std::size_t>(nl - buf_.data());
+                line = std::string_view(buf_.data() + begin_, n - begin_);
+                length = line.size();
+                complete = true;
+                begin_ = scan_ = n + 1;
+                bytes_ += length + 1;
+                if (length > max_line) return Got::too_long;
+                return Got::line;
+            }
+            scan_ = end_;
+            if (end_ - begin_ > max_line) return skip_long_line(line, complete, length);
+            if (eof_) {
+                if (begin_ == end_) return Got::eof;
+                line = std::string_view(buf_.data() + begin_, end_ - begin_);
+                length = line.size();
+                complete = false;
+                bytes_ += length;
+                begin_ = scan_ = end_;
+                return Got::line;
+            }
+            fill();
+        }
+    }
+    std::uint64_t bytes() const { return bytes_; }
+
+private:
+    static constexpr std::size_t kChunk = 1u << 20;
+
+    void fill() {
+        if (begin_ > 0) {  // keep the partial line, drop the consumed text
+            std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+            end_ -= begin_;
+            scan_ -= begin_;
+            begin_ = 0;
+        }
+        if (buf_.size() - end_ < kChunk / 2) buf_.resize(buf_.size() * 2);
+        in_.read(buf_.data() + end_, static_cast<std::streamsize>(buf_.size() - end_));
+        std::streamsize got = in_.gcount();
+        end_ += static_cast<std::size_t>(got);
+        if (got == 0 || !in_) eof_ = true;
+    }
+    // Drops the rest of an over-long line, reading until its newline or the end.
+    Got skip_long_line(std::string_view& line, bool& complete, std::size_t& length) {
+        length = end_ - begin_;
+        head_.assign(buf_.data() + begin_, std::min<std::size_t>(length, 4096));
+        begin_ = scan_ = end_ = 0;
+        for (;;) {
+            if (eof_) {
+                complete = false;
+                break;
+            }
+            fill();
+            if (const char* nl = static_cast<const char*>(std::memchr(buf_.data(), '\n', end_))) {
+                std::size_t n = static_cast<std::size_t>(nl - buf_.data());
+                length += n;
+                begin_ = scan_ = n + 1;
+                complete = true;
+                break;
+            }
+            length += end_;
+            begin_ = scan_ = end_ = 0;
+        }
+        bytes_ += length + (complete ? 1 : 0);
+        line = head_;
+        return Got::too_long;
+    }
+
+    std::istream& in_;
+    std::vector<char> buf_;
+    std::size_t begin_ = 0, scan_ = 0, end_ = 0;
+    bool eof_ = false;
+    std::uint64_t bytes_ = 0;
+    std::string head_;  // the start of the last over-long line skipped
+};
+
+// A header line is small; a first line longer than this is not a trace.
+constexpr std::size_t kMaxHeaderLine = 1u << 20;
+
 }  // namespace
+
+bool headers_from_hex(std::string_view hex, std::vector<std::uint8_t>& out) {
+    if (hex.size() % 2) return false;
+    out.resize(hex.size() / 2);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto [ptr, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
+        if (ec != std::errc() || ptr != hex.data() + 2 * i + 2) return false;
+    }
+    return true;
+}
 
 bool packet_from_json_text(const std::string& line, Packet& out, std::string& err) {
     json j = json::parse(line, nullptr, false);
@@ -164,90 +725,201 @@ bool packet_from_json_text(const std::string& line, Packet& out, std::string& er
     return packet_from_json(j, out, err);
 }
 
+bool packet_from_json_fast(std::string_view line, Packet& out) { return fast_packet(line, out); }
+
 std::string ReadStatus::summary() const {
     if (error.empty()) return "";
     if (stopped_line) return fmt::format("stopped at line {}: {}", stopped_line, error);
     return error;
 }
 
-ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt) {
-    ReadStatus st;
-    std::string line;
-    std::uint64_t bytes = 0;
-    bool have_header = false;
-    auto stop = [&](std::size_t n, std::string why, bool fatal) {
-        st.stopped_line = n;
-        st.error = std::move(why);
-        st.fatal = fatal;
-    };
-    for (std::size_t n = 1;; ++n) {
-        if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) {
-            st.cancelled = true;
-            stop(n, "cancelled", false);
-            break;
-        }
-        if (!std::getline(in, line)) {
-            if (n == 1) stop(0, "empty file: no trace header", true);
-            break;
-        }
-        bool complete = !in.eof();  // the last line has no newline: the writer was cut off
-        bytes += line.size() + 1;
-        st.lines = n;
-        if (opt.progress && (n & 4095) == 0) opt.progress(bytes);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        if (line.size() > opt.max_line) {
-            std::string why = fmt::format("line too long ({} bytes)", line.size());
-            if (!have_header) { stop(n, "not a txray trace: " + why, true); break; }
-            if (opt.strict) { stop(n, why, false); break; }
-            st.warnings.push_back(fmt::format("line {}: {}, skipped", n, why));
-            continue;
-        }
-        json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) {
-            if (!have_header) {
-                stop(n, looks_binary(line) ? "not a txray trace: binary data" : "not a txray trace: line 1 is not a JSON object", true);
-                break;
-            }
-            std::string why = complete ? "not valid JSON" : "truncated record (file ends mid-line)";
-            if (!complete || opt.strict) { stop(n, why, false); break; }
-            st.warnings.push_back(fmt::format("line {}: {}, skipped", n, why));
-            continue;
-        }
-        std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
-        std::string err;
-        if (!have_header) {
-            TraceHeader h;
-            if (type != "header") { stop(n, "not a txray trace: the first record is not a header", true); break; }
-            if (!header_from_json(j, h, err)) { stop(n, err, true); break; }
-            have_header = true;
-            sink.on_header(h);
-            continue;
-        }
-        if (type == "packet") {
+namespace {
+
+// The record-level state machine: takes lines in order, feeds the sink, and
+// decides when to stop. `fast` is the line's fast-parsed packet, if any.
+class RecordHandler {
+public:
+    RecordHandler(TraceSink& sink, const ReadOptions& opt, ReadStatus& st) : sink_(sink), opt_(opt), st_(st) {}
+
+    // false: stop reading.
+    bool too_long(std::size_t n, std::string_view head, std::size_t length) {
+        std::string why = fmt::format("line too long ({} bytes)", length);
+        if (!have_header_)
+            return stop(n, looks_binary(head) ? "not a txray trace: binary data" : "not a txray trace: " + why, true);
+        return bad_line(n, why);
+    }
+
+    // fast: the packet the batch parsed from this line; tried: the batch tried and failed.
+    bool line(std::size_t n, std::string_view text, bool complete, Packet* fast, bool tried) {
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (text.find_first_not_of(" \t") == std::string_view::npos) return true;
+        if (have_header_) {
             Packet p;
-            if (!packet_from_json(j, p, err)) {
-                if (opt.strict) { stop(n, "bad packet: " + err, false); break; }
-                st.warnings.push_back(fmt::format("line {}: bad packet ({}), skipped", n, err));
-                continue;
+            if (fast || (!tried && fast_packet(text, p))) {
+                ++st_.packets;
+                sink_.on_packet(std::move(fast ? *fast : p));
+                return true;
             }
-            ++st.packets;
-            sink.on_packet(std::move(p));
+        }
+        return slow_line(n, text, complete);
+    }
+
+    bool have_header() const { return have_header_; }
+
+private:
+    bool stop(std::size_t n, std::string why, bool fatal) {
+        st_.stopped_line = n;
+        st_.error = std::move(why);
+        st_.fatal = fatal;
+        return false;
+    }
+    bool bad_line(std::size_t n, const std::string& why) {
+        if (opt_.strict) return stop(n, why, false);
+        st_.warnings.push_back(fmt::format("line {}: {}, skipped", n, why));
+        return true;
+    }
+
+    // Anything the fast parser declined: headers, footers, odd or bad packets.
+    bool slow_line(std::size_t n, std::string_view text, bool complete) {
+        json j = json::parse(text, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            if (!have_header_)
+                return stop(n, looks_binary(text) ? "not a txray trace: binary data"
+                                                  : fmt::format("not a txray trace: line {} is not a JSON object", n),
+                            true);
+            if (!complete) return stop(n, "truncated record (file ends mid-line)", false);
+            return bad_line(n, "not valid JSON");
+        }
+        auto type_it = j.find("type");
+        std::string type = type_it != j.end() && type_it->is_string() ? type_it->get<std::string>() : "";
+        std::string err;
+        if (!have_header_) {
+            TraceHeader h;
+            if (type != "header") return stop(n, "not a txray trace: the first record is not a header", true);
+            if (!header_from_json(j, h, err)) return stop(n, err, true);
+            have_header_ = true;
+            sink_.on_header(h);
+        } else if (type == "packet") {
+            Packet p;
+            if (!packet_from_json(j, p, err)) return bad_line(n, "bad packet (" + err + ")");
+            ++st_.packets;
+            sink_.on_packet(std::move(p));
         } else if (type == "footer") {
             TraceFooter f;
-            if (!footer_from_json(j, f, err)) {
-                st.warnings.push_back(fmt::format("line {}: bad footer ({}), ignored", n, err));
-                continue;
+            if (!footer_from_json(j, f, err))
+                st_.warnings.push_back(fmt::format("line {}: bad footer ({}), ignored", n, err));
+            else {
+                st_.has_footer = true;
+                sink_.on_footer(f);
             }
-            st.has_footer = true;
-            sink.on_footer(f);
         } else if (type == "header") {
-            st.warnings.push_back(fmt::format("line {}: second header, ignored", n));
+            st_.warnings.push_back(fmt::format("line {}: second header, ignored", n));
         }
         // Other types: from a newer minor version; ignored by design.
+        return true;
     }
-    if (opt.progress) opt.progress(bytes);
-    if (st.error.empty() && !st.has_footer && have_header)
+
+    TraceSink& sink_;
+    const ReadOptions& opt_;
+    ReadStatus& st_;
+    bool have_header_ = false;
+};
+
+// A run of lines copied out of the line source, fast-parsed on two threads.
+struct Batch {
+    struct Line {
+        std::size_t off = 0, len = 0;  // in text
+        bool complete = true;
+        bool too_long = false;
+        std::size_t length = 0;  // of a too-long line
+    };
+    static constexpr std::size_t kLines = 2048;
+    static constexpr std::size_t kParallelMin = 256;
+    std::string text;
+    std::vector<Line> lines;
+    std::vector<Packet> packets;
+    std::vector<char> parsed;
+
+    std::string_view view(const Line& l) const { return std::string_view(text).substr(l.off, l.len); }
+    void clear() {
+        text.clear();
+        lines.clear();
+    }
+    void parse_range(std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+            packets[i] = Packet{};
+            parsed[i] = !lines[i].too_long && fast_packet(view(lines[i]), packets[i]);
+        }
+    }
+    void parse(bool threads) {
+        packets.resize(lines.size());
+        parsed.assign(lines.size(), 0);
+        if (!threads || lines.size() < kParallelMin) return parse_range(0, lines.size());
+        const std::size_t half = lines.size() / 2;
+        std::thread worker([this, half] { parse_range(half, lines.size()); });
+        parse_range(0, half);
+        worker.join();
+    }
+};
+
+}  // namespace
+
+ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt) {
+    ReadStatus st;
+    LineSource src(in);
+    RecordHandler handler(sink, opt, st);
+    const bool threads = std::thread::hardware_concurrency() > 1;
+    Batch batch;
+    std::size_t n = 0;  // lines handed to the handler
+    bool more = true, go_on = true;
+    while (more && go_on) {
+        // Before the header, lines go one at a time: a huge or binary first line must not be buffered.
+        batch.clear();
+        const std::size_t want = handler.have_header() ? Batch::kLines : 1;
+        while (batch.lines.size() < want) {
+            const std::size_t limit = handler.have_header() ? opt.max_line : std::min(opt.max_line, kMaxHeaderLine);
+            std::string_view text;
+            Batch::Line l;
+            LineSource::Got got = src.next(limit, text, l.complete, l.length);
+            if (got == LineSource::Got::eof) {
+                more = false;
+                break;
+            }
+            l.too_long = got == LineSource::Got::too_long;
+            if (l.too_long) text = text.substr(0, 4096);  // enough to tell binary data
+            l.off = batch.text.size();
+            l.len = text.size();
+            batch.text.append(text);
+            batch.lines.push_back(l);
+        }
+        if (handler.have_header()) batch.parse(threads);
+        for (std::size_t i = 0; i < batch.lines.size() && go_on; ++i) {
+            ++n;
+            if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) {
+                st.cancelled = true;
+                st.stopped_line = n;
+                st.error = "cancelled";
+                go_on = false;
+                break;
+            }
+            st.lines = n;
+            if (opt.progress && (n & 4095) == 0) opt.progress(src.bytes());
+            const Batch::Line& l = batch.lines[i];
+            if (l.too_long) go_on = handler.too_long(n, batch.view(l), l.length);
+            else {
+                const bool fast = i < batch.parsed.size() && batch.parsed[i];
+                go_on = handler.line(n, batch.view(l), l.complete, fast ? &batch.packets[i] : nullptr,
+                                     i < batch.parsed.size());
+            }
+        }
+        batch.parsed.clear();
+    }
+    if (!handler.have_header() && st.error.empty()) {
+        st.fatal = true;
+        st.error = n == 0 ? "empty file: no trace header" : "not a txray trace: no header, only blank lines";
+    }
+    if (opt.progress) opt.progress(src.bytes());
+    if (st.error.empty() && !st.has_footer && handler.have_header())
         st.warnings.push_back("no footer: the recording did not finish (killed?); every complete record was loaded");
     return st;
 }

@@ -6,6 +6,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "packet.h"
@@ -45,6 +46,14 @@ ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt 
 
 // Parsers for one record each (exposed for tests and tools).
 bool packet_from_json_text(const std::string& line, Packet& out, std::string& err);
+// The fast path the reader tries first: a hand-written parser for the packet
+// object. Returns false for anything unusual (escapes beyond the common ones,
+// non-ASCII text, floats, nulls, missing fields, bad JSON); the reader then
+// falls back to the nlohmann DOM parser, which has the final word and the error
+// message. When it returns true the result equals packet_from_json_text's.
+bool packet_from_json_fast(std::string_view line, Packet& out);
+// Decodes the "headers" hex string; false on odd length or a non-hex digit.
+bool headers_from_hex(std::string_view hex, std::vector<std::uint8_t>& out);
 
 struct Trace {
     TraceHeader header;

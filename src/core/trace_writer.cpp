@@ -51,6 +51,15 @@ void append_packet_json(std::string& out, const Packet& p) {
         out += R"(,"errno":)";
         append_escaped(out, p.send_errno);
     }
+    if (!p.headers.empty()) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += R"(,"headers":")";
+        for (std::uint8_t b : p.headers) {
+            out.push_back(kHex[b >> 4]);
+            out.push_back(kHex[b & 15]);
+        }
+        out.push_back('"');
+    }
     out += R"(,"stages":[)";
     std::uint64_t prev = 0;
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
