@@ -23,6 +23,7 @@ APPEND_EXTRA=""
 MODULES=""
 LOG=""
 BUILD=1
+ADD=()
 
 die() { echo "vm: error: $*" >&2; exit 2; }
 say() { echo "vm: $*" >&2; }
@@ -39,6 +40,8 @@ options:
   --append ARGS       extra kernel command line (e.g. "loglevel=7")
   --log FILE          console log (default cache/logs/<kernel>-<time>.log)
   --flavour F         Debian kernel flavour (default $FLAVOUR)
+  --add PATH          also copy file/dir PATH into the guest's /payload
+                      (repeatable; e.g. --add build/src/cli/txray)
   --no-build          do not run make for the default payload
 USAGE
 	exit "${1:-0}"
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--log) LOG=$2; shift 2 ;;
 	--flavour) FLAVOUR=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
+	--add) [ -e "$2" ] || die "--add $2: no such file"; ADD+=("$2"); shift 2 ;;
 	--) PAYLOAD=${2:-}; [ -n "$PAYLOAD" ] || usage 2; shift 2; [ $# -eq 0 ] || usage 2 ;;
 	-*) say "unknown option $1"; usage 2 ;;
 	*) [ -z "$KERNEL" ] || usage 2; KERNEL=$1; shift ;;
@@ -170,6 +174,8 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$HERE/guest/init" "$ROOT/init"
 chmod 755 "$ROOT/init"
 cp -a "$PAYLOAD/." "$ROOT/payload/"
+for a in "${ADD[@]}"; do cp -a "$a" "$ROOT/payload/"; done
+cp "$HERE/guest/lib.sh" "$ROOT/etc/txray-vm/lib.sh"
 : >"$ROOT/etc/txray-vm/modules"
 
 # module NAME -> path (.ko/.ko.xz/.ko.zst), '-' and '_' are equivalent
@@ -229,7 +235,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=5 $APPEND_EXTRA" \
 	-display none -serial stdio -monitor none -no-reboot -nic none \
-	</dev/null 2>&1 | tee "$LOG"
+	</dev/null 2>&1 | tee "$LOG" | grep -a --line-buffered -v 'TXRAY-VM-B64 '
 QRC=${PIPESTATUS[0]}
 set -e
 ELAPSED_MS=$((($(date +%s%N) - START) / 1000000))
@@ -241,8 +247,35 @@ tr -d '\r' <"$LOG" >"$CLEAN"
 RESULT=$(grep -a -o 'TXRAY-VM-RESULT: .*' "$CLEAN" | tail -n1 || true)
 echo "--------------------------------------------------------------------" >&2
 grep -a -E '^TXRAY-VM-TEST: (FAIL|SKIP)' "$CLEAN" | sed 's/^/vm:   /' >&2 || true
+
+# Files sent with vm_export: TXRAY-VM-FILE-BEGIN name md5 size / B64 lines
+# (gzip+base64) / TXRAY-VM-FILE-END name. Written to <log>.files/NAME.
+EXPORT_BAD=0
+if grep -a -q '^TXRAY-VM-FILE-BEGIN ' "$CLEAN"; then
+	FILES=${LOG%.log}.files
+	mkdir -p "$FILES"
+	while read -r _ name md5 size; do
+		safe=$(basename "$name" | tr -c 'A-Za-z0-9._\n-' '_')
+		awk -v n="$name" '
+			$0 == "TXRAY-VM-FILE-BEGIN " n || index($0, "TXRAY-VM-FILE-BEGIN " n " ") == 1 { on = 1; next }
+			on && $0 == "TXRAY-VM-FILE-END " n { exit }
+			on && /^TXRAY-VM-B64 / { print substr($0, 14) }' "$CLEAN" |
+			base64 -d 2>/dev/null | gzip -dc >"$FILES/$safe" 2>/dev/null || true
+		got=$(md5sum <"$FILES/$safe" | cut -d' ' -f1)
+		if [ "$got" = "$md5" ]; then
+			say "exported $FILES/$safe ($size bytes)"
+		else
+			say "export of $name is corrupt or truncated (md5 $got, want $md5)"
+			EXPORT_BAD=1
+		fi
+	done < <(grep -a '^TXRAY-VM-FILE-BEGIN ' "$CLEAN")
+fi
 if [[ $RESULT =~ ^TXRAY-VM-RESULT:\ PASS\ ([0-9]+)/([0-9]+) ]] &&
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+	if [ "$EXPORT_BAD" = 1 ]; then
+		say "FAIL on $KREL: tests passed but an exported file arrived corrupt"
+		exit 1
+	fi
 	say "PASS on $KREL: ${BASH_REMATCH[1]}/${BASH_REMATCH[2]} tests, ${ELAPSED}s wall"
 	exit 0
 elif [[ $RESULT == "TXRAY-VM-RESULT: FAIL"* ]]; then
