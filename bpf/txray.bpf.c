@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: GPL-2.0
+/* txray: per-packet send-path timelines.
+ *
+ * Every stage of the send path has up to three program variants (fentry,
+ * kprobe, tracepoint/hook); user space picks one per stage at start-up and
+ * disables the others' autoload (src/bpfload/hook_plan.cpp). Whatever the
+ * variant, a stage ends in one of two calls:
+ *   - task_stage():  stages before an skb exists (syscall entry, udp_sendmsg,
+ *                    route lookup): stamped into the sending thread's txr_send_ctx;
+ *   - skb_stage():   stages on an skb: stamped into the packet's txr_packet,
+ *                    kept in txr_inflight keyed by skb address.
+ * A packet is created at the first skb stage that sees it, inheriting the
+ * thread's syscall context (the UDP path is synchronous), and emitted once,
+ * whole, to the ring buffer when it is freed, dropped or handed to a peer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "txray.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NETDEV_TX_BUSY 0x10
+#define IFF_LOOPBACK 0x8
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define NEXTHDR_FRAGMENT 44
+
+/* Filters, set by user space before load (0 / empty: no filter). */
+const volatile __u32 f_tgid = 0;
+const volatile __u8 f_has_comm = 0;
+const volatile char f_comm[TXR_COMM_LEN] = {};
+const volatile __u32 f_ifindex = 0;
+const volatile __u8 f_proto = 0;
+const volatile __u16 f_port = 0;
+const volatile __u8 f_host_family = 0;
+const volatile __u8 f_host[16] = {};
+const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
+const volatile __u64 wakeup_bytes = TXR_WAKEUP_BYTES;
+
+/* The sending thread's syscall, while it runs. */
+struct txr_send_ctx {
+	__u64 send_id;
+	__u64 enter_ts;
+	__u64 msg_ts;       /* start of the current message (sendmmsg) */
+	__u64 udp_ts, tcp_ts, route_ts; /* per message */
+	__u64 sk;           /* socket the fd refers to */
+	__u64 cgroup_id;
+	__u64 first_frag_id; /* first packet of the current message */
+	__u32 pid, tid;
+	__u32 syscall_nr;
+	__s32 fd;
+	__u32 packets, msgs;
+	__u16 sport, dport; /* of the message's first packet, for its fragments */
+	char comm[TXR_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} txr_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u64); /* skb address */
+	__type(value, struct txr_packet);
+} txr_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct txr_send_ctx);
+} txr_sends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} txr_counters SEC(".maps");
+
+/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_packet);
+} txr_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_send);
+} txr_send_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} txr_idgen SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&txr_counters, &which);
+	if (c)
+		*c += 1;
+}
+
+/* Unique per boot without a shared cache line: (per-cpu counter << 8) | cpu. */
+static __always_inline __u64 next_id(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&txr_idgen, &zero);
+	if (!c)
+		return 0;
+	*c += 1;
+	return (*c << 8) | (bpf_get_smp_processor_id() & 0xff);
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	/* No wakeup per record: user space drains on a timer, and is woken
+	 * only when a lot has piled up. */
+	return bpf_ringbuf_query(&txr_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* ------------------------------------------------------------------ */
+/* Syscall context                                                     */
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	if (!f_has_comm)
+		return true;
+	for (int i = 0; i < TXR_COMM_LEN; i++) {
+		if (comm[i] != f_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* The struct sock behind fd, or NULL if fd is not an AF_INET/AF_INET6 socket
+ * (write() on files must cost next to nothing). */
+static __always_inline struct sock *fd_to_inet_sock(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	return sk;
+}
+
+static __always_inline int send_enter(__u32 nr, int fd)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct txr_send_ctx ctx = {};
+
+	if (f_tgid && tgid != f_tgid)
+		return 0;
+	struct sock *sk = fd_to_inet_sock(fd);
+	if (!sk)
+		return 0;
+	bpf_get_current_comm(ctx.comm, sizeof(ctx.comm));
+	if (!comm_matches(ctx.comm))
+		return 0;
+	ctx.send_id = next_id();
+	if (sample_every > 1 && (ctx.send_id >> 8) % sample_every)
+		return 0;
+	ctx.enter_ts = ctx.msg_ts = bpf_ktime_get_ns();
+	ctx.sk = (__u64)sk;
+	ctx.cgroup_id = bpf_get_current_cgroup_id();
+	ctx.pid = tgid;
+	ctx.tid = tid;
+	ctx.syscall_nr = nr;
+	ctx.fd = fd;
+	if (bpf_map_update_elem(&txr_sends, &tid, &ctx, BPF_ANY))
+		count(TXR_C_SENDS_FULL);
+	return 0;
+}
+
+static __always_inline int send_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct txr_send_ctx *ctx = bpf_map_lookup_elem(&txr_sends, &tid);
+	struct txr_send *s;
+
+	if (!ctx)
+		return 0;
+	s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
+	if (s) {
+		s->kind = TXR_REC_SEND;
+		s->syscall_nr = ctx->syscall_nr;
+		s->send_id = ctx->send_id;
+		s->enter_ts = ctx->enter_ts;
+		s->exit_ts = bpf_ktime_get_ns();
+		s->ret = ret;
+		s->pid = ctx->pid;
+		s->tid = ctx->tid;
+		s->packets = ctx->packets;
+		s->msgs = ctx->msgs;
+		s->fd = ctx->fd;
+		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
+		if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags()))
+			count(TXR_C_LOST_SEND);
+		else
+			count(TXR_C_SENDS);
+	}
+	bpf_map_delete_elem(&txr_sends, &tid);
+	return 0;
+}
+
+static __always_inline struct txr_send_ctx *current_send(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&txr_sends, &tid);
+}
+
+/* Stages before the skb exists: stamped on the thread's current message. */
+static __always_inline void task_stage(enum txr_stage stage)
+{
+	struct txr_send_ctx *ctx = current_send();
+	if (!ctx)
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	if (stage == TXR_ST_ROUTE && !ctx->route_ts)
+		ctx->route_ts = now;
+	else if (stage == TXR_ST_UDP_SENDMSG && !ctx->udp_ts)
+		ctx->udp_ts = now;
+	else if (stage == TXR_ST_TCP_SENDMSG && !ctx->tcp_ts)
+		ctx->tcp_ts = now;
+}
+
+/* sock_sendmsg returned for one message: the next message starts
+ * (sock_sendmsg_nosec -> trace_sock_send_length, once per msghdr). */
+static __always_inline void message_done(void)
+{
+	struct txr_send_ctx *ctx = current_send();
+	if (!ctx)
+		return;
+	ctx->msgs++;
+	ctx->msg_ts = bpf_ktime_get_ns();
+	ctx->udp_ts = ctx->tcp_ts = ctx->route_ts = 0;
+	ctx->first_frag_id = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Packets                                                             */
+
+static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet *p)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u32 l4 = 0;
+	__u16 frag = 0;
+	__u8 ver = 0;
+
+	if (!head || nh == (__u16)~0U)
+		return;
+	bpf_probe_read_kernel(&ver, 1, head + nh);
+	ver >>= 4;
+	if (ver == 4) {
+		struct iphdr ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return;
+		p->family = 4;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		frag = bpf_ntohs(ip.frag_off);
+		p->frag_off = (frag & 0x1fff) * 8;
+		if (frag & 0x2000)
+			p->flags |= TXR_PF_FRAG_MORE;
+		l4 = nh + ip.ihl * 4;
+	} else if (ver == 6) {
+		struct ipv6hdr ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return;
+		p->family = 6;
+		p->proto = ip6.nexthdr;
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		l4 = nh + sizeof(ip6);
+		if (ip6.nexthdr == NEXTHDR_FRAGMENT) {
+			struct frag_hdr fh;
+			if (bpf_probe_read_kernel(&fh, sizeof(fh), head + l4))
+				return;
+			p->proto = fh.nexthdr;
+			frag = bpf_ntohs(fh.frag_off);
+			p->frag_off = frag & ~7;
+			if (frag & 1)
+				p->flags |= TXR_PF_FRAG_MORE;
+			p->flags |= TXR_PF_FRAGMENT;
+			l4 += sizeof(fh);
+		}
+	} else {
+		return;
+	}
+	if (p->frag_off || (p->flags & TXR_PF_FRAG_MORE))
+		p->flags |= TXR_PF_FRAGMENT;
+	if (p->frag_off == 0 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP)) {
+		__be16 ports[2];
+		if (!bpf_probe_read_kernel(ports, sizeof(ports), head + l4)) {
+			p->sport = bpf_ntohs(ports[0]);
+			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+}
+
+static __always_inline void set_device(struct txr_packet *p, const struct net_device *dev)
+{
+	if (!dev)
+		return;
+	p->ifindex = BPF_CORE_READ(dev, ifindex);
+	bpf_probe_read_kernel_str(p->ifname, sizeof(p->ifname), dev->name);
+}
+
+static __always_inline bool addr_eq(const __u8 *a, int n)
+{
+	for (int i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		if (a[i] != f_host[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool flow_matches(const struct txr_packet *p)
+{
+	if (f_ifindex && p->ifindex != f_ifindex)
+		return false;
+	if (f_proto && p->proto != f_proto)
+		return false;
+	if (f_port && p->sport != f_port && p->dport != f_port)
+		return false;
+	if (f_host_family) {
+		int n = f_host_family == 4 ? 4 : 16;
+		if (p->family != f_host_family)
+			return false;
+		if (!addr_eq(p->saddr, n) && !addr_eq(p->daddr, n))
+			return false;
+	}
+	return true;
+}
+
+/* First sight of an skb: build its record from the skb and, when the current
+ * thread is inside a traced send on the same socket, from that send. */
+static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u64 key)
+{
+	__u32 zero = 0;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_scratch, &zero);
+	struct txr_send_ctx *ctx = current_send();
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+
+	if (!p)
+		return NULL;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->kind = TXR_REC_PACKET;
+	p->skb = key;
+	p->len = BPF_CORE_READ(skb, len);
+	parse_headers(skb, p);
+	set_device(p, BPF_CORE_READ(skb, dev));
+
+	/* Only a packet of the socket the syscall writes to belongs to it: a
+	 * softirq running on this thread may transmit other sockets' skbs. */
+	if (ctx && ctx->sk != (__u64)sk)
+		ctx = NULL;
+	if (ctx) {
+		p->id = next_id();
+		p->send_id = ctx->send_id;
+		p->msg_index = ctx->msgs;
+		p->pid = ctx->pid;
+		p->tid = ctx->tid;
+		p->cgroup_id = ctx->cgroup_id;
+		__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
+		p->ts[TXR_ST_SENDMSG] = ctx->msg_ts;
+		p->ts[TXR_ST_UDP_SENDMSG] = ctx->udp_ts;
+		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
+		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
+		if (p->flags & TXR_PF_FRAGMENT) {
+			/* Fragments after the first carry no ports: they share the
+			 * datagram's, and link to its first fragment. */
+			if (ctx->first_frag_id) {
+				p->parent_id = ctx->first_frag_id;
+				if (p->frag_off) {
+					p->sport = ctx->sport;
+					p->dport = ctx->dport;
+				}
+			}
+		}
+	} else {
+		if (f_tgid || f_has_comm)
+			return NULL;
+		p->id = next_id();
+		p->flags |= TXR_PF_NO_SEND;
+		if (sample_every > 1 && (p->id >> 8) % sample_every)
+			return NULL;
+	}
+	if (!flow_matches(p)) {
+		count(TXR_C_FILTERED);
+		return NULL;
+	}
+	if (sk)
+		p->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	else
+		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
+		count(TXR_C_INFLIGHT_FULL);
+		return NULL;
+	}
+	if (ctx) {
+		ctx->packets++;
+		if (!ctx->first_frag_id) {
+			ctx->first_frag_id = p->id;
+			ctx->sport = p->sport;
+			ctx->dport = p->dport;
+		}
+	}
+	return bpf_map_lookup_elem(&txr_inflight, &key);
+}
+
+/* Emit the whole record and forget the skb. */
+static __always_inline void finish_packet(struct txr_packet *p, __u64 key, enum txr_stage stage, __u8 end)
+{
+	p->end = end;
+	if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags())) {
+		count(TXR_C_LOST_PACKET);
+		count(TXR_LOST_STAGE_BASE + stage);
+	} else {
+		count(TXR_C_PACKETS);
+	}
+	bpf_map_delete_elem(&txr_inflight, &key);
+}
+
+/* Stages that may see a packet first (and so create its record). */
+static __always_inline bool creates(enum txr_stage stage)
+{
+	return stage == TXR_ST_IP_LOCAL_OUT || stage == TXR_ST_IP_OUTPUT || stage == TXR_ST_NEIGH_OUTPUT ||
+	       stage == TXR_ST_DEV_QUEUE_XMIT;
+}
+
+/* Stamp `stage` on the skb's record (first time wins), creating the record at
+ * a creating stage. Returns the record, or NULL when not followed. */
+static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum txr_stage stage)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+
+	if (!p) {
+		if (!creates(stage))
+			return NULL;
+		p = create_packet(skb, key);
+		if (!p)
+			return NULL;
+	}
+	if (!p->ts[stage])
+		p->ts[stage] = bpf_ktime_get_ns();
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Syscalls: sendto/sendmsg/sendmmsg, and write/writev on sockets       */
+
+#define SYS_PAIR(name, nr)                                                                   \
+	SEC("tp/syscalls/sys_enter_" #name)                                                  \
+	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
+	{                                                                                    \
+		return send_enter(nr, (int)ctx->args[0]);                                    \
+	}                                                                                    \
+	SEC("tp/syscalls/sys_exit_" #name)                                                   \
+	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
+	{                                                                                    \
+		return send_exit(ctx->ret);                                                  \
+	}
+
+/* x86_64 syscall numbers; the collector names them. */
+SYS_PAIR(sendto, 44)
+SYS_PAIR(sendmsg, 46)
+SYS_PAIR(sendmmsg, 307)
+SYS_PAIR(write, 1)
+SYS_PAIR(writev, 20)
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	message_done();
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* udp_sendmsg / tcp_sendmsg (no skb yet)                              */
+
+SEC("fentry/udp_sendmsg")
+int BPF_PROG(txr_fentry_udp_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
+SEC("fentry/udpv6_sendmsg")
+int BPF_PROG(txr_fentry_udpv6_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
+SEC("kprobe/udp_sendmsg")
+int BPF_KPROBE(txr_kprobe_udp_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
+SEC("kprobe/udpv6_sendmsg")
+int BPF_KPROBE(txr_kprobe_udpv6_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
+
+SEC("fentry/tcp_sendmsg")
+int BPF_PROG(txr_fentry_tcp_sendmsg) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(txr_kprobe_tcp_sendmsg) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(txr_tp_tcp_sendmsg_locked) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
+
+/* ------------------------------------------------------------------ */
+/* Output route lookup                                                 */
+
+SEC("fentry/ip_route_output_flow")
+int BPF_PROG(txr_fentry_ip_route_output_flow) { task_stage(TXR_ST_ROUTE); return 0; }
+SEC("fentry/ip6_dst_lookup_flow")
+int BPF_PROG(txr_fentry_ip6_dst_lookup_flow) { task_stage(TXR_ST_ROUTE); return 0; }
+SEC("kprobe/ip_route_output_flow")
+int BPF_KPROBE(txr_kprobe_ip_route_output_flow) { task_stage(TXR_ST_ROUTE); return 0; }
+SEC("kprobe/ip6_dst_lookup_flow")
+int BPF_KPROBE(txr_kprobe_ip6_dst_lookup_flow) { task_stage(TXR_ST_ROUTE); return 0; }
+/* fib_table_lookup also fires for input routes: only a thread inside a
+ * traced send stamps it (task_stage). */
+SEC("tp_btf/fib_table_lookup")
+int BPF_PROG(txr_tp_fib_table_lookup) { task_stage(TXR_ST_ROUTE); return 0; }
+SEC("tp_btf/fib6_table_lookup")
+int BPF_PROG(txr_tp_fib6_table_lookup) { task_stage(TXR_ST_ROUTE); return 0; }
+
+/* ------------------------------------------------------------------ */
+/* IP layer: ip_local_out (LOCAL_OUT), ip_output (POST_ROUTING),        */
+/* ip_finish_output2 (neighbour)                                        */
+
+SEC("fentry/__ip_local_out")
+int BPF_PROG(txr_fentry_ip_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
+SEC("fentry/__ip6_local_out")
+int BPF_PROG(txr_fentry_ip6_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
+SEC("kprobe/__ip_local_out")
+int BPF_KPROBE(txr_kprobe_ip_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
+SEC("kprobe/__ip6_local_out")
+int BPF_KPROBE(txr_kprobe_ip6_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
+
+SEC("fentry/ip_output")
+int BPF_PROG(txr_fentry_ip_output, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
+SEC("fentry/ip6_output")
+int BPF_PROG(txr_fentry_ip6_output, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
+SEC("kprobe/ip_output")
+int BPF_KPROBE(txr_kprobe_ip_output, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
+SEC("kprobe/ip6_output")
+int BPF_KPROBE(txr_kprobe_ip6_output, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
+
+/* Without fentry/kprobes the nearest hook: cgroup egress runs at the top of
+ * ip_finish_output()/ip6_finish_output(), after POST_ROUTING. Always allows. */
+extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+SEC("cgroup_skb/egress")
+int txr_cgroup_egress(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	skb_stage(skb, TXR_ST_IP_OUTPUT);
+	return 1;
+}
+
+SEC("fentry/ip_finish_output2")
+int BPF_PROG(txr_fentry_ip_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
+SEC("fentry/ip6_finish_output2")
+int BPF_PROG(txr_fentry_ip6_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
+SEC("kprobe/ip_finish_output2")
+int BPF_KPROBE(txr_kprobe_ip_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
+SEC("kprobe/ip6_finish_output2")
+int BPF_KPROBE(txr_kprobe_ip6_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
+
+/* neigh_resolve_output: the neighbour entry was not (known to be) valid, so
+ * the packet may wait in the neighbour's arp_queue (__neigh_event_send). */
+SEC("fentry/neigh_resolve_output")
+int BPF_PROG(txr_fentry_neigh_resolve_output, struct neighbour *n, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_RESOLVE); return 0; }
+SEC("kprobe/neigh_resolve_output")
+int BPF_KPROBE(txr_kprobe_neigh_resolve_output, struct neighbour *n, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_NEIGH_RESOLVE); return 0; }
+
+/* ------------------------------------------------------------------ */
+/* Device layer                                                        */
+
+SEC("fentry/__dev_queue_xmit")
+int BPF_PROG(txr_fentry_dev_queue_xmit, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
+SEC("kprobe/__dev_queue_xmit")
+int BPF_KPROBE(txr_kprobe_dev_queue_xmit, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
+/* In __dev_queue_xmit after tc egress and the tx queue pick. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
+
+/* Fires only when the qdisc accepted the skb (dev_qdisc_enqueue). */
+SEC("tp_btf/qdisc_enqueue")
+int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
+{ skb_stage(skb, TXR_ST_QDISC_ENQUEUE); return 0; }
+
+/* A bulk dequeue hands back a list (skb->next): stamp each. Last wins: a
+ * requeued skb (NETDEV_TX_BUSY) is dequeued again. */
+SEC("tp_btf/qdisc_dequeue")
+int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *txq, int packets,
+	     struct sk_buff *skb)
+{
+	__u64 now = bpf_ktime_get_ns();
+	for (int i = 0; i < 8 && skb; i++) {
+		__u64 key = (__u64)skb;
+		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+		if (p)
+			p->ts[TXR_ST_QDISC_DEQUEUE] = now;
+		skb = BPF_CORE_READ(skb, next);
+	}
+	return 0;
+}
+
+static __always_inline bool loops_back(const struct net_device *dev)
+{
+	/* lo and veth pass the skb itself to a receive path (loopback_xmit,
+	 * veth_xmit -> __netif_rx); no TX completion will come. */
+	char kind[5] = {};
+	if (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK)
+		return true;
+	const char *k = BPF_CORE_READ(dev, rtnl_link_ops, kind);
+	if (!k)
+		return false;
+	bpf_probe_read_kernel(kind, 5, k);
+	return kind[0] == 'v' && kind[1] == 'e' && kind[2] == 't' && kind[3] == 'h' && kind[4] == 0;
+}
+
+/* xmit_one(): right before ndo_start_xmit. */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_device *dev)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (!p)
+		return 0;
+	p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
+	p->queue = BPF_CORE_READ(skb, queue_mapping);
+	p->len = BPF_CORE_READ(skb, len);
+	struct skb_shared_info *shinfo = (void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+	p->gso_segs = BPF_CORE_READ(shinfo, gso_segs);
+	p->gso_size = BPF_CORE_READ(shinfo, gso_size);
+	set_device(p, dev);
+	if (loops_back(dev))
+		p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
+	return 0;
+}
+
+SEC("tp_btf/netif_rx")
+int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (p && !p->ts[TXR_ST_NETIF_RX]) {
+		p->ts[TXR_ST_NETIF_RX] = bpf_ktime_get_ns();
+		p->end = TXR_END_HANDOFF;
+	}
+	return 0;
+}
+
+/* After ndo_start_xmit returned. The skb may already be freed by a TX
+ * completion on another CPU: only its address is used here. */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (!p)
+		return 0;
+	p->ts[TXR_ST_XMIT_DONE] = bpf_ktime_get_ns();
+	p->xmit_rc = rc;
+	if (rc == NETDEV_TX_BUSY) {
+		p->requeues++;
+		p->flags |= TXR_PF_REQUEUED;
+		p->end = 0;
+		return 0;
+	}
+	if (rc == 0 && p->end == TXR_END_HANDOFF)
+		finish_packet(p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The end: free or drop                                               */
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (!p)
+		return 0;
+	p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
+	finish_packet(p, key, TXR_ST_FREE,
+		      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+
+	if (!p) {
+		/* Dropped before any creating stage saw it (netfilter LOCAL_OUT,
+		 * POST_ROUTING): still ours if the sending thread's socket owns it. */
+		struct txr_send_ctx *ctx = current_send();
+		if (!ctx || ctx->sk != (__u64)BPF_CORE_READ(skb, sk))
+			return 0;
+		p = create_packet(skb, key);
+		if (!p)
+			return 0;
+	}
+	p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
+	p->drop_reason = reason;
+	finish_packet(p, key, TXR_ST_DROP, TXR_END_DROP);
+	return 0;
+}

@@ -1,0 +1,55 @@
+// Which hook each stage uses: fentry where it loads, else kprobe, else the
+// nearest tracepoint or program hook. Decided at start-up, reported by
+// `txray doctor` and in the trace header.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "hook_probe.h"
+#include "stage.h"
+
+namespace txray {
+
+enum class HookKind { fentry, kprobe, tracepoint, cgroup };
+std::string hook_kind_name(HookKind k);
+
+// --hooks: automatic, or force one kind for the stages that have it.
+enum class HookPreference { automatic, fentry, kprobe, tracepoint };
+
+struct HookProgram {
+    const char* prog;    // BPF program name in txray.bpf.c
+    const char* target;  // function, raw tracepoint, or "category/event"
+    bool optional;       // e.g. the IPv6 twin: its absence does not reject the hook
+};
+
+struct HookCandidate {
+    HookKind kind;
+    std::vector<HookProgram> progs;
+    const char* note;  // where it really sits, when that differs from the stage
+};
+
+struct StageHooks {
+    Stage stage;
+    std::vector<HookCandidate> candidates;  // best first
+    const char* missing;                    // why there is nothing, when no candidate exists
+};
+
+const std::vector<StageHooks>& stage_hook_table();
+
+struct StageChoice {
+    Stage stage{};
+    bool available = false;
+    HookKind kind = HookKind::tracepoint;
+    std::string hook;                   // "fentry:udp_sendmsg+udpv6_sendmsg"
+    std::vector<std::string> rejected;  // "fentry: EPERM on load", ...
+    std::vector<std::string> programs;  // BPF programs to load for it
+};
+
+struct HookPlan {
+    std::vector<StageChoice> stages;
+    const StageChoice* find(Stage s) const;
+};
+
+HookPlan choose_hooks(HookProber& prober, HookPreference pref);
+
+}  // namespace txray

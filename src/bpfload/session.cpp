@@ -1,0 +1,260 @@
+#include "session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <deque>
+
+#include "packet.h"
+#include "system.h"
+#include "txray.skel.h"
+
+namespace txray {
+
+namespace {
+
+bool g_verbose = false;
+std::deque<std::string> g_libbpf_lines;
+
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+    if (g_verbose) return vfprintf(stderr, fmt, args);
+    if (level == LIBBPF_DEBUG) return 0;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, args);
+    g_libbpf_lines.emplace_back(buf);
+    while (g_libbpf_lines.size() > 4) g_libbpf_lines.pop_front();
+    return 0;
+}
+
+std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
+
+}  // namespace
+
+void set_libbpf_verbose(bool verbose) {
+    g_verbose = verbose;
+    libbpf_set_print(libbpf_print);
+}
+
+std::string libbpf_last_error() {
+    std::string s;
+    for (const auto& l : g_libbpf_lines) s += l;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+}
+
+std::vector<std::pair<std::string, std::string>> Filters::describe() const {
+    std::vector<std::pair<std::string, std::string>> d;
+    if (tgid) d.emplace_back("pid", std::to_string(tgid));
+    if (!comm.empty()) d.emplace_back("comm", comm);
+    if (!iface.empty()) d.emplace_back("iface", iface);
+    if (proto) d.emplace_back("proto", proto_name(proto));
+    if (port) d.emplace_back("port", std::to_string(port));
+    if (!host.empty()) d.emplace_back("host", host);
+    if (sample_every > 1) d.emplace_back("sample", "1/" + std::to_string(sample_every));
+    return d;
+}
+
+void Session::SkelDeleter::operator()(txray_bpf* s) const { txray_bpf__destroy(s); }
+void Session::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
+void Session::RingDeleter::operator()(ring_buffer* r) const { ring_buffer__free(r); }
+
+Session::Session(const SessionOptions& opt) : opt_(opt) {
+    set_libbpf_verbose(opt.verbose);
+    Privileges priv = current_privileges();
+    if (!priv.enough())
+        throw TxrayError("needs root (or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN) to load BPF programs; " +
+                         priv.describe());
+    if (!have_vmlinux_btf())
+        throw TxrayError("the kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=y needed)");
+
+    // Resolve filters before loading anything.
+    std::uint32_t ifindex = 0;
+    if (!opt.filters.iface.empty()) {
+        ifindex = if_nametoindex(opt.filters.iface.c_str());
+        if (!ifindex) throw TxrayError("no such interface: " + opt.filters.iface);
+    }
+    std::uint8_t host_family = 0;
+    std::array<std::uint8_t, 16> host{};
+    if (!opt.filters.host.empty()) {
+        for (std::uint8_t fam : {4, 6})
+            if (auto a = addr_from_string(fam, opt.filters.host)) {
+                host_family = fam;
+                host = *a;
+                break;
+            }
+        if (!host_family) throw TxrayError("--host: not an IPv4 or IPv6 address: " + opt.filters.host);
+    }
+
+    btf_ = std::make_unique<KernelBtf>();
+    if (!btf_->ok()) throw TxrayError(btf_->error());
+    std::string tracefs_err;
+    auto tracefs = ensure_tracefs(tracefs_err);
+    HookProber prober(*btf_, tracefs, cgroup2_mount());
+    plan_ = choose_hooks(prober, opt.hooks);
+    if (!tracefs && !opt.verbose) {
+        // Syscall stages need tracefs; the plan already says so per stage.
+    }
+
+    skel_.reset(txray_bpf__open());
+    if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
+    auto* ro = skel_->rodata;
+    ro->f_tgid = opt.filters.tgid;
+    if (!opt.filters.comm.empty()) {
+        ro->f_has_comm = 1;
+        std::strncpy(const_cast<char*>(ro->f_comm), opt.filters.comm.c_str(), TXR_COMM_LEN - 1);
+    }
+    ro->f_ifindex = ifindex;
+    ro->f_proto = opt.filters.proto;
+    ro->f_port = opt.filters.port;
+    ro->f_host_family = host_family;
+    std::memcpy(const_cast<std::uint8_t*>(ro->f_host), host.data(), 16);
+    ro->sample_every = opt.filters.sample_every;
+    bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
+    bpf_map__set_max_entries(skel_->maps.txr_inflight, opt.inflight_max);
+
+    // Load only the chosen programs.
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel_->obj) bpf_program__set_autoload(prog, false);
+    for (const auto& c : plan_.stages)
+        for (const auto& name : c.programs)
+            if (auto* p = bpf_object__find_program_by_name(skel_->obj, name.c_str())) bpf_program__set_autoload(p, true);
+    if (int err = txray_bpf__load(skel_.get()))
+        throw TxrayError("cannot load the BPF programs: " + errstr(err) +
+                         (opt.verbose ? "" : " (run with --verbose for libbpf's log)"));
+}
+
+Session::~Session() {
+    detach();
+    ring_.reset();
+    skel_.reset();
+    if (cgroup_fd_ >= 0) close(cgroup_fd_);
+}
+
+void Session::attach(PacketHandler on_packet, SendHandler on_send) {
+    on_packet_ = std::move(on_packet);
+    on_send_ = std::move(on_send);
+    ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.txr_events), &Session::on_record, this, nullptr));
+    if (!ring_) throw TxrayError("cannot set up the ring buffer: " + errstr(errno));
+
+    for (auto& c : plan_.stages) {
+        if (!c.available) continue;
+        for (const auto& name : c.programs) {
+            bpf_program* p = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+            bpf_link* link = nullptr;
+            if (c.kind == HookKind::cgroup) {
+                if (cgroup_fd_ < 0) {
+                    auto cg = cgroup2_mount();
+                    cgroup_fd_ = cg ? open(cg->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+                }
+                // A link (not a legacy attach): the kernel detaches it when
+                // txray's fd closes, even on SIGKILL.
+                link = cgroup_fd_ >= 0 ? bpf_program__attach_cgroup(p, cgroup_fd_) : nullptr;
+            } else {
+                link = bpf_program__attach(p);
+            }
+            if (!link) {
+                int err = errno;
+                c.available = false;
+                c.rejected.push_back(hook_kind_name(c.kind) + ": attach " + name + " failed: " + errstr(err));
+                break;
+            }
+            links_.emplace_back(link);
+        }
+    }
+    auto creates = [&](Stage s) {
+        const StageChoice* c = plan_.find(s);
+        return c && c->available;
+    };
+    if (!creates(Stage::ip_local_out) && !creates(Stage::ip_output) && !creates(Stage::neigh_output) &&
+        !creates(Stage::dev_queue_xmit))
+        throw TxrayError("no stage that sees packets first could be attached (ip_output, dev_queue_xmit...): "
+                         "run `txray doctor`");
+}
+
+void Session::detach() {
+    // Destroying a link detaches its program: tracepoints, fentry/kprobes and
+    // the cgroup program alike.
+    links_.clear();
+}
+
+int Session::on_record(void* ctx, void* data, std::size_t size) {
+    auto* self = static_cast<Session*>(ctx);
+    if (size < 1) return 0;
+    const auto kind = *static_cast<const std::uint8_t*>(data);
+    if (kind == TXR_REC_PACKET && size >= sizeof(txr_packet)) {
+        if (self->on_packet_) self->on_packet_(*static_cast<const txr_packet*>(data));
+    } else if (kind == TXR_REC_SEND && size >= sizeof(txr_send)) {
+        if (self->on_send_) self->on_send_(*static_cast<const txr_send*>(data));
+    }
+    return 0;
+}
+
+int Session::poll(int timeout_ms) {
+    if (!ring_) return 0;
+    int n = ring_buffer__poll(ring_.get(), timeout_ms);
+    return n < 0 ? (n == -EINTR ? 0 : n) : n + drain();
+}
+
+int Session::drain() {
+    if (!ring_) return 0;
+    int n = ring_buffer__consume(ring_.get());
+    return n < 0 ? 0 : n;
+}
+
+Counters Session::counters() const {
+    Counters total{};
+    const int ncpu = libbpf_num_possible_cpus();
+    std::vector<std::uint64_t> per_cpu(ncpu > 0 ? ncpu : 1);
+    int fd = bpf_map__fd(skel_->maps.txr_counters);
+    for (std::uint32_t i = 0; i < TXR_COUNTERS; ++i) {
+        if (bpf_map_lookup_elem(fd, &i, per_cpu.data())) continue;
+        for (auto v : per_cpu) total[i] += v;
+    }
+    return total;
+}
+
+std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
+    std::vector<txr_packet> out;
+    int fd = bpf_map__fd(skel_->maps.txr_inflight);
+    std::vector<std::uint64_t> stale;
+    std::uint64_t key = 0, next = 0;
+    txr_packet p{};
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+        first = false;
+        key = next;
+        if (bpf_map_lookup_elem(fd, &key, &p)) continue;
+        std::uint64_t newest = 0;
+        for (auto ts : p.ts) newest = ts > newest ? ts : newest;
+        if (before_ns == UINT64_MAX || newest < before_ns) stale.push_back(key);
+    }
+    for (auto k : stale) {
+        // Read again and delete: if the kernel finished it meanwhile, it is gone.
+        if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
+            p.end = TXR_END_EXPIRED;
+            out.push_back(p);
+        }
+    }
+    return out;
+}
+
+std::size_t Session::inflight_count() const {
+    int fd = bpf_map__fd(skel_->maps.txr_inflight);
+    std::size_t n = 0;
+    std::uint64_t key = 0, next = 0;
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+        first = false;
+        key = next;
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace txray

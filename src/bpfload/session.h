@@ -1,0 +1,105 @@
+// One tracing session: checks, hook choice, load, attach, ring buffer, and a
+// clean detach. Every kernel object is owned here and released by RAII, so an
+// exception or a signal-driven exit leaves nothing of txray loaded.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "btf_info.h"
+#include "hook_plan.h"
+#include "txray.h"
+
+struct txray_bpf;
+struct bpf_link;
+struct ring_buffer;
+
+namespace txray {
+
+// An error for the user: one line, no libbpf dump.
+struct TxrayError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Filters {
+    std::uint32_t tgid = 0;
+    std::string comm;
+    std::string iface;  // resolved to ifindex
+    std::uint8_t proto = 0;
+    std::uint16_t port = 0;
+    std::string host;   // v4 or v6 address
+    std::uint32_t sample_every = 0;
+    // name -> value, as given: for the trace header and `live`.
+    std::vector<std::pair<std::string, std::string>> describe() const;
+};
+
+struct SessionOptions {
+    Filters filters;
+    HookPreference hooks = HookPreference::automatic;
+    bool verbose = false;                       // libbpf's log on stderr
+    std::uint32_t ringbuf_bytes = 16u << 20;
+    std::uint32_t inflight_max = 32768;
+};
+
+using Counters = std::array<std::uint64_t, TXR_COUNTERS>;
+
+class Session {
+public:
+    using PacketHandler = std::function<void(const txr_packet&)>;
+    using SendHandler = std::function<void(const txr_send&)>;
+
+    // Checks privileges and the kernel, chooses hooks, loads. Throws TxrayError.
+    explicit Session(const SessionOptions& opt);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const HookPlan& plan() const { return plan_; }
+    const KernelBtf& btf() const { return *btf_; }
+
+    // Attaches every chosen program. A stage whose attach fails becomes
+    // unavailable with the reason; throws only if no packet could be followed.
+    void attach(PacketHandler on_packet, SendHandler on_send);
+    // Destroys every link (idempotent): no new events after this.
+    void detach();
+    bool attached() const { return !links_.empty(); }
+
+    // Drains the ring buffer, waiting up to timeout_ms for a wakeup first.
+    // Returns records consumed.
+    int poll(int timeout_ms);
+    int drain();
+
+    Counters counters() const;
+    // Removes and returns in-flight records whose newest stage is older than
+    // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
+    std::vector<txr_packet> sweep(std::uint64_t before_ns);
+    std::size_t inflight_count() const;
+
+private:
+    struct SkelDeleter { void operator()(txray_bpf* s) const; };
+    struct LinkDeleter { void operator()(bpf_link* l) const; };
+    struct RingDeleter { void operator()(ring_buffer* r) const; };
+    static int on_record(void* ctx, void* data, std::size_t size);
+
+    SessionOptions opt_;
+    std::unique_ptr<KernelBtf> btf_;
+    HookPlan plan_;
+    std::unique_ptr<txray_bpf, SkelDeleter> skel_;
+    int cgroup_fd_ = -1;
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+    std::unique_ptr<ring_buffer, RingDeleter> ring_;
+    PacketHandler on_packet_;
+    SendHandler on_send_;
+};
+
+// Route libbpf's messages: to stderr when verbose, else kept for errors only.
+void set_libbpf_verbose(bool verbose);
+// The last lines libbpf printed (for an error message).
+std::string libbpf_last_error();
+
+}  // namespace txray

@@ -1,0 +1,59 @@
+// `txray doctor`: what this kernel offers, and which hook each stage uses.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "commands.h"
+#include "session.h"
+#include "system.h"
+#include "trace_options.h"
+
+namespace txray {
+
+namespace {
+
+int doctor(TraceOptions& o) {
+    Privileges priv = current_privileges();
+    std::string tracefs_err;
+    auto tracefs = priv.enough() ? ensure_tracefs(tracefs_err) : std::nullopt;
+    auto cg = cgroup2_mount();
+    auto kprobes = kernel_config_enabled("CONFIG_KPROBES");
+
+    fmt::print("kernel       {}\n", kernel_release());
+    fmt::print("BTF          {}\n", have_vmlinux_btf() ? "/sys/kernel/btf/vmlinux" : "missing (CONFIG_DEBUG_INFO_BTF)");
+    fmt::print("privileges   {}\n", priv.describe());
+    fmt::print("tracefs      {}\n", tracefs ? *tracefs : tracefs_err.empty() ? "not checked (needs root)" : tracefs_err);
+    fmt::print("cgroup v2    {}\n", cg ? *cg : "not mounted (cgroup_skb hooks unavailable)");
+    fmt::print("kprobes      {}\n", !kprobes ? "config not readable" : *kprobes ? "CONFIG_KPROBES=y" : "CONFIG_KPROBES not set");
+    fmt::print("hooks        --hooks {}\n\n", o.hooks);
+    if (!priv.enough()) {
+        fmt::print("Run as root to probe and load the hooks.\n");
+        return 1;
+    }
+    finish_trace_options(o);
+    Session session(o.session);  // chooses hooks and loads the chosen programs
+    fmt::print("{:<16} {:<9} {}\n", "STAGE", "STATUS", "HOOK / WHY NOT");
+    int available = 0;
+    for (const auto& c : session.plan().stages) {
+        available += c.available;
+        fmt::print("{:<16} {:<9} {}\n", stage_name(c.stage), c.available ? "ok" : "--",
+                   c.available ? c.hook : "unavailable");
+        for (const auto& r : c.rejected) fmt::print("{:<16} {:<9}   rejected {}\n", "", "", r);
+    }
+    fmt::print("\n{} of {} stages available; the chosen programs loaded.\n", available, session.plan().stages.size());
+    return 0;
+}
+
+}  // namespace
+
+void add_doctor_command(CLI::App& app, int& exit_code) {
+    auto opts = std::make_shared<TraceOptions>();
+    CLI::App* cmd = app.add_subcommand("doctor", "Show the kernel's support and the hook chosen for each stage");
+    cmd->add_option("--hooks", opts->hooks, "Hook kind to prefer: auto, fentry, kprobe, tracepoint")
+        ->check(CLI::IsMember({"auto", "fentry", "kprobe", "tracepoint"}));
+    cmd->add_flag("-v,--verbose", opts->session.verbose, "Show libbpf's log");
+    cmd->callback([opts, &exit_code] { exit_code = doctor(*opts); });
+}
+
+}  // namespace txray

@@ -1,0 +1,67 @@
+// `txray live`: watch the host's sends now.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "live_printer.h"
+#include "trace_loop.h"
+
+namespace txray {
+
+namespace {
+
+class LiveConsumer : public TraceConsumer {
+public:
+    explicit LiveConsumer(bool quiet) : quiet_(quiet) { style_.color = isatty(STDOUT_FILENO); }
+    void on_start(const TraceHeader& h) override {
+        style_.wall_offset_ns = h.wall_offset_ns;
+        std::string unavailable;
+        for (const auto& s : h.stages)
+            if (!s.available) unavailable += std::string(unavailable.empty() ? "" : ", ") + std::string(stage_name(s.stage));
+        std::fprintf(stderr, "txray: tracing sends on %s (kernel %s)%s%s. Ctrl-C to stop.\n", h.host.c_str(),
+                     h.kernel.c_str(), unavailable.empty() ? "" : "; no hook here for: ", unavailable.c_str());
+        for (const auto& [k, v] : h.filters) std::fprintf(stderr, "txray: filter %s = %s\n", k.c_str(), v.c_str());
+    }
+    void on_packet(Packet&& p) override {
+        if (quiet_) return;
+        std::string line = format_packet_line(p, style_);
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+    void on_tick(const TickStats& t) override {
+        std::string line = format_tick_line(t, style_);
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
+    }
+    void on_end(const TraceFooter& f) override {
+        std::fflush(stdout);
+        std::fprintf(stderr, "txray: %llu packets, %llu dropped, %llu lost events, %llu untracked, %llu unfinished\n",
+                     (unsigned long long)f.packets, (unsigned long long)f.dropped,
+                     (unsigned long long)(f.lost + f.lost_sends), (unsigned long long)f.untracked,
+                     (unsigned long long)f.unfinished);
+    }
+
+private:
+    bool quiet_;
+    LiveStyle style_;
+};
+
+}  // namespace
+
+void add_live_command(CLI::App& app, int& exit_code) {
+    auto opts = std::make_shared<TraceOptions>();
+    auto quiet = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand("live", "Watch the host's sends now: a line per packet, a summary each second");
+    add_trace_options(*cmd, *opts);
+    cmd->add_flag("-q,--quiet", *quiet, "Only the per-second summaries");
+    cmd->callback([opts, quiet, &exit_code] {
+        finish_trace_options(*opts);
+        LiveConsumer consumer(*quiet);
+        exit_code = run_trace(*opts, consumer);
+    });
+}
+
+}  // namespace txray

@@ -1,0 +1,54 @@
+// `txray record -o trace.json`: write the trace as JSON Lines.
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "live_printer.h"
+#include "trace_loop.h"
+#include "trace_writer.h"
+
+namespace txray {
+
+namespace {
+
+class RecordConsumer : public TraceConsumer {
+public:
+    RecordConsumer(std::unique_ptr<TraceWriter> w, bool to_stdout) : writer_(std::move(w)), to_stdout_(to_stdout) {}
+    void on_start(const TraceHeader& h) override { writer_->header(h); }
+    void on_packet(Packet&& p) override { writer_->packet(p); }
+    void on_tick(const TickStats& t) override {
+        writer_->flush();  // a killed recorder loses at most the last second
+        if (!to_stdout_)
+            std::fprintf(stderr, "\rtxray: %llu packets, %llu lost, %zu in flight   ",
+                         (unsigned long long)t.total_packets, (unsigned long long)t.lost, t.inflight);
+    }
+    void on_end(const TraceFooter& f) override {
+        writer_->footer(f);
+        std::fprintf(stderr, "%stxray: wrote %llu packets (%llu dropped, %llu lost events, %llu unfinished)\n",
+                     to_stdout_ ? "" : "\n", (unsigned long long)f.packets, (unsigned long long)f.dropped,
+                     (unsigned long long)(f.lost + f.lost_sends), (unsigned long long)f.unfinished);
+    }
+
+private:
+    std::unique_ptr<TraceWriter> writer_;
+    bool to_stdout_;
+};
+
+}  // namespace
+
+void add_record_command(CLI::App& app, int& exit_code) {
+    auto opts = std::make_shared<TraceOptions>();
+    auto out = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand("record", "Record per-packet timelines to a JSON Lines trace");
+    add_trace_options(*cmd, *opts);
+    cmd->add_option("-o,--output", *out, "Trace file to write ('-' for standard output)")->required();
+    cmd->callback([opts, out, &exit_code] {
+        finish_trace_options(*opts);
+        const bool to_stdout = *out == "-";
+        auto writer = to_stdout ? std::make_unique<TraceWriter>(stdout) : std::make_unique<TraceWriter>(*out);
+        RecordConsumer consumer(std::move(writer), to_stdout);
+        exit_code = run_trace(*opts, consumer);
+    });
+}
+
+}  // namespace txray

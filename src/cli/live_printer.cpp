@@ -1,0 +1,74 @@
+#include "live_printer.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace txray {
+
+namespace {
+const char* c(const LiveStyle& st, const char* code) { return st.color ? code : ""; }
+constexpr const char* kReset = "\033[0m";
+constexpr const char* kDim = "\033[2m";
+constexpr const char* kRed = "\033[31m";
+constexpr const char* kGreen = "\033[32m";
+constexpr const char* kYellow = "\033[33m";
+constexpr const char* kBold = "\033[1m";
+
+std::string wall_clock(std::uint64_t mono_ns, std::int64_t offset) {
+    const std::int64_t wall = static_cast<std::int64_t>(mono_ns) + offset;
+    std::time_t secs = wall / 1'000'000'000;
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, (wall % 1'000'000'000) / 1000);
+}
+}  // namespace
+
+std::string format_duration_ns(std::uint64_t ns) {
+    if (ns < 1000) return fmt::format("{}ns", ns);
+    if (ns < 1'000'000) return fmt::format("{:.1f}µs", ns / 1e3);
+    if (ns < 1'000'000'000) return fmt::format("{:.2f}ms", ns / 1e6);
+    return fmt::format("{:.2f}s", ns / 1e9);
+}
+
+std::string format_packet_line(const Packet& p, const LiveStyle& st) {
+    std::string out = fmt::format("{} {}{}[{}/{}]{} ", wall_clock(p.first_ts(), st.wall_offset_ns), c(st, kBold),
+                                  p.comm.empty() ? "[kernel]" : p.comm, p.pid, p.tid, c(st, kReset));
+    out += flow_to_string(p.flow);
+    if (p.fragment) out += fmt::format(" frag@{}{}", p.frag_offset, p.frag_more ? "+" : "");
+    out += fmt::format(" {} {}B |", p.ifname.empty() ? "-" : p.ifname, p.len);
+    std::uint64_t prev = 0;
+    for (std::size_t i = 0; i < p.stages.size(); ++i) {
+        const auto& m = p.stages[i];
+        out += fmt::format(" {}{}{}", c(st, kDim), stage_name(m.stage), c(st, kReset));
+        if (i) out += fmt::format(" +{:.1f}", (m.ts_ns - prev) / 1e3);
+        prev = m.ts_ns;
+    }
+    const char* col = p.outcome == OutcomeKind::sent ? kGreen
+                      : p.outcome == OutcomeKind::dropped || p.outcome == OutcomeKind::error ? kRed
+                                                                                              : kYellow;
+    out += fmt::format(" | {} {}{}{}", format_duration_ns(end_to_end_ns(p)), c(st, col), p.outcome_string(),
+                       c(st, kReset));
+    if (!p.send_errno.empty() && p.outcome != OutcomeKind::error) out += " (send: " + p.send_errno + ")";
+    if (p.requeues) out += fmt::format(" requeued×{}", p.requeues);
+    return out;
+}
+
+std::string format_tick_line(const TickStats& t, const LiveStyle& st) {
+    std::string out = fmt::format("{}-- {:.0f}s: {} pkts/s, {} dropped, {} failed sends, {} lost, {} untracked, {} in flight",
+                                  c(st, kYellow), t.elapsed_s, t.packets, t.dropped, t.errors, t.lost, t.untracked,
+                                  t.inflight);
+    bool first = true;
+    for (Stage s : all_stages()) {
+        const Samples& v = t.stage_delta[index(s)];
+        if (v.empty()) continue;
+        out += fmt::format("{} {} {}/{}", first ? " | p50/p99 µs:" : ",", stage_name(s), v.percentile(0.5) / 1e3 < 10
+                                                                                              ? fmt::format("{:.1f}", v.percentile(0.5) / 1e3)
+                                                                                              : fmt::format("{:.0f}", v.percentile(0.5) / 1e3),
+                           fmt::format("{:.1f}", v.percentile(0.99) / 1e3));
+        first = false;
+    }
+    return out + c(st, kReset);
+}
+
+}  // namespace txray

@@ -1,0 +1,21 @@
+// Formats `txray live` output: one line per packet, a summary each second.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "packet.h"
+#include "trace_loop.h"
+
+namespace txray {
+
+struct LiveStyle {
+    bool color = false;
+    std::int64_t wall_offset_ns = 0;
+};
+
+// "12:00:01.123456 comm[pid/tid] udp 10.0.0.1:5000 > ... | sendmsg → route +1.2 → ... | 12.3µs sent"
+std::string format_packet_line(const Packet& p, const LiveStyle& st);
+std::string format_tick_line(const TickStats& t, const LiveStyle& st);
+std::string format_duration_ns(std::uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
+
+}  // namespace txray

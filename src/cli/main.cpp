@@ -1,0 +1,29 @@
+// txray: where every packet a Linux host sends spends its time in the kernel.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "session.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"txray: per-packet send-path timelines from BPF"};
+    app.set_version_flag("--version", "txray " TXRAY_VERSION);
+    app.require_subcommand(1);
+    int exit_code = 0;
+    txray::add_live_command(app, exit_code);
+    txray::add_record_command(app, exit_code);
+    txray::add_doctor_command(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    } catch (const txray::TxrayError& e) {
+        std::fprintf(stderr, "txray: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "txray: %s\n", e.what());
+        return 1;
+    }
+    return exit_code;
+}

@@ -1,0 +1,112 @@
+#include "trace_loop.h"
+
+#include <csignal>
+#include <cstdio>
+
+#include "assembler.h"
+#include "system.h"
+
+namespace txray {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+// No SA_RESTART: the ring buffer's epoll_wait returns at once.
+void install_signal_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
+TraceHeader make_header(const Session& s, const TraceOptions& o) {
+    TraceHeader h;
+    h.host = host_name();
+    h.kernel = kernel_release();
+    h.wall_offset_ns = wall_offset_ns();
+    h.start_ns = monotonic_ns();
+    h.tool = "txray " TXRAY_VERSION;
+    for (const auto& c : s.plan().stages) h.stages.push_back({c.stage, c.available, c.hook, c.rejected});
+    h.filters = o.session.filters.describe();
+    return h;
+}
+
+int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
+    g_stop = 0;
+    install_signal_handlers();
+    Session session(o.session);
+
+    TickStats tick;
+    tick.stage_delta.resize(kStageCount);
+    std::uint64_t emitted = 0, dropped_total = 0;
+    bool count_reached = false;
+    Assembler assembler(
+        [&](Packet&& p) {
+            if (count_reached) return;
+            ++tick.packets;
+            ++emitted;
+            if (p.outcome == OutcomeKind::dropped) ++tick.dropped, ++dropped_total;
+            if (p.outcome == OutcomeKind::error) ++tick.errors;
+            add_stage_deltas(p, tick.stage_delta);
+            consumer.on_packet(std::move(p));
+            if (o.count && emitted >= o.count) count_reached = true;
+        },
+        [&](std::uint32_t r) { return session.btf().drop_reason_name(r); });
+
+    session.attach([&](const txr_packet& r) { assembler.on_packet(r, monotonic_ns()); },
+                   [&](const txr_send& s) { assembler.on_send(s, monotonic_ns()); });
+    TraceHeader header = make_header(session, o);
+    consumer.on_start(header);
+
+    const std::uint64_t start = monotonic_ns();
+    std::uint64_t next_tick = start + 1'000'000'000ull;
+    const std::uint64_t expire_ns = static_cast<std::uint64_t>(o.expire_s * 1e9);
+    while (!g_stop && !count_reached) {
+        session.poll(100);
+        const std::uint64_t now = monotonic_ns();
+        if (o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9)) break;
+        if (now < next_tick) continue;
+        next_tick = now + 1'000'000'000ull;
+        for (const txr_packet& r : session.sweep(now > expire_ns ? now - expire_ns : 0)) assembler.on_packet(r, now);
+        assembler.tick(now);
+        Counters c = session.counters();
+        tick.elapsed_s = (now - start) / 1e9;
+        tick.total_packets = emitted;
+        tick.lost = c[TXR_C_LOST_PACKET] + c[TXR_C_LOST_SEND];
+        tick.untracked = c[TXR_C_INFLIGHT_FULL];
+        tick.inflight = session.inflight_count();
+        consumer.on_tick(tick);
+        tick.packets = tick.dropped = tick.errors = 0;
+        for (auto& s : tick.stage_delta) s.clear();
+    }
+
+    // Stop new events first, then take everything that is left.
+    session.detach();
+    session.drain();
+    for (const txr_packet& r : session.sweep(UINT64_MAX)) assembler.on_packet(r, monotonic_ns());
+    assembler.finish();
+
+    Counters c = session.counters();
+    TraceFooter f;
+    f.end_ns = monotonic_ns();
+    f.packets = emitted;
+    f.sends = assembler.stats().sends;
+    f.dropped = dropped_total;
+    f.lost = c[TXR_C_LOST_PACKET];
+    f.lost_sends = c[TXR_C_LOST_SEND];
+    for (Stage s : all_stages())
+        if (auto n = c[TXR_LOST_STAGE_BASE + index(s)]) f.lost_by_stage[std::string(stage_name(s))] = n;
+    f.untracked = c[TXR_C_INFLIGHT_FULL];
+    f.unfinished = assembler.stats().unfinished;
+    consumer.on_end(f);
+    return 0;
+}
+
+}  // namespace txray

@@ -1,0 +1,37 @@
+#include "trace_options.h"
+
+#include "packet.h"
+
+namespace txray {
+
+void add_trace_options(CLI::App& cmd, TraceOptions& o) {
+    auto& f = o.session.filters;
+    cmd.add_option("--pid", f.tgid, "Only sends by this process (tgid)");
+    cmd.add_option("--comm", f.comm, "Only sends by tasks with this command name");
+    cmd.add_option("--iface", f.iface, "Only packets leaving through this interface");
+    cmd.add_option("--proto", o.proto, "Only this protocol: udp, tcp, icmp, or a number");
+    cmd.add_option("--port", f.port, "Only packets with this source or destination port");
+    cmd.add_option("--host", f.host, "Only packets with this source or destination address");
+    cmd.add_option("--sample", f.sample_every, "Follow 1 in N sends (whole timelines), for very high rates");
+    cmd.add_option("--duration", o.duration_s, "Stop after this many seconds");
+    cmd.add_option("--count", o.count, "Stop after this many packets");
+    cmd.add_option("--hooks", o.hooks, "Hook kind to prefer: auto, fentry, kprobe, tracepoint")
+        ->check(CLI::IsMember({"auto", "fentry", "kprobe", "tracepoint"}));
+    cmd.add_option("--expire", o.expire_s, "Report packets still in flight after this many seconds as unfinished");
+    cmd.add_flag("-v,--verbose", o.session.verbose, "Show libbpf's log");
+}
+
+void finish_trace_options(TraceOptions& o) {
+    if (!o.proto.empty()) {
+        auto p = proto_from_name(o.proto);
+        if (!p) throw TxrayError("--proto: unknown protocol '" + o.proto + "' (udp, tcp, icmp or a number)");
+        o.session.filters.proto = *p;
+    }
+    if (o.hooks == "fentry") o.session.hooks = HookPreference::fentry;
+    else if (o.hooks == "kprobe") o.session.hooks = HookPreference::kprobe;
+    else if (o.hooks == "tracepoint") o.session.hooks = HookPreference::tracepoint;
+    else o.session.hooks = HookPreference::automatic;
+    if (o.duration_s < 0) throw TxrayError("--duration must be positive");
+}
+
+}  // namespace txray

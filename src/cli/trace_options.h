@@ -1,0 +1,24 @@
+// Options shared by `live` and `record`: filters, hooks, limits.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "session.h"
+
+namespace txray {
+
+struct TraceOptions {
+    SessionOptions session;
+    std::string proto;       // as typed; parsed into session.filters.proto
+    double duration_s = 0;   // 0: until Ctrl-C
+    std::uint64_t count = 0; // 0: no limit
+    std::string hooks = "auto";
+    double expire_s = 10;    // in-flight packets older than this are reported unfinished
+};
+
+void add_trace_options(CLI::App& cmd, TraceOptions& o);
+// Checks and converts what CLI11 could not; throws TxrayError.
+void finish_trace_options(TraceOptions& o);
+
+}  // namespace txray

@@ -1,0 +1,85 @@
+#include "record_convert.h"
+
+#include <cstring>
+#include <string_view>
+
+namespace txray {
+
+static_assert(static_cast<int>(Stage::sendmsg) == TXR_ST_SENDMSG);
+static_assert(static_cast<int>(Stage::route) == TXR_ST_ROUTE);
+static_assert(static_cast<int>(Stage::dev_queue_xmit) == TXR_ST_DEV_QUEUE_XMIT);
+static_assert(static_cast<int>(Stage::xmit_done) == TXR_ST_XMIT_DONE);
+static_assert(static_cast<int>(Stage::sendmsg_return) == TXR_ST_SENDMSG_RETURN);
+static_assert(kStageCount == TXR_ST_COUNT);
+
+namespace {
+std::string fixed_string(const char* s, std::size_t n) { return std::string(s, strnlen(s, n)); }
+}  // namespace
+
+Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name) {
+    Packet p;
+    p.id = r.id;
+    p.skb = r.skb;
+    p.send_id = r.send_id;
+    p.msg_index = r.msg_index;
+    p.parent_id = r.parent_id;
+    p.pid = r.pid;
+    p.tid = r.tid;
+    p.comm = fixed_string(r.comm, sizeof r.comm);
+    p.cgroup_id = r.cgroup_id;
+    p.netns = r.netns;
+    p.ifname = fixed_string(r.ifname, sizeof r.ifname);
+    p.ifindex = r.ifindex;
+    p.queue = r.queue;
+    p.len = r.len;
+    p.flow.family = r.family;
+    p.flow.proto = r.proto;
+    std::memcpy(p.flow.saddr.data(), r.saddr, 16);
+    std::memcpy(p.flow.daddr.data(), r.daddr, 16);
+    if (r.family == 4) {  // the kernel copies 4 bytes; keep the rest zero
+        std::fill(p.flow.saddr.begin() + 4, p.flow.saddr.end(), 0);
+        std::fill(p.flow.daddr.begin() + 4, p.flow.daddr.end(), 0);
+    }
+    p.flow.sport = r.sport;
+    p.flow.dport = r.dport;
+    p.fragment = r.flags & TXR_PF_FRAGMENT;
+    p.frag_more = r.flags & TXR_PF_FRAG_MORE;
+    p.frag_offset = r.frag_off;
+    p.requeues = r.requeues;
+    p.gso_segs = r.gso_segs;
+    p.gso_size = r.gso_size;
+    for (int s = 0; s < TXR_ST_COUNT; ++s)
+        if (r.ts[s]) p.stages.push_back({static_cast<Stage>(s), r.ts[s]});
+    if (r.ts[TXR_ST_XMIT_DONE]) p.xmit_rc = r.xmit_rc;
+    switch (r.end) {
+    case TXR_END_FREE:
+    case TXR_END_HANDOFF: p.outcome = OutcomeKind::sent; break;
+    case TXR_END_DROP:
+        p.outcome = OutcomeKind::dropped;
+        p.drop_reason = reason_name ? reason_name(r.drop_reason) : std::to_string(r.drop_reason);
+        break;
+    case TXR_END_CONSUMED_EARLY: p.outcome = OutcomeKind::consumed; break;
+    default: p.outcome = OutcomeKind::unfinished; break;
+    }
+    p.sort_stages();
+    return p;
+}
+
+std::string errno_name_for_ret(std::int64_t ret) {
+    if (ret >= 0) return "";
+    const char* n = strerrorname_np(static_cast<int>(-ret));
+    return n ? n : "E" + std::to_string(-ret);
+}
+
+std::string syscall_name(std::uint32_t nr) {
+    switch (nr) {
+    case 44: return "sendto";
+    case 46: return "sendmsg";
+    case 307: return "sendmmsg";
+    case 1: return "write";
+    case 20: return "writev";
+    default: return "syscall " + std::to_string(nr);
+    }
+}
+
+}  // namespace txray

@@ -1,0 +1,22 @@
+// Kernel records (struct txr_packet / txr_send) -> model packets.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "packet.h"
+#include "txray.h"
+
+namespace txray {
+
+// Names for enum skb_drop_reason values (read from the kernel's BTF).
+using DropReasonNamer = std::function<std::string(std::uint32_t)>;
+
+// Everything the kernel knows about the packet; send-level facts (syscall
+// return) are added by the Assembler.
+Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name);
+
+// "ENOBUFS" for -105, "" for ret >= 0.
+std::string errno_name_for_ret(std::int64_t ret);
+std::string syscall_name(std::uint32_t nr);
+
+}  // namespace txray
