@@ -176,6 +176,14 @@ chmod 755 "$ROOT/init"
 cp -a "$PAYLOAD/." "$ROOT/payload/"
 for a in "${ADD[@]}"; do cp -a "$a" "$ROOT/payload/"; done
 cp "$HERE/guest/lib.sh" "$ROOT/etc/txray-vm/lib.sh"
+# The guest has no libc/ld.so: dynamically linked programs cannot start.
+if command -v file >/dev/null; then
+	while IFS= read -r -d '' f; do
+		if [[ $(file -b "$f") == ELF*"dynamically linked"* ]]; then
+			say "warning: ${f#"$ROOT"} is dynamically linked and will not run in the guest (link with -static)"
+		fi
+	done < <(find "$ROOT/payload" -type f -perm -u+x -print0)
+fi
 : >"$ROOT/etc/txray-vm/modules"
 
 # module NAME -> path (.ko/.ko.xz/.ko.zst), '-' and '_' are equivalent
