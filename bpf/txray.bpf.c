@@ -54,6 +54,10 @@ struct txr_send_ctx {
 	__u64 sk;           /* socket the fd refers to */
 	__u64 cgroup_id;
 	__u64 first_frag_id; /* first packet of the current message */
+	/* IP-layer stages of the message's first packet. ip_fragment() runs
+	 * after them, so later fragments inherit them (ip_do_fragment sends
+	 * each fragment straight to ip_finish_output2). */
+	__u64 ip_ts[3]; /* ip_local_out, ip_output, neigh_output */
 	__u32 pid, tid;
 	__u32 syscall_nr;
 	__s32 fd;
@@ -272,6 +276,7 @@ static __always_inline void message_done(void)
 	ctx->msg_ts = bpf_ktime_get_ns();
 	ctx->udp_ts = ctx->tcp_ts = ctx->route_ts = 0;
 	ctx->first_frag_id = 0;
+	ctx->ip_ts[0] = ctx->ip_ts[1] = ctx->ip_ts[2] = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -376,7 +381,13 @@ static __always_inline bool flow_matches(const struct txr_packet *p)
 
 /* First sight of an skb: build its record from the skb and, when the current
  * thread is inside a traced send on the same socket, from that send. */
-static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u64 key)
+static __always_inline bool is_ip_stage(enum txr_stage stage)
+{
+	return stage == TXR_ST_IP_LOCAL_OUT || stage == TXR_ST_IP_OUTPUT || stage == TXR_ST_NEIGH_OUTPUT;
+}
+
+static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u64 key, enum txr_stage stage,
+							__u64 now)
 {
 	__u32 zero = 0;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_scratch, &zero);
@@ -408,16 +419,18 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		p->ts[TXR_ST_UDP_SENDMSG] = ctx->udp_ts;
 		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
 		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
-		if (p->flags & TXR_PF_FRAGMENT) {
-			/* Fragments after the first carry no ports: they share the
-			 * datagram's, and link to its first fragment. */
-			if (ctx->first_frag_id) {
-				p->parent_id = ctx->first_frag_id;
-				if (p->frag_off) {
-					p->sport = ctx->sport;
-					p->dport = ctx->dport;
-				}
-			}
+		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id) {
+			/* A later fragment: no ports of its own; it shares the
+			 * datagram's ports and IP stages, and links to the first. */
+			p->parent_id = ctx->first_frag_id;
+			p->sport = ctx->sport;
+			p->dport = ctx->dport;
+			if (stage > TXR_ST_IP_LOCAL_OUT)
+				p->ts[TXR_ST_IP_LOCAL_OUT] = ctx->ip_ts[0];
+			if (stage > TXR_ST_IP_OUTPUT)
+				p->ts[TXR_ST_IP_OUTPUT] = ctx->ip_ts[1];
+			if (stage > TXR_ST_NEIGH_OUTPUT)
+				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
 		if (f_tgid || f_has_comm)
@@ -431,6 +444,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		count(TXR_C_FILTERED);
 		return NULL;
 	}
+	p->ts[stage] = now;
 	if (sk)
 		p->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	else
@@ -445,6 +459,8 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 			ctx->first_frag_id = p->id;
 			ctx->sport = p->sport;
 			ctx->dport = p->dport;
+			if (is_ip_stage(stage))
+				ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
 		}
 	}
 	return bpf_map_lookup_elem(&txr_inflight, &key);
@@ -470,22 +486,45 @@ static __always_inline bool creates(enum txr_stage stage)
 	       stage == TXR_ST_DEV_QUEUE_XMIT;
 }
 
+/* The length shrank since first sight: ip_fragment() cut the datagram and
+ * this skb is now its first fragment. Read the fragment bits again. */
+static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_packet *p)
+{
+	__u32 len = BPF_CORE_READ(skb, len);
+	if (len >= p->len)
+		return;
+	p->len = len;
+	__u16 sport = p->sport, dport = p->dport;
+	parse_headers(skb, p);
+	if (!p->sport && !p->dport)
+		p->sport = sport, p->dport = dport;
+}
+
 /* Stamp `stage` on the skb's record (first time wins), creating the record at
  * a creating stage. Returns the record, or NULL when not followed. */
 static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum txr_stage stage)
 {
 	__u64 key = (__u64)skb;
+	__u64 now = bpf_ktime_get_ns();
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 
 	if (!p) {
 		if (!creates(stage))
 			return NULL;
-		p = create_packet(skb, key);
-		if (!p)
-			return NULL;
+		return create_packet(skb, key, stage, now);
 	}
-	if (!p->ts[stage])
-		p->ts[stage] = bpf_ktime_get_ns();
+	if (p->ts[stage])
+		return p;
+	p->ts[stage] = now;
+	if (stage == TXR_ST_DEV_QUEUE_XMIT)
+		refresh_fragment(skb, p);
+	/* A later IP stage of a message's first packet (fentry/kprobe kernels):
+	 * keep it for the fragments that may follow. */
+	if (is_ip_stage(stage) && p->send_id && !p->parent_id) {
+		struct txr_send_ctx *ctx = current_send();
+		if (ctx && ctx->first_frag_id == p->id)
+			ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
+	}
 	return p;
 }
 
@@ -750,7 +789,7 @@ int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		struct txr_send_ctx *ctx = current_send();
 		if (!ctx || ctx->sk != (__u64)BPF_CORE_READ(skb, sk))
 			return 0;
-		p = create_packet(skb, key);
+		p = create_packet(skb, key, TXR_ST_DROP, bpf_ktime_get_ns());
 		if (!p)
 			return 0;
 	}

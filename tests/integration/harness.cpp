@@ -1,0 +1,148 @@
+#include "harness.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace txray::test {
+
+RunResult run(const std::string& shell_cmd) {
+    RunResult r;
+    FILE* p = popen((shell_cmd + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+
+Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
+    pid_ = fork();
+    if (pid_ == 0) {
+        int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+}
+
+Child::~Child() {
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+int Child::wait(double timeout_s) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    int st = 0;
+    while (std::chrono::steady_clock::now() < end) {
+        pid_t r = waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+}
+
+int Child::interrupt_and_wait(double timeout_s) {
+    if (pid_ > 0) kill(pid_, SIGINT);
+    return wait(timeout_s);
+}
+
+std::uint64_t monotonic_now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1'000'000'000ull + ts.tv_nsec;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool wait_for_header(const std::string& path, double timeout_s) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (std::chrono::steady_clock::now() < end) {
+        if (read_file(path).find('\n') != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+VethNetns::VethNetns(const std::string& tag) {
+    const std::string id = std::to_string(getpid() % 200 + 20);
+    ns = "txray-" + tag + "-" + std::to_string(getpid());
+    host_if = "txr" + tag.substr(0, 4) + id;
+    peer_if = "txp" + tag.substr(0, 4) + id;
+    v4_peer = "10.77." + id + ".2";
+    v6_peer = "fd77:" + id + "::2";
+    const std::string script =
+        "set -e; ip netns add " + ns + "; ip link add " + host_if + " type veth peer name " + peer_if +
+        "; ip link set " + peer_if + " netns " + ns + "; ip addr add 10.77." + id + ".1/24 dev " + host_if +
+        "; ip -6 addr add fd77:" + id + "::1/64 dev " + host_if + " nodad; ip link set " + host_if +
+        " up; ip netns exec " + ns + " ip addr add " + v4_peer + "/24 dev " + peer_if + "; ip netns exec " + ns +
+        " ip -6 addr add " + v6_peer + "/64 dev " + peer_if + " nodad; ip netns exec " + ns + " ip link set " +
+        peer_if + " up; ip netns exec " + ns + " ip link set lo up";
+    RunResult r = run(script);
+    if (r.status != 0) {
+        run("ip netns del " + ns + " 2>/dev/null; ip link del " + host_if + " 2>/dev/null");
+        throw std::runtime_error("cannot set up veth/netns: " + r.out);
+    }
+    ok_ = true;
+    // Let IPv6 settle (MLD reports, link-local address) before counting.
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+}
+
+VethNetns::~VethNetns() {
+    if (ok_) run("ip link del " + host_if + " 2>/dev/null; ip netns del " + ns);
+}
+
+std::uint64_t VethNetns::tx_packets() const {
+    return std::stoull(read_file("/sys/class/net/" + host_if + "/statistics/tx_packets"));
+}
+
+std::string txray_bin() { return TXRAY_BIN; }
+std::string testsend_bin() { return TESTSEND_BIN; }
+
+std::string scratch_dir() {
+    static std::string dir = [] {
+        std::string d = std::filesystem::temp_directory_path() / ("txray-it-" + std::to_string(getpid()));
+        std::filesystem::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+std::vector<std::string> loaded_txray_programs() {
+    std::vector<std::string> names;
+    RunResult r = run("bpftool prog show");
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto pos = line.find(" name txr_");
+        if (pos != std::string::npos) names.push_back(line.substr(pos + 6, line.find(' ', pos + 6) - pos - 6));
+    }
+    return names;
+}
+
+}  // namespace txray::test

@@ -1,0 +1,60 @@
+// Helpers for tests that run the real txray as root: processes, a veth pair
+// into a throw-away network namespace, and reading the trace back.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trace_reader.h"
+
+namespace txray::test {
+
+struct RunResult {
+    int status = -1;  // exit code, or 128+signal
+    std::string out;  // stdout and stderr together
+};
+RunResult run(const std::string& shell_cmd);
+
+// A child process with stdout+stderr to `log_path`.
+class Child {
+public:
+    Child(const std::vector<std::string>& argv, const std::string& log_path);
+    ~Child();  // kills it if still running
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    int interrupt_and_wait(double timeout_s = 20);  // SIGINT, then exit code
+    int wait(double timeout_s = 30);
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+};
+
+std::uint64_t monotonic_now_ns();
+std::string read_file(const std::string& path);
+// Waits until `path` has a first complete line (the recorder attached).
+bool wait_for_header(const std::string& path, double timeout_s = 30);
+
+// veth pair: host side `host_if` (10.77.N.1/24, fd77:N::1/64) <-> `peer_if`
+// (10.77.N.2, fd77:N::2) inside namespace `ns`. Removed on destruction.
+class VethNetns {
+public:
+    explicit VethNetns(const std::string& tag);
+    ~VethNetns();
+    std::string ns, host_if, peer_if, v4_peer, v6_peer;
+    std::uint64_t tx_packets() const;  // host_if's TX counter
+
+private:
+    bool ok_ = false;
+};
+
+std::string txray_bin();
+std::string testsend_bin();
+std::string scratch_dir();  // per-run directory for traces and logs
+
+// Names of BPF programs still loaded whose name starts with "txr_".
+std::vector<std::string> loaded_txray_programs();
+
+}  // namespace txray::test

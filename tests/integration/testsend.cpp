@@ -1,0 +1,165 @@
+// txray-testsend: sends known UDP traffic in one of the ways an application
+// can (sendto, sendmsg, sendmmsg, write on a connected socket), or receives
+// and counts it. Used by the integration tests and examples/.
+//
+//   txray-testsend send --to ADDR --port P --way sendto|sendmsg|sendmmsg|write
+//                       [--count N] [--size BYTES] [--batch B] [--gap-us U]
+//   txray-testsend recv --port P[,P...] --seconds S    (prints "port count bytes")
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const std::string& msg) {
+    std::fprintf(stderr, "txray-testsend: %s\n", msg.c_str());
+    std::exit(2);
+}
+
+struct Args {
+    std::string mode, to, way = "sendto", ports;
+    int port = 0, count = 1, size = 100, batch = 8, gap_us = 0;
+    double seconds = 2;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    if (argc < 2) die("usage: txray-testsend send|recv ...");
+    a.mode = argv[1];
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) die(std::string("missing value for ") + argv[i]);
+        std::string k = argv[i], v = argv[i + 1];
+        if (k == "--to") a.to = v;
+        else if (k == "--port") a.ports = v, a.port = std::atoi(v.c_str());
+        else if (k == "--way") a.way = v;
+        else if (k == "--count") a.count = std::atoi(v.c_str());
+        else if (k == "--size") a.size = std::atoi(v.c_str());
+        else if (k == "--batch") a.batch = std::atoi(v.c_str());
+        else if (k == "--gap-us") a.gap_us = std::atoi(v.c_str());
+        else if (k == "--seconds") a.seconds = std::atof(v.c_str());
+        else die("unknown option " + k);
+    }
+    return a;
+}
+
+sockaddr_storage address(const std::string& host, int port, socklen_t& len) {
+    sockaddr_storage ss{};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        len = sizeof *v6;
+    } else {
+        die("bad address " + host);
+    }
+    return ss;
+}
+
+int send_mode(const Args& a) {
+    socklen_t len = 0;
+    sockaddr_storage dst = address(a.to, a.port, len);
+    int fd = socket(dst.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
+    std::vector<char> buf(a.size, 'x');
+    if (a.way == "write" && connect(fd, reinterpret_cast<sockaddr*>(&dst), len) != 0)
+        die(std::string("connect: ") + std::strerror(errno));
+    int sent = 0, failed = 0;
+    for (int i = 0; i < a.count;) {
+        long rc = 0;
+        int n = 1;
+        if (a.way == "sendto") {
+            rc = sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&dst), len);
+        } else if (a.way == "sendmsg") {
+            iovec iov{buf.data(), buf.size()};
+            msghdr m{};
+            m.msg_name = &dst;
+            m.msg_namelen = len;
+            m.msg_iov = &iov;
+            m.msg_iovlen = 1;
+            rc = sendmsg(fd, &m, 0);
+        } else if (a.way == "sendmmsg") {
+            n = std::min(a.batch, a.count - i);
+            std::vector<iovec> iov(n, iovec{buf.data(), buf.size()});
+            std::vector<mmsghdr> mm(n);
+            for (int k = 0; k < n; ++k) {
+                mm[k].msg_hdr.msg_name = &dst;
+                mm[k].msg_hdr.msg_namelen = len;
+                mm[k].msg_hdr.msg_iov = &iov[k];
+                mm[k].msg_hdr.msg_iovlen = 1;
+            }
+            rc = sendmmsg(fd, mm.data(), n, 0);
+            if (rc > 0) n = static_cast<int>(rc);
+        } else if (a.way == "write") {
+            rc = write(fd, buf.data(), buf.size());
+        } else {
+            die("unknown --way " + a.way);
+        }
+        if (rc < 0) ++failed, n = 1;
+        else sent += n;
+        i += n;
+        if (a.gap_us) std::this_thread::sleep_for(std::chrono::microseconds(a.gap_us));
+    }
+    close(fd);
+    std::printf("sent %d failed %d\n", sent, failed);
+    return 0;
+}
+
+int recv_mode(const Args& a) {
+    std::vector<int> ports;
+    for (char* tok = std::strtok(const_cast<char*>(a.ports.c_str()), ","); tok; tok = std::strtok(nullptr, ","))
+        ports.push_back(std::atoi(tok));
+    std::vector<pollfd> fds;
+    for (int p : ports)
+        for (int fam : {AF_INET, AF_INET6}) {
+            int fd = socket(fam, SOCK_DGRAM, 0);
+            int one = 1, big = 8 << 20;
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+            if (fam == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+            socklen_t len = 0;
+            sockaddr_storage ss = address(fam == AF_INET ? "0.0.0.0" : "::", p, len);
+            if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) die(std::string("bind: ") + std::strerror(errno));
+            fds.push_back({fd, POLLIN, 0});
+        }
+    std::map<int, std::pair<long, long>> got;  // port -> count, bytes
+    std::vector<char> buf(65536);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.seconds);
+    while (std::chrono::steady_clock::now() < end) {
+        if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (!(fds[i].revents & POLLIN)) continue;
+            long n = recv(fds[i].fd, buf.data(), buf.size(), MSG_DONTWAIT);
+            if (n < 0) continue;
+            auto& g = got[ports[i / 2]];
+            g.first++, g.second += n;
+        }
+    }
+    for (int p : ports) std::printf("%d %ld %ld\n", p, got[p].first, got[p].second);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args a = parse(argc, argv);
+    if (a.mode == "send") return send_mode(a);
+    if (a.mode == "recv") return recv_mode(a);
+    die("mode must be send or recv");
+}
