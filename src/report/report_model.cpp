@@ -1,0 +1,47 @@
+#include "report_model.h"
+
+namespace txray {
+
+ReportBuilder::ReportBuilder(PacketFilter filter) : filter_(std::move(filter)) { r_.per_stage.resize(kStageCount); }
+
+void ReportBuilder::on_header(const TraceHeader& h) {
+    r_.header = h;
+    if (h.start_ns) origin_ = h.start_ns;
+}
+
+void ReportBuilder::on_footer(const TraceFooter& f) { r_.footer = f; }
+
+std::string drop_stage(const Packet& p) {
+    for (std::size_t i = 1; i < p.stages.size(); ++i)
+        if (p.stages[i].stage == Stage::drop) return std::string(stage_name(p.stages[i - 1].stage));
+    return "-";
+}
+
+void ReportBuilder::on_packet(Packet&& p) {
+    ++r_.packets_read;
+    if (!origin_) origin_ = p.first_ts();  // no start time in the header: the first packet
+    if (!filter_.matches(p, *origin_)) return;
+    ++r_.packets_matched;
+    ++r_.outcomes[static_cast<std::size_t>(p.outcome)];
+    if (!p.stages.empty()) {
+        if (!r_.first_ns || p.first_ts() < r_.first_ns) r_.first_ns = p.first_ts();
+        r_.last_ns = std::max(r_.last_ns, p.last_ts());
+    }
+    add_stage_deltas(p, r_.per_stage);
+    FlowStats& fs = r_.flows[p.flow];
+    ++fs.packets;
+    fs.bytes += p.len;
+    if (p.outcome == OutcomeKind::dropped) {
+        ++fs.drops;
+        ++r_.drops[{p.drop_reason.empty() ? "UNKNOWN" : p.drop_reason, drop_stage(p)}];
+    }
+    if (p.outcome == OutcomeKind::error) ++r_.errors[p.send_errno.empty() ? "UNKNOWN" : p.send_errno];
+    if (p.stages.size() >= 2) {
+        const std::uint64_t e2e = end_to_end_ns(p);
+        r_.end_to_end.add(e2e);
+        r_.end_to_end_hist.add(e2e);
+        fs.end_to_end.add(e2e);
+    }
+}
+
+}  // namespace txray

@@ -1,0 +1,62 @@
+// What `txray report` computes, accumulated while the trace streams in.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "histogram.h"
+#include "packet_filter.h"
+#include "stats.h"
+#include "trace_format.h"
+#include "trace_reader.h"
+
+namespace txray {
+
+struct FlowStats {
+    std::uint64_t packets = 0, bytes = 0, drops = 0;
+    Samples end_to_end;  // ns, packets that reached an end
+};
+
+struct Report {
+    TraceHeader header;
+    std::optional<TraceFooter> footer;
+    ReadStatus status;
+    std::uint64_t packets_read = 0;     // in the trace
+    std::uint64_t packets_matched = 0;  // after the filter
+    std::array<std::uint64_t, 5> outcomes{};  // by OutcomeKind
+    std::uint64_t first_ns = 0, last_ns = 0;  // matched packets' time span
+    std::vector<Samples> per_stage;           // kStageCount; time from the previous stage
+    Samples end_to_end;
+    Log2Histogram end_to_end_hist;
+    std::map<Flow, FlowStats> flows;
+    // (drop reason, stage before the drop) -> packets
+    std::map<std::pair<std::string, std::string>, std::uint64_t> drops;
+    std::map<std::string, std::uint64_t> errors;  // errno name -> sends
+
+    std::uint64_t outcome(OutcomeKind k) const { return outcomes[static_cast<std::size_t>(k)]; }
+};
+
+// A TraceSink that folds packets into a Report. Memory: 8 bytes per stage per
+// matched packet (exact percentiles), not the packets themselves.
+class ReportBuilder : public TraceSink {
+public:
+    explicit ReportBuilder(PacketFilter filter = {});
+    void on_header(const TraceHeader& h) override;
+    void on_packet(Packet&& p) override;
+    void on_footer(const TraceFooter& f) override;
+    Report& report() { return r_; }
+
+private:
+    PacketFilter filter_;
+    Report r_;
+    std::optional<std::uint64_t> origin_;  // time origin of --since/--until
+};
+
+// The stage whose mark comes right before the drop mark ("qdisc_enqueue"), or "-".
+std::string drop_stage(const Packet& p);
+
+}  // namespace txray
