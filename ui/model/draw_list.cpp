@@ -17,11 +17,22 @@ void TimelineDrawList::clear() {
 
 namespace {
 
+Stage dominant_stage(const Packet& p) {
+    Stage best = p.stages.front().stage;
+    std::uint64_t longest = 0;
+    for (std::size_t k = 0; k + 1 < p.stages.size(); ++k) {
+        const std::uint64_t d = p.stages[k + 1].ts_ns - p.stages[k].ts_ns;
+        if (d > longest) longest = d, best = p.stages[k].stage;
+    }
+    return best;
+}
+
 struct LaneCtx {
     const TimelineData& d;
     const TimeView& view;
     const DrawParams& p;
     float min_px;
+    float gap_px;
     double clip;
     TimelineDrawList& out;
 };
@@ -44,8 +55,8 @@ void draw_packet(const LaneCtx& c, const Span& s, float y0, float y1) {
         if (t1 >= c.clip || x1 >= w) break;
     }
     if (st.size() == 1 || xe - xs < 1.f) {
-        // A single stage or zero length: a 1 px tick in its colour.
-        c.out.rects.push_back({xs, y0, xs + 1.f, y1, stage_color(st.front().stage)});
+        // Narrower than a pixel: a 1 px tick in the colour of the stage it spent longest in.
+        c.out.rects.push_back({xs, y0, xs + 1.f, y1, stage_color(dominant_stage(pk))});
     }
     if (pk.outcome == OutcomeKind::dropped) {
         const StageMark* dm = pk.find(Stage::drop);
@@ -63,6 +74,7 @@ void draw_lane(const LaneCtx& c, const Lane& lane, float y0, float y1) {
     const auto& spans = lane.spans;
     const double ns_px = c.view.ns_per_px();
     const double min_ns = ns_px * c.min_px;
+    const double gap_ns = ns_px * c.gap_px;
     const double t_lo = c.view.start(), t_hi = std::min(c.view.end(), c.clip);
     ++c.out.lanes_visited;
     c.out.binary_searches += 2;
@@ -76,12 +88,12 @@ void draw_lane(const LaneCtx& c, const Lane& lane, float y0, float y1) {
             ++it;
             continue;
         }
-        // Merge a run of small spans: absorb every span ending within min_ns of
+        // Merge a run of small spans: absorb every span ending within gap_ns of
         // the run's end, and keep going while the next one ends close by.
         const auto run_begin = it;
         double run_end = end;
         for (;;) {
-            const double next_time = run_end + min_ns;
+            const double next_time = run_end + gap_ns;
             auto nx = std::partition_point(it + 1, last, [next_time](const Span& s) { return static_cast<double>(s.end) < next_time; });
             ++c.out.binary_searches;
             if (nx != it + 1) run_end = std::max(run_end, std::min<double>(static_cast<double>((nx - 1)->end), c.clip));
@@ -89,7 +101,7 @@ void draw_lane(const LaneCtx& c, const Lane& lane, float y0, float y1) {
             if (it == last) break;
             const double nend = std::min<double>(static_cast<double>(it->end), c.clip);
             // The next span is long (drawn on its own) or far away: stop the run.
-            if (nend - static_cast<double>(it->start) >= min_ns || static_cast<double>(it->start) > run_end + min_ns) break;
+            if (nend - static_cast<double>(it->start) >= min_ns || static_cast<double>(it->start) > run_end + gap_ns) break;
             run_end = std::max(run_end, nend);
         }
         const auto b = static_cast<std::size_t>(run_begin - spans.begin());
@@ -113,7 +125,7 @@ void build_draw_list(const TimelineData& d, const TimelineLayout& layout, const 
                      const DrawParams& p, TimelineDrawList& out) {
     out.clear();
     const auto& m = layout.metrics();
-    const LaneCtx c{d, view, p, m.min_px, p.clip_ns.value_or(1e300), out};
+    const LaneCtx c{d, view, p, m.min_px, m.merge_gap_px, p.clip_ns.value_or(1e300), out};
     const float top = p.scroll_y, bottom = p.scroll_y + p.view_h;
     const auto& tracks = layout.tracks();
     for (std::size_t ti = layout.first_track_below(top); ti < tracks.size() && tracks[ti].y < bottom; ++ti) {

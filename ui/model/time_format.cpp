@@ -41,6 +41,7 @@ std::string format_duration(double ns, int decimals) {
 }
 
 std::string format_tick(double ns, double step_ns) {
+    if (std::fabs(ns) < step_ns * 1e-6) ns = 0;  // no "-0"
     const Unit u = unit_for(step_ns);
     const double step = step_ns / u.scale;
     int decimals = 0;

@@ -16,7 +16,8 @@ struct TrackMetrics {
     float lane_h = 12.f;
     float lane_gap = 2.f;
     float track_gap = 8.f;
-    float min_px = 3.f;  // spans narrower than this are merged with their neighbours
+    float min_px = 3.f;    // spans narrower than this are merged with their neighbours...
+    float merge_gap_px = 1.f;  // ...when less than this apart
 };
 
 struct TrackPlace {

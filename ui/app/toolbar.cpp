@@ -1,0 +1,116 @@
+// The toolbar: open, replay controls, counters at the playhead, stage legend.
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+
+#include <cmath>
+#include <string>
+
+#include "palette.h"
+#include "panels.h"
+#include "time_format.h"
+
+namespace txray::ui {
+
+void stage_swatch(std::uint32_t color, float size) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float off = (ImGui::GetTextLineHeight() - size) / 2;
+    dl->AddRectFilled({p.x, p.y + off}, {p.x + size, p.y + off + size}, color);
+    ImGui::Dummy({size, ImGui::GetTextLineHeight()});
+}
+
+void draw_stage_legend() {
+    for (Stage st : all_stages()) {
+        stage_swatch(stage_color(st));
+        ImGui::SameLine(0, 3);
+        ImGui::TextUnformatted(std::string(stage_name(st)).c_str());
+        ImGui::SameLine(0, 10);
+    }
+    stage_swatch(kMergedColor);
+    ImGui::SameLine(0, 3);
+    ImGui::TextUnformatted("many packets");
+    ImGui::SameLine(0, 10);
+    ImGui::TextColored(ImColor(kDropColor).Value, "v drop");
+}
+
+namespace {
+
+std::string rate(double bps) {
+    const char* u[] = {"bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"};
+    int i = 0;
+    while (bps >= 1000 && i < 4) bps /= 1000, ++i;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f %s", bps, u[i]);
+    return buf;
+}
+
+}  // namespace
+
+void draw_toolbar(AppState& s, const PanelRects& r) {
+    ImGui::SetNextWindowPos({r.x, r.y});
+    ImGui::SetNextWindowSize({r.w, r.h});
+    ImGui::Begin("##toolbar", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus);
+    if (ImGui::Button("Open...")) s.browser_open = true;
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!s.data);
+    if (ImGui::Button("Fit all")) s.fit_all();
+    ImGui::SameLine();
+    ImGui::TextDisabled("|");
+    ImGui::SameLine();
+    const ImGuiIO& io = ImGui::GetIO();
+    const bool keys = s.data && !io.WantTextInput;
+    auto step = [&](bool forward) {
+        auto t = forward ? next_packet_start(*s.data, s.shown, s.playhead.time())
+                         : prev_packet_start(*s.data, s.shown, s.playhead.time());
+        if (t) {
+            s.replay = true;
+            s.playhead.pause();
+            s.playhead.seek(*t);
+            s.view.ensure_visible(*t);
+        }
+    };
+    if (ImGui::Button("|<") || (keys && ImGui::IsKeyPressed(GLFW_KEY_LEFT))) step(false);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Previous packet (Left)");
+    ImGui::SameLine();
+    if (ImGui::Button(s.playhead.playing() ? "Pause" : " Play ") || (keys && ImGui::IsKeyPressed(GLFW_KEY_SPACE, false))) {
+        if (!s.replay) {
+            s.replay = true;
+            if (s.playhead.time() <= s.t0() || s.playhead.at_end()) s.playhead.seek(std::max(s.t0(), s.view.start()));
+        }
+        s.playhead.toggle();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button(">|") || (keys && ImGui::IsKeyPressed(GLFW_KEY_RIGHT))) step(true);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Next packet (Right)");
+    ImGui::SameLine();
+    if (ImGui::Checkbox("Replay", &s.replay) && s.replay && s.playhead.time() <= s.t0())
+        s.playhead.seek(std::max(s.t0(), s.view.start()));
+    ImGui::SameLine();
+    ImGui::Checkbox("Follow", &s.follow);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(150);
+    float lg = static_cast<float>(std::log10(s.playhead.speed()));
+    char speed[32];
+    std::snprintf(speed, sizeof speed, "%.3gx real time", s.playhead.speed());
+    if (ImGui::SliderFloat("##speed", &lg, -2.f, 2.f, speed)) s.playhead.set_speed(std::pow(10.0, static_cast<double>(lg)));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Replay speed: 0.01x to 100x real time");
+    ImGui::EndDisabled();
+    if (s.data) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("|");
+        ImGui::SameLine();
+        const double t = s.replay ? s.playhead.time() : s.t1();
+        const double window = std::clamp(s.view.range() / 50, 1e3, 1e9);
+        const auto c = counters_at(*s.data, s.shown, t, window);
+        ImGui::Text("t = %s   packets %llu   drops %llu   throughput %s (last %s)",
+                    format_duration(t - s.t0(), 3).c_str(), static_cast<unsigned long long>(c.packets),
+                    static_cast<unsigned long long>(c.drops), rate(c.throughput_bps).c_str(),
+                    format_duration(window).c_str());
+    }
+    draw_stage_legend();
+    ImGui::End();
+}
+
+}  // namespace txray::ui
