@@ -81,10 +81,18 @@ void draw_error_banner(AppState& s, ImDrawList* dl, ImVec2 p0, float w, float& y
         if (!s.data->status.fatal || !s.data->packets.empty())
             msg += "\nShowing the " + std::to_string(s.data->packets.size()) + " packets read before it.";
     }
+    ImU32 bg = kErrorBgColor;
+    if (msg.empty() && s.data && !s.data->status.warnings.empty()) {
+        // Skipped lines only: a milder note.
+        const auto& wn = s.data->status.warnings;
+        msg = std::to_string(wn.size()) + (wn.size() == 1 ? " warning" : " warnings") + " reading " + s.data->path + ": " +
+              wn.front() + (wn.size() > 1 ? " (and more)" : "");
+        bg = IM_COL32(90, 70, 10, 255);
+    }
     if (msg.empty()) return;
     const ImVec2 ts = ImGui::CalcTextSize(msg.c_str(), nullptr, false, w - 20);
     const float h = ts.y + 12;
-    dl->AddRectFilled({p0.x, p0.y + y}, {p0.x + w, p0.y + y + h}, kErrorBgColor);
+    dl->AddRectFilled({p0.x, p0.y + y}, {p0.x + w, p0.y + y + h}, bg);
     dl->AddText(nullptr, 0, {p0.x + 10, p0.y + y + 6}, IM_COL32(255, 230, 230, 255), msg.c_str(), nullptr, w - 20);
     y += h;
 }

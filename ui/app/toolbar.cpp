@@ -101,13 +101,25 @@ void draw_toolbar(AppState& s, const PanelRects& r) {
         ImGui::SameLine();
         ImGui::TextDisabled("|");
         ImGui::SameLine();
-        const double t = s.replay ? s.playhead.time() : s.t1();
-        const double window = std::clamp(s.view.range() / 50, 1e3, 1e9);
-        const auto c = counters_at(*s.data, s.shown, t, window);
-        ImGui::Text("t = %s   packets %llu   drops %llu   throughput %s (last %s)",
-                    format_duration(t - s.t0(), 3).c_str(), static_cast<unsigned long long>(c.packets),
-                    static_cast<unsigned long long>(c.drops), rate(c.throughput_bps).c_str(),
-                    format_duration(window).c_str());
+        if (s.replay) {
+            const double t = s.playhead.time();
+            const double window = std::clamp(s.view.range() / 50, 1e3, 1e9);
+            const auto c = counters_at(*s.data, s.shown, t, window);
+            ImGui::Text("playhead %s   packets %llu   drops %llu   throughput %s (last %s)",
+                        format_duration(t - s.t0(), 3).c_str(), static_cast<unsigned long long>(c.packets),
+                        static_cast<unsigned long long>(c.drops), rate(c.throughput_bps).c_str(),
+                        format_duration(window).c_str());
+        } else {
+            // Not replaying: what the view shows.
+            const double a = std::max(s.view.start(), s.t0()), b = std::min(s.view.end(), s.t1());
+            const auto c = counters_at(*s.data, s.shown, b, std::max(b - a, 1.0));
+            const auto before = counters_at(*s.data, s.shown, a, 1.0);
+            ImGui::Text("in view: packets %llu   drops %llu   throughput %s   (trace: %zu packets, %llu drops, %s)",
+                        static_cast<unsigned long long>(c.packets - before.packets),
+                        static_cast<unsigned long long>(c.drops - before.drops), rate(c.throughput_bps).c_str(),
+                        s.data->packets.size(), static_cast<unsigned long long>(s.data->total_drops),
+                        format_duration(s.t1() - s.t0()).c_str());
+        }
     }
     draw_stage_legend();
     ImGui::End();
