@@ -150,8 +150,8 @@ int run_bench_frames(AppState& s, const CliOptions& o) {
     };
     s.fit_all();
     measure("full zoom-out");
-    const double mid = (s.t0() + s.t1()) / 2;
-    s.view.set_range(mid, mid + 20e3);
+    const double mid = static_cast<double>(s.data->packets[s.data->packets.size() / 2].first_ts());
+    s.view.set_range(mid - 5e3, mid + 15e3);
     measure("deep zoom (20 us)");
     s.view.set_range(mid, mid + 2e6);
     measure("mid zoom (2 ms)");
