@@ -8,9 +8,8 @@
 #include <stdexcept>
 
 namespace txray {
-namespace {
 
-void append_escaped(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
     for (unsigned char c : s) {
         switch (c) {
@@ -26,17 +25,15 @@ void append_escaped(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
-}  // namespace
-
 void append_packet_json(std::string& out, const Packet& p) {
     auto it = std::back_inserter(out);
     fmt::format_to(it, R"({{"type":"packet","id":{},"skb":"0x{:x}","send":{},"msg":{},)", p.id, p.skb,
                    p.send_id, p.msg_index);
     if (p.parent_id) fmt::format_to(it, R"("parent":{},)", p.parent_id);
     fmt::format_to(it, R"("pid":{},"tid":{},"comm":)", p.pid, p.tid);
-    append_escaped(out, p.comm);
+    append_json_string(out, p.comm);
     fmt::format_to(it, R"(,"cgroup":{},"netns":{},"ifname":)", p.cgroup_id, p.netns);
-    append_escaped(out, p.ifname);
+    append_json_string(out, p.ifname);
     fmt::format_to(it, R"(,"ifindex":{},"queue":{},"len":{},"flow":{{"family":{},"proto":"{}","saddr":"{}","daddr":"{}","sport":{},"dport":{}}})",
                    p.ifindex, p.queue, p.len, p.flow.family, proto_name(p.flow.proto),
                    addr_to_string(p.flow.family, p.flow.saddr), addr_to_string(p.flow.family, p.flow.daddr),
@@ -46,10 +43,10 @@ void append_packet_json(std::string& out, const Packet& p) {
     if (p.requeues) fmt::format_to(it, R"(,"requeues":{})", p.requeues);
     if (p.gso_segs > 1) fmt::format_to(it, R"(,"gso":{{"segs":{},"size":{}}})", p.gso_segs, p.gso_size);
     out += R"(,"outcome":)";
-    append_escaped(out, p.outcome_string());
+    append_json_string(out, p.outcome_string());
     if (!p.send_errno.empty()) {
         out += R"(,"errno":)";
-        append_escaped(out, p.send_errno);
+        append_json_string(out, p.send_errno);
     }
     if (!p.headers.empty()) {
         static constexpr char kHex[] = "0123456789abcdef";
@@ -71,7 +68,7 @@ void append_packet_json(std::string& out, const Packet& p) {
         if (m.stage == Stage::xmit_done && p.xmit_rc) fmt::format_to(it, R"(,"rc":{})", *p.xmit_rc);
         if (m.stage == Stage::drop) {
             out += R"(,"reason":)";
-            append_escaped(out, p.drop_reason);
+            append_json_string(out, p.drop_reason);
         }
         if (m.stage == Stage::sendmsg_return && p.send_ret) fmt::format_to(it, R"(,"ret":{})", *p.send_ret);
         out.push_back('}');

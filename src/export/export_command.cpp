@@ -1,0 +1,94 @@
+#include "export_command.h"
+
+#include <fmt/format.h>
+
+#include "output_file.h"
+#include "packet_filter.h"
+#include "pcapng_export.h"
+#include "perfetto_export.h"
+#include "report_command.h"
+
+namespace txray {
+namespace {
+
+// Keeps the header and the packets that pass the filter.
+struct FilteredTrace : TraceSink {
+    explicit FilteredTrace(PacketFilter f) : filter(std::move(f)) {}
+    void on_header(const TraceHeader& h) override {
+        header = h;
+        if (h.start_ns) origin = h.start_ns;
+    }
+    void on_packet(Packet&& p) override {
+        if (!origin) origin = p.first_ts();
+        if (filter.matches(p, *origin)) packets.push_back(std::move(p));
+    }
+    PacketFilter filter;
+    TraceHeader header;
+    std::vector<Packet> packets;
+    std::optional<std::uint64_t> origin;
+};
+
+}  // namespace
+
+int run_export(const ExportCommandOptions& opt, std::FILE* err) {
+    if (opt.format != "perfetto" && opt.format != "pcapng") {
+        fmt::print(err, "txray export: unknown format \"{}\" (perfetto or pcapng)\n", opt.format);
+        return 1;
+    }
+    PacketFilter filter;
+    std::string why;
+    if (!make_packet_filter(opt.flow, opt.pids, opt.since, opt.until, filter, why)) {
+        fmt::print(err, "txray export: {}\n", why);
+        return 1;
+    }
+    FilteredTrace trace(std::move(filter));
+    ReadStatus status;
+    if (!read_trace_input("export", opt.input, trace, status, err)) return 1;
+    if (opt.format == "pcapng") {
+        std::size_t with = 0;
+        for (const Packet& p : trace.packets) with += !p.headers.empty();
+        if (!with) {
+            fmt::print(err, "txray export: no packet in the trace has captured headers: record with "
+                            "`txray record --headers`\n");
+            return 1;
+        }
+    }
+    OutputFile out(opt.output, opt.format == "pcapng");
+    if (!out.get()) {
+        fmt::print(err, "txray export: {}\n", out.error());
+        return 1;
+    }
+    if (opt.format == "perfetto") {
+        const PerfettoStats st = write_perfetto_json(trace.header, trace.packets, out.get());
+        fmt::print(err, "txray export: {} packets ({} stages) in {} flows on {} lanes\n", st.packets, st.stages,
+                   st.flows, st.lanes);
+    } else {
+        const PcapngStats st = write_pcapng(trace.header, trace.packets, out.get());
+        fmt::print(err, "txray export: {} packets on {} interfaces", st.written, st.interfaces);
+        if (st.without_headers) fmt::print(err, "; {} packets had no captured headers and were left out", st.without_headers);
+        fmt::print(err, "\n");
+    }
+    if (!out.close()) {
+        fmt::print(err, "txray export: {}\n", out.error());
+        return 1;
+    }
+    return 0;
+}
+
+void add_export_command(CLI::App& app, int& exit_code) {
+    auto opt = std::make_shared<ExportCommandOptions>();
+    CLI::App* cmd = app.add_subcommand("export", "Convert a trace: Perfetto/Chrome JSON, or pcapng with timelines in comments");
+    cmd->add_option("--format", opt->format, "perfetto or pcapng")
+        ->required()
+        ->check(CLI::IsMember({"perfetto", "pcapng"}));
+    cmd->add_option("trace", opt->input.path, "Trace file (JSON Lines), or - for standard input")->required();
+    cmd->add_option("-o,--output", opt->output, "Output file, or - for standard output")->required();
+    cmd->add_option("--flow", opt->flow, "Only this flow (as in txray report --flow)");
+    cmd->add_option("--pid", opt->pids, "Only packets sent by these process ids");
+    cmd->add_option("--since", opt->since, "Only packets from this time after the start (1.5s, 200ms, 300us)");
+    cmd->add_option("--until", opt->until, "Only packets before this time after the start");
+    cmd->add_flag("--strict", opt->input.strict, "Stop at the first bad line instead of skipping it");
+    cmd->callback([opt, &exit_code] { exit_code = run_export(*opt, stderr); });
+}
+
+}  // namespace txray
