@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "cli_options.h"
@@ -415,4 +417,16 @@ TEST(Palette, StageColoursAreDistinctAndOpaque) {
     EXPECT_EQ(seen.size(), kStageCount);
     EXPECT_EQ(red_of(stage_color(Stage::sendmsg)), 0x4e);
     EXPECT_EQ(stage_color_hex(Stage::drop), "#e15759");
+}
+
+TEST(Palette, DocumentedInDocsUiMd) {
+    std::ifstream f(TXRAY_DOCS_DIR "/ui.md");
+    ASSERT_TRUE(f) << "docs/ui.md";
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string doc = ss.str();
+    for (Stage s : all_stages()) {
+        const std::string row = "| `" + std::string(stage_name(s)) + "` | `" + std::string(stage_color_hex(s)) + "` |";
+        EXPECT_NE(doc.find(row), std::string::npos) << row;
+    }
 }
