@@ -1,0 +1,48 @@
+// txray_fuzz_seeds DIR: writes the seed corpus for fuzz_trace_reader: a small
+// valid trace, packets with every optional field, and damaged variants.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "synth.h"
+#include "trace_writer.h"
+
+using namespace txray;
+
+namespace {
+
+void put(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) return 2;
+    const std::filesystem::path dir = argv[1];
+    std::filesystem::create_directories(dir);
+    SynthOptions opt{.packets = 6, .drop_ratio = 0.3};
+    auto packets = synth_packets(opt);
+    packets[1].fragment = true, packets[1].frag_more = true, packets[1].parent_id = 1;
+    packets[2].gso_segs = 4, packets[2].gso_size = 1448, packets[2].requeues = 2;
+    packets[3].outcome = OutcomeKind::error, packets[3].send_errno = "EPERM";
+    packets[4].headers = {0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 17};
+    packets[5].comm = "a\"b\\c\td\x01";
+    std::string trace = header_json(synth_header(opt)) + "\n";
+    for (const Packet& p : packets) {
+        append_packet_json(trace, p);
+        trace += "\n";
+        std::string one;
+        append_packet_json(one, p);
+        put(dir, "packet" + std::to_string(p.id), one);
+    }
+    const std::string full = trace + footer_json({}) + "\n";
+    put(dir, "trace", full);
+    put(dir, "truncated", full.substr(0, full.size() * 2 / 3));
+    std::string corrupt = full;
+    corrupt.insert(trace.find('\n') + 1, "{\"type\":\"packet\",\"id\":[}\n");
+    put(dir, "corrupt", corrupt);
+    put(dir, "header_only", header_json(synth_header(opt)) + "\n");
+    put(dir, "not_a_trace", "{\"name\":\"x\",\"version\":\"1.0.0\"}\n");
+    return 0;
+}
