@@ -4,6 +4,8 @@
 //
 //   txray-testsend send --to ADDR --port P --way sendto|sendmsg|sendmmsg|write
 //                       [--count N] [--size BYTES] [--batch B] [--gap-us U]
+//                       [--seconds S]  (send for S seconds instead of --count;
+//                                       prints "sent N failed M seconds T pps R")
 //   txray-testsend recv --port P[,P...] --seconds S    (prints "port count bytes")
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +34,7 @@ struct Args {
     std::string mode, to, way = "sendto", ports;
     int port = 0, count = 1, size = 100, batch = 8, gap_us = 0;
     double seconds = 2;
+    bool timed = false;  // send: --seconds given, run for that long
 };
 
 Args parse(int argc, char** argv) {
@@ -47,7 +51,7 @@ Args parse(int argc, char** argv) {
         else if (k == "--size") a.size = std::atoi(v.c_str());
         else if (k == "--batch") a.batch = std::atoi(v.c_str());
         else if (k == "--gap-us") a.gap_us = std::atoi(v.c_str());
-        else if (k == "--seconds") a.seconds = std::atof(v.c_str());
+        else if (k == "--seconds") a.seconds = std::atof(v.c_str()), a.timed = true;
         else die("unknown option " + k);
     }
     return a;
@@ -79,8 +83,13 @@ int send_mode(const Args& a) {
     std::vector<char> buf(a.size, 'x');
     if (a.way == "write" && connect(fd, reinterpret_cast<sockaddr*>(&dst), len) != 0)
         die(std::string("connect: ") + std::strerror(errno));
-    int sent = 0, failed = 0;
-    for (int i = 0; i < a.count;) {
+    long sent = 0, failed = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto t_end = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(a.seconds));
+    const int count = a.timed ? INT_MAX : a.count;
+    for (int i = 0, iter = 0; i < count; ++iter) {
+        if (a.timed && (iter & 255) == 0 && std::chrono::steady_clock::now() >= t_end) break;
         long rc = 0;
         int n = 1;
         if (a.way == "sendto") {
@@ -94,7 +103,7 @@ int send_mode(const Args& a) {
             m.msg_iovlen = 1;
             rc = sendmsg(fd, &m, 0);
         } else if (a.way == "sendmmsg") {
-            n = std::min(a.batch, a.count - i);
+            n = std::min(a.batch, count - i);
             std::vector<iovec> iov(n, iovec{buf.data(), buf.size()});
             std::vector<mmsghdr> mm(n);
             for (int k = 0; k < n; ++k) {
@@ -116,7 +125,12 @@ int send_mode(const Args& a) {
         if (a.gap_us) std::this_thread::sleep_for(std::chrono::microseconds(a.gap_us));
     }
     close(fd);
-    std::printf("sent %d failed %d\n", sent, failed);
+    if (a.timed) {
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::printf("sent %ld failed %ld seconds %.3f pps %.0f\n", sent, failed, t, t > 0 ? sent / t : 0.0);
+        return 0;
+    }
+    std::printf("sent %ld failed %ld\n", sent, failed);
     return 0;
 }
 

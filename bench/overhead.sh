@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# bench/overhead.sh: what tracing costs the traced application (issue 3).
+#
+# One UDP sender (txray-testsend, sendto of 100-byte datagrams, as fast as it
+# can) in the root namespace, over a veth pair into a network namespace this
+# script creates and deletes. In interleaved rounds (the order rotates each
+# round) it measures the sender's packets/s:
+#   untraced   nothing attached
+#   floor      txray-floor: empty BPF programs on txray's hooks
+#   record     txray record -o FILE (every stage available here)
+#   summary    txray live --summary (in-kernel histograms), when this txray has it
+#   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
+#              when bpftrace is installed
+# and prints, per mode, the ratio to the same round's untraced rate
+# (min/median/max over rounds), lost events, the collector's CPU (utime+stime
+# from /proc/PID/stat over the send) and peak RSS (VmHWM).
+#
+# Needs root, iproute2, python3. Settings (environment):
+#   BUILD=dir            build tree (default: build-perf next to this script)
+#   ROUNDS=5             interleaved rounds
+#   SECONDS_PER_RUN=8    sender run per mode and round
+#   MODES="untraced floor record summary bpftrace"
+#   LONG_RUN=0           then a `txray record` run of this many seconds at max rate
+#                        (zero-loss check; 60 for the issue's target)
+#   THROTTLE=0           1: the loss demo: a collector that cannot keep up
+#                        (SIGSTOP 600 ms of every second) without and with --sample
+#   KEEP=0               1: keep the trace files (in OUT)
+#   OUT=dir              where logs and traces go (default: a new /tmp dir)
+# Exit status 0 when everything ran; the figures are for reading, not asserts.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=${BUILD:-$here/../build-perf}
+TXRAY=${TXRAY:-$BUILD/src/cli/txray}
+TESTSEND=${TESTSEND:-$BUILD/tests/integration/txray-testsend}
+FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
+BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
+ROUNDS=${ROUNDS:-5}
+SECS=${SECONDS_PER_RUN:-8}
+MODES=${MODES:-"untraced floor record summary bpftrace"}
+LONG_RUN=${LONG_RUN:-0}
+THROTTLE=${THROTTLE:-0}
+KEEP=${KEEP:-0}
+OUT=${OUT:-$(mktemp -d /tmp/txray-overhead.XXXXXX)}
+mkdir -p "$OUT"
+
+die() { echo "overhead.sh: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root"
+for b in "$TXRAY" "$TESTSEND"; do [ -x "$b" ] || die "missing $b (build first)"; done
+
+# ---------------------------------------------------------------- topology
+id=$(( $$ % 200 + 20 ))
+NS=txrperf$$
+HIF=txp${$}h
+PIF=txp${$}p
+HOST_IP=10.213.$id.1
+PEER_IP=10.213.$id.2
+PORT=9
+cleanup() {
+    for p in $(jobs -p); do kill -INT "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    ip link del "$HIF" 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    [ "$KEEP" = 1 ] || rm -f "$OUT"/*.jsonl
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ip netns add "$NS" || die "ip netns add failed"
+ip link add "$HIF" type veth peer name "$PIF" || die "ip link add failed"
+ip link set "$PIF" netns "$NS"
+ip addr add "$HOST_IP/24" dev "$HIF"
+ip link set "$HIF" up
+ip netns exec "$NS" ip addr add "$PEER_IP/24" dev "$PIF"
+ip netns exec "$NS" ip link set "$PIF" up
+ip netns exec "$NS" ip link set lo up
+# Nobody listens in the namespace: the datagrams are dropped there (no socket);
+# ICMP errors back are rate limited. The same for every mode.
+
+have_summary=0
+"$TXRAY" live --help 2>&1 | grep -q -- '--summary' && have_summary=1
+have_bpftrace=0
+command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
+modes=()
+for m in $MODES; do
+    case $m in
+    floor) [ -x "$FLOOR" ] || { echo "# floor: skipped ($FLOOR not built)"; continue; } ;;
+    summary) [ $have_summary = 1 ] || { echo "# summary: skipped (txray live has no --summary)"; continue; } ;;
+    bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
+    esac
+    modes+=("$m")
+done
+
+# --------------------------------------------------------------- helpers
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN.
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+send() {  # prints packets/s
+    "$TESTSEND" send --to "$PEER_IP" --port $PORT --way sendto --size 100 --seconds "$1" |
+        awk '{for (i = 1; i < NF; i++) if ($i == "pps") print $(i + 1)}'
+}
+
+# run MODE TAG SECONDS [extra txray args...]: one measured run. Appends
+# "mode tag pps cpu_frac rss_mb lost lost_detail" to $OUT/results.
+run() {
+    local mode=$1 tag=$2 secs=$3
+    shift 3
+    local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
+    case $mode in
+    untraced) ;;
+    floor)
+        "$FLOOR" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$log" attached 20 || { echo "# floor did not start: $(cat "$log")"; kill -INT $pid; return 1; } ;;
+    record | throttled)
+        "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
+    summary)
+        "$TXRAY" live --summary "$@" >"$log" 2>&1 &
+        pid=$!
+        sleep 1.5
+        kill -0 $pid 2>/dev/null || { echo "# txray live --summary exited: $(tail -3 "$log")"; return 1; } ;;
+    bpftrace)
+        BPFTRACE_MAP_KEYS_MAX=65536 bpftrace "$BT_SCRIPT" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$log" Attaching 30 || { echo "# bpftrace did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
+        sleep 1 ;;
+    esac
+    sleep 0.3
+    local c0=0 t0 t1 stopper=""
+    [ -n "$pid" ] && c0=$(cpu_ticks $pid)
+    t0=$(date +%s.%N)
+    if [ "$mode" = throttled ]; then
+        ( while kill -STOP $pid 2>/dev/null; do sleep 0.6; kill -CONT $pid; sleep 0.4; done ) &
+        stopper=$!
+    fi
+    local pps
+    pps=$(send "$secs")
+    [ -n "$stopper" ] && { kill $stopper 2>/dev/null; wait $stopper 2>/dev/null; kill -CONT $pid 2>/dev/null; }
+    t1=$(date +%s.%N)
+    local cpu=0 rss=0 lost=0 detail=-
+    if [ -n "$pid" ]; then
+        local c1
+        c1=$(cpu_ticks $pid)
+        cpu=$(awk -v a=$c0 -v b=$c1 -v t0=$t0 -v t1=$t1 -v hz=$CLK_TCK 'BEGIN {printf "%.3f", (b - a) / hz / (t1 - t0)}')
+        rss=$(awk -v k=$(hwm_kb $pid) 'BEGIN {printf "%.1f", k / 1024}')
+        kill -INT $pid
+        wait $pid 2>/dev/null
+    fi
+    case $mode in
+    record | throttled)
+        read -r lost detail < <(tail -1 "$trace" | python3 -c '
+import json, sys
+f = json.loads(sys.stdin.read())
+assert f["type"] == "footer"
+lost = f["lost"] + f["lost_sends"]
+by = ",".join(f"{k}={v}" for k, v in f.get("lost_by_stage", {}).items())
+d = "packets=%d,sends=%d,lost_sends=%d,untracked=%d" % (f["packets"], f["sends"], f["lost_sends"], f["untracked"])
+print(lost, d + (",lost_by_stage:" + by if by else ""))
+' 2>/dev/null || echo "? no-footer")
+        [ "$KEEP" = 1 ] || rm -f "$trace" ;;
+    summary)
+        lost=$(grep -oiE 'lost[ =:]+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || true)
+        lost=${lost:-0} ;;
+    bpftrace)
+        lost=$(grep -oE 'Lost [0-9]+ events' "$log" | awk '{s += $2} END {print s + 0}') ;;
+    esac
+    echo "$mode $tag ${pps:-0} $cpu $rss $lost $detail" >>"$OUT/results"
+    printf '  %-9s %-8s %9s pkt/s  cpu %5s  rss %6s MB  lost %s %s\n' "$mode" "$tag" "${pps:-0}" "$cpu" "$rss" "$lost" "$detail"
+}
+
+# ------------------------------------------------------------------ rounds
+echo "# txray overhead: $(uname -r), $(nproc) CPUs, ${#modes[@]} modes x $ROUNDS rounds x ${SECS}s, out $OUT"
+echo "# sender: txray-testsend sendto 100 B -> $PEER_IP over veth $HIF (netns $NS)"
+: >"$OUT/results"
+send 1 >/dev/null  # warm up (neighbour entry, caches)
+for ((r = 1; r <= ROUNDS; r++)); do
+    echo "round $r"
+    n=${#modes[@]}
+    for ((k = 0; k < n; k++)); do
+        run "${modes[$(((k + r - 1) % n))]}" "r$r" "$SECS"
+    done
+done
+
+if [ "$LONG_RUN" -gt 0 ]; then
+    echo "long run: txray record, ${LONG_RUN}s at max rate"
+    run record long "$LONG_RUN"
+fi
+if [ "$THROTTLE" = 1 ]; then
+    echo "loss demo: collector stopped 600 ms of every second (SIGSTOP), ${SECS}s"
+    run throttled full "$SECS"
+    run throttled sample4 "$SECS" --sample 4
+fi
+
+# ----------------------------------------------------------------- summary
+python3 - "$OUT/results" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
+order = ["untraced", "floor", "record", "summary", "bpftrace"]
+print()
+print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
+print("|---|---|---|---|---|---|---|")
+for m in order:
+    rs = [r for r in rows if r[0] == m and r[1].startswith("r")]
+    if not rs:
+        continue
+    pps = [float(r[2]) for r in rs]
+    ratios = sorted(float(r[2]) / base[r[1]] for r in rs if base.get(r[1]))
+    cpu = [float(r[3]) for r in rs]
+    rss = [float(r[4]) for r in rs]
+    lost = [r[5] for r in rs]
+    med = statistics.median(ratios) if ratios else float("nan")
+    print(f"| {m} | {statistics.median(pps):,.0f} | {ratios[0]:.3f} / {med:.3f} / {ratios[-1]:.3f} | {100 * (1 - med):.1f}% "
+          f"| {'/'.join(lost)} | {max(cpu):.3f} max | {max(rss):.1f} |")
+rec = [r for r in rows if r[0] == "record" and r[1].startswith("r")]
+flo = [r for r in rows if r[0] == "floor" and r[1].startswith("r")]
+summ = [r for r in rows if r[0] == "summary" and r[1].startswith("r")]
+def med_ratio(rs):
+    v = [float(r[2]) / base[r[1]] for r in rs if base.get(r[1])]
+    return statistics.median(v) if v else None
+rr, fr, sr = med_ratio(rec), med_ratio(flo), med_ratio(summ)
+if rr and sr:
+    print(f"\nsummary overhead / record overhead (medians): {(1 - sr) / (1 - rr):.2f}" if rr < 1 else "")
+if rr and fr:
+    print(f"record overhead above the floor (medians): {100 * (fr - rr):.1f} points")
+ub = statistics.median(base.values()) if base else 0
+for r in rows:
+    if not r[1].startswith("r"):
+        ratio = f" ({float(r[2]) / ub:.3f} of the median untraced rate)" if ub else ""
+        print(f"{r[0]} {r[1]}: {float(r[2]):,.0f} pkt/s{ratio}, cpu {r[3]}, rss {r[4]} MB, lost {r[5]} {' '.join(r[6:])}")
+EOF

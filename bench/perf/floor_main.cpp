@@ -1,0 +1,74 @@
+// txray-floor: loads bench/perf/floor.bpf.c (empty programs on txray's hooks),
+// attaches them all, prints "attached N" and waits for SIGINT/SIGTERM or
+// --seconds S. The "floor" of bench/overhead.sh.
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "floor.skel.h"
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+std::string cgroup2_mount() {
+    std::ifstream m("/proc/self/mounts");
+    std::string line;
+    while (std::getline(m, line)) {
+        std::istringstream in(line);
+        std::string dev, dir, type;
+        in >> dev >> dir >> type;
+        if (type == "cgroup2") return dir;
+    }
+    return "";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    double seconds = 0;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+    libbpf_set_print([](libbpf_print_level lvl, const char* f, va_list ap) {
+        return lvl == LIBBPF_WARN ? std::vfprintf(stderr, f, ap) : 0;
+    });
+    floor_bpf* skel = floor_bpf::open_and_load();
+    if (!skel) {
+        std::fprintf(stderr, "txray-floor: load failed: %s\n", std::strerror(errno));
+        return 1;
+    }
+    std::vector<bpf_link*> links;
+    int cg_fd = -1;
+    bpf_program* p;
+    bpf_object__for_each_program(p, skel->obj) {
+        bpf_link* l = nullptr;
+        if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
+            if (cg_fd < 0) cg_fd = open(cgroup2_mount().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (cg_fd >= 0) l = bpf_program__attach_cgroup(p, cg_fd);
+        } else {
+            l = bpf_program__attach(p);
+        }
+        if (!l) {
+            std::fprintf(stderr, "txray-floor: attach %s failed: %s\n", bpf_program__name(p), std::strerror(errno));
+            continue;
+        }
+        links.push_back(l);
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::printf("attached %zu\n", links.size());
+    std::fflush(stdout);
+    for (double t = 0; !g_stop && (seconds <= 0 || t < seconds); t += 0.05) usleep(50000);
+    for (bpf_link* l : links) bpf_link__destroy(l);
+    if (cg_fd >= 0) close(cg_fd);
+    floor_bpf::destroy(skel);
+    return 0;
+}
