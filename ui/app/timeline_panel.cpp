@@ -199,10 +199,11 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
     for (const auto& rc : s.draw.rects) dl->AddRectFilled({ox + rc.x0, oy + rc.y0}, {ox + rc.x1, oy + rc.y1}, rc.color);
     for (const auto& b : s.draw.merged) {
         dl->AddRectFilled({ox + b.x0, oy + b.y0}, {ox + b.x1, oy + b.y1}, merged_color(b));
-        if (b.drops) dl->AddRectFilled({ox + b.x0, oy + b.y0}, {ox + b.x1, oy + b.y0 + 3}, kDropColor);
         if (b.marked) dl->AddRect({ox + b.x0 - 1, oy + b.y0 - 1}, {ox + b.x1 + 1, oy + b.y1 + 1}, kHighlightColor);
     }
     for (const auto& o : s.draw.outlines) dl->AddRect({ox + o.x0, oy + o.y0}, {ox + o.x1, oy + o.y1}, o.color, 0, 0, 2.f);
+    for (const auto& d : s.draw.flow_drops)
+        dl->AddTriangleFilled({ox + d.x - 3, oy + d.y0}, {ox + d.x + 3, oy + d.y0}, {ox + d.x, oy + d.y1}, kDropColor);
     for (const auto& d : s.draw.drops) {
         const float x = ox + d.x, y = oy + d.y0;
         dl->AddLine({x, y}, {x, oy + d.y1}, kDropColor, 2.f);

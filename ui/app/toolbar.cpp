@@ -113,7 +113,7 @@ void draw_toolbar(AppState& s, const PanelRects& r) {
             // Not replaying: what the view shows.
             const double a = std::max(s.view.start(), s.t0()), b = std::min(s.view.end(), s.t1());
             const auto c = counters_at(*s.data, s.shown, b, std::max(b - a, 1.0));
-            const auto before = counters_at(*s.data, s.shown, a, 1.0);
+            const auto before = counters_at(*s.data, s.shown, a - 0.5, 1.0);  // strictly before a
             ImGui::Text("in view: packets %llu   drops %llu   throughput %s   (trace: %zu packets, %llu drops, %s)",
                         static_cast<unsigned long long>(c.packets - before.packets),
                         static_cast<unsigned long long>(c.drops - before.drops), rate(c.throughput_bps).c_str(),

@@ -1,6 +1,7 @@
 #include "draw_list.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "palette.h"
 
@@ -12,6 +13,7 @@ void TimelineDrawList::clear() {
     merged.clear();
     outlines.clear();
     drops.clear();
+    flow_drops.clear();
     lanes_visited = spans_drawn = binary_searches = 0;
 }
 
@@ -132,6 +134,20 @@ void build_draw_list(const TimelineData& d, const TimelineLayout& layout, const 
         const TrackPlace& t = tracks[ti];
         out.headers.push_back({t.flow, t.y - top});
         const FlowTrack& f = d.flows[t.flow];
+        // Drops in view on the header row, jumping to the next pixel each time.
+        if (!f.drop_times.empty() && t.y + m.header_h > top) {
+            const double hi = std::min(view.end(), c.clip);
+            auto it = std::lower_bound(f.drop_times.begin(), f.drop_times.end(), view.start(),
+                                       [](std::uint64_t x, double v) { return static_cast<double>(x) < v; });
+            while (it != f.drop_times.end() && static_cast<double>(*it) <= hi) {
+                const float x = view.to_px(static_cast<double>(*it));
+                out.flow_drops.push_back({x, t.y - top + m.header_h - 7, t.y - top + m.header_h - 1});
+                const double next = view.to_ns(std::floor(x) + 2.f);
+                it = std::lower_bound(it + 1, f.drop_times.end(), next,
+                                      [](std::uint64_t v, double n) { return static_cast<double>(v) < n; });
+                ++out.binary_searches;
+            }
+        }
         // Only the lanes inside the view.
         const float lane_step = m.lane_h + m.lane_gap;
         const float first_y = t.y + m.header_h;

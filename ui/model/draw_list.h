@@ -38,7 +38,8 @@ struct TimelineDrawList {
     std::vector<DrawRect> rects;      // stage segments, filled
     std::vector<MergedBlock> merged;  // sub-pixel packets drawn as one block
     std::vector<DrawRect> outlines;   // highlighted and selected packets
-    std::vector<DropMark> drops;
+    std::vector<DropMark> drops;       // dropped packets drawn one by one
+    std::vector<DropMark> flow_drops;  // every drop in view, at most one per pixel, on the track's header row
     // Work counters, for the benchmark and the debug overlay.
     std::size_t lanes_visited = 0, spans_drawn = 0, binary_searches = 0;
     void clear();

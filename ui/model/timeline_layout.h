@@ -12,7 +12,7 @@
 namespace txray::ui {
 
 struct TrackMetrics {
-    float header_h = 18.f;
+    float header_h = 24.f;  // label on top, drop markers along the bottom
     float lane_h = 12.f;
     float lane_gap = 2.f;
     float track_gap = 8.f;
