@@ -24,6 +24,9 @@
 #                        (zero-loss check; 60 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
 #                        (SIGSTOP 600 ms of every second) without and with --sample
+#   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
+#                        run with kernel.bpf_stats_enabled=1, ns per program run
+#                        and per packet sent, from `bpftool prog show`
 #   KEEP=0               1: keep the trace files (in OUT)
 #   OUT=dir              where logs and traces go (default: a new /tmp dir)
 # Exit status 0 when everything ran; the figures are for reading, not asserts.
@@ -40,6 +43,7 @@ SECS=${SECONDS_PER_RUN:-8}
 MODES=${MODES:-"untraced floor record summary bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
+PROG_STATS=${PROG_STATS:-0}
 KEEP=${KEEP:-0}
 OUT=${OUT:-$(mktemp -d /tmp/txray-overhead.XXXXXX)}
 mkdir -p "$OUT"
@@ -201,6 +205,56 @@ if [ "$THROTTLE" = 1 ]; then
     echo "loss demo: collector stopped 600 ms of every second (SIGSTOP), ${SECS}s"
     run throttled full "$SECS"
     run throttled sample4 "$SECS" --sample 4
+fi
+
+# bpf_stats: run_time_ns/run_cnt of every txr_* (floor_*) program over one run.
+prog_snapshot() { bpftool prog show -j 2>/dev/null >"$1"; }
+prog_stats() {  # MODE PREFIX
+    local mode=$1 prefix=$2 tracer pid
+    sysctl -qw kernel.bpf_stats_enabled=1
+    case $mode in
+    record) "$TXRAY" record -o "$OUT/stats.jsonl" >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
+    summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
+        pid=$!; sleep 1.5 ;;
+    floor) "$FLOOR" >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
+    esac
+    sleep 0.3
+    prog_snapshot "$OUT/progs0.json"
+    local sent
+    sent=$("$TESTSEND" send --to "$PEER_IP" --port $PORT --way sendto --size 100 --seconds "$SECS" | awk '{print $2}')
+    prog_snapshot "$OUT/progs1.json"
+    kill -INT $pid; wait $pid 2>/dev/null
+    sysctl -qw kernel.bpf_stats_enabled=0
+    rm -f "$OUT/stats.jsonl"
+    echo "where the time goes ($mode, bpf_stats, ${SECS}s, $sent packets sent):"
+    python3 - "$OUT/progs0.json" "$OUT/progs1.json" "$prefix" "$sent" <<'PY'
+import json, sys
+a = {p["id"]: p for p in json.load(open(sys.argv[1]))}
+b = json.load(open(sys.argv[2]))
+prefix, sent = sys.argv[3], max(int(sys.argv[4]), 1)
+rows = []
+for p in b:
+    if not p.get("name", "").startswith(prefix):
+        continue
+    q = a.get(p["id"], {})
+    ns = p.get("run_time_ns", 0) - q.get("run_time_ns", 0)
+    cnt = p.get("run_cnt", 0) - q.get("run_cnt", 0)
+    if cnt:
+        rows.append((ns, cnt, p["name"]))
+rows.sort(reverse=True)
+tot = sum(r[0] for r in rows)
+print(f"  {'program':<18} {'runs/pkt':>8} {'ns/run':>7} {'ns/pkt':>7}")
+for ns, cnt, name in rows:
+    print(f"  {name:<18} {cnt / sent:8.2f} {ns / cnt:7.0f} {ns / sent:7.0f}")
+print(f"  {'total':<18} {'':>8} {'':>7} {tot / sent:7.0f}")
+PY
+}
+if [ "$PROG_STATS" = 1 ]; then
+    [ -x "$FLOOR" ] && prog_stats floor floor_
+    prog_stats record txr_
+    [ $have_summary = 1 ] && prog_stats summary txr_
 fi
 
 # ----------------------------------------------------------------- summary
