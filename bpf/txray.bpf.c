@@ -626,7 +626,9 @@ int BPF_KPROBE(txr_kprobe_ip6_output, struct net *net, struct sock *sk, struct s
 
 /* Without fentry/kprobes the nearest hook: cgroup egress runs at the top of
  * ip_finish_output()/ip6_finish_output(), after POST_ROUTING. Always allows. */
-extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+/* __weak: the kfunc is 6.2+; on older kernels the object must still load
+ * (user space then rejects this hook: hook_probe.cpp cgroup_egress). */
+extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
 SEC("cgroup_skb/egress")
 int txr_cgroup_egress(struct __sk_buff *ctx)
 {
