@@ -96,6 +96,9 @@ ProbeResult HookProber::tracefs_event(const std::string& category, const std::st
 
 ProbeResult HookProber::cgroup_egress() const {
     if (!cgroup2_) return {false, "cgroup_skb: no cgroup v2 mount"};
+    // txr_cgroup_egress needs the kfunc bpf_cast_to_kern_ctx (Linux 6.2+).
+    if (btf_.ok() && btf_.func_id("bpf_cast_to_kern_ctx") < 0)
+        return {false, "cgroup_skb: no kfunc bpf_cast_to_kern_ctx (kernel < 6.2)"};
     return {true, ""};
 }
 
