@@ -44,6 +44,7 @@ const volatile __u8 f_host_family = 0;
 const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
 const volatile __u64 wakeup_bytes = TXR_WAKEUP_BYTES;
+const volatile __u8 summary_mode = 0; /* histograms only, no records */
 
 /* The sending thread's syscall, while it runs. */
 struct txr_send_ctx {
@@ -113,6 +114,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } txr_idgen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} txr_hist SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -235,7 +243,9 @@ static __always_inline int send_exit(long ret)
 		s->msgs = ctx->msgs;
 		s->fd = ctx->fd;
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
-		if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags()))
+		if (summary_mode)
+			count(TXR_C_SENDS);
+		else if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags()))
 			count(TXR_C_LOST_SEND);
 		else
 			count(TXR_C_SENDS);
@@ -466,11 +476,57 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 	return bpf_map_lookup_elem(&txr_inflight, &key);
 }
 
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r < TXR_HIST_BUCKETS ? r : TXR_HIST_BUCKETS - 1;
+}
+
+static __always_inline void hist_add(__u32 row, __u64 delta)
+{
+	__u32 slot = row * TXR_HIST_BUCKETS + log2_bucket(delta);
+	__u64 *c = bpf_map_lookup_elem(&txr_hist, &slot);
+	if (c)
+		*c += 1;
+}
+
+/* Summary mode: each stage's time since the previous stage (kernel order),
+ * and syscall (or first stage) to the driver's return, or to the drop. */
+static __always_inline void summarise(const struct txr_packet *p)
+{
+	__u64 prev = 0, first = 0, last = 0;
+	for (int s = 0; s < TXR_ST_SENDMSG_RETURN; s++) {
+		__u64 ts = p->ts[s];
+		if (!ts)
+			continue;
+		if (prev && ts >= prev)
+			hist_add(s, ts - prev);
+		prev = ts;
+		if (!first)
+			first = ts;
+		if (s == TXR_ST_DRIVER_XMIT || s == TXR_ST_XMIT_DONE || s == TXR_ST_DROP || (s == TXR_ST_FREE && !last))
+			last = ts;
+	}
+	if (first && last > first)
+		hist_add(TXR_HIST_E2E, last - first);
+}
+
 /* Emit the whole record and forget the skb. */
 static __always_inline void finish_packet(struct txr_packet *p, __u64 key, enum txr_stage stage, __u8 end)
 {
 	p->end = end;
-	if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags())) {
+	if (end == TXR_END_DROP)
+		count(TXR_C_DROPS);
+	if (summary_mode) {
+		summarise(p);
+		count(TXR_C_PACKETS);
+	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags())) {
 		count(TXR_C_LOST_PACKET);
 		count(TXR_LOST_STAGE_BASE + stage);
 	} else {
@@ -626,9 +682,7 @@ int BPF_KPROBE(txr_kprobe_ip6_output, struct net *net, struct sock *sk, struct s
 
 /* Without fentry/kprobes the nearest hook: cgroup egress runs at the top of
  * ip_finish_output()/ip6_finish_output(), after POST_ROUTING. Always allows. */
-/* __weak: the kfunc is 6.2+; on older kernels the object must still load
- * (user space then rejects this hook: hook_probe.cpp cgroup_egress). */
-extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
+extern void *bpf_cast_to_kern_ctx(void *) __ksym;
 SEC("cgroup_skb/egress")
 int txr_cgroup_egress(struct __sk_buff *ctx)
 {

@@ -115,11 +115,19 @@ enum txr_counter {
 	TXR_C_PACKETS,           /* packet records emitted */
 	TXR_C_SENDS,             /* send records emitted */
 	TXR_C_FILTERED,          /* packets rejected by a filter at creation */
+	TXR_C_DROPS,             /* packets that ended in kfree_skb */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */
 #define TXR_LOST_STAGE_BASE TXR_C_COUNT
 #define TXR_COUNTERS (TXR_C_COUNT + TXR_ST_COUNT)
+
+/* Summary mode (txray live --summary): no per-packet records; per-stage
+ * histograms of log2(ns since the previous stage) in a per-cpu array of
+ * (TXR_ST_COUNT + 1) rows: row s = stage s, row TXR_HIST_E2E = end to end. */
+#define TXR_HIST_BUCKETS 48
+#define TXR_HIST_E2E TXR_ST_COUNT
+#define TXR_HIST_SLOTS ((TXR_ST_COUNT + 1) * TXR_HIST_BUCKETS)
 
 /* Force a ring buffer wakeup once this many bytes wait (else no wakeups:
  * user space polls on a timer). */

@@ -115,6 +115,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_host_family = host_family;
     std::memcpy(const_cast<std::uint8_t*>(ro->f_host), host.data(), 16);
     ro->sample_every = opt.filters.sample_every;
+    ro->summary_mode = opt.summary ? 1 : 0;
     bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
     bpf_map__set_max_entries(skel_->maps.txr_inflight, opt.inflight_max);
 
@@ -207,16 +208,30 @@ int Session::drain() {
     return n < 0 ? 0 : n;
 }
 
-Counters Session::counters() const {
-    Counters total{};
+namespace {
+// Sums a per-cpu array of u64 into `out`.
+template <std::size_t N>
+void sum_percpu(int fd, std::array<std::uint64_t, N>& out) {
     const int ncpu = libbpf_num_possible_cpus();
     std::vector<std::uint64_t> per_cpu(ncpu > 0 ? ncpu : 1);
-    int fd = bpf_map__fd(skel_->maps.txr_counters);
-    for (std::uint32_t i = 0; i < TXR_COUNTERS; ++i) {
+    for (std::uint32_t i = 0; i < N; ++i) {
+        out[i] = 0;
         if (bpf_map_lookup_elem(fd, &i, per_cpu.data())) continue;
-        for (auto v : per_cpu) total[i] += v;
+        for (auto v : per_cpu) out[i] += v;
     }
+}
+}  // namespace
+
+Counters Session::counters() const {
+    Counters total{};
+    sum_percpu(bpf_map__fd(skel_->maps.txr_counters), total);
     return total;
+}
+
+Histograms Session::histograms() const {
+    Histograms h{};
+    sum_percpu(bpf_map__fd(skel_->maps.txr_hist), h);
+    return h;
 }
 
 std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {

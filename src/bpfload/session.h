@@ -44,9 +44,12 @@ struct SessionOptions {
     bool verbose = false;                       // libbpf's log on stderr
     std::uint32_t ringbuf_bytes = 16u << 20;
     std::uint32_t inflight_max = 32768;
+    bool summary = false;  // in-kernel histograms only (txray live --summary)
 };
 
 using Counters = std::array<std::uint64_t, TXR_COUNTERS>;
+// Summary mode: counts per (row, log2 bucket); row = stage, or TXR_HIST_E2E.
+using Histograms = std::array<std::uint64_t, TXR_HIST_SLOTS>;
 
 class Session {
 public:
@@ -75,6 +78,7 @@ public:
     int drain();
 
     Counters counters() const;
+    Histograms histograms() const;
     // Removes and returns in-flight records whose newest stage is older than
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);

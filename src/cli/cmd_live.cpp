@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "live_printer.h"
+#include "summary_loop.h"
 #include "trace_loop.h"
 
 namespace txray {
@@ -54,11 +55,18 @@ private:
 void add_live_command(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<TraceOptions>();
     auto quiet = std::make_shared<bool>(false);
+    auto summary = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand("live", "Watch the host's sends now: a line per packet, a summary each second");
     add_trace_options(*cmd, *opts);
     cmd->add_flag("-q,--quiet", *quiet, "Only the per-second summaries");
-    cmd->callback([opts, quiet, &exit_code] {
+    cmd->add_flag("--summary", *summary,
+                  "In-kernel per-stage histograms only, no per-packet records (cheapest; approximate percentiles)");
+    cmd->callback([opts, quiet, summary, &exit_code] {
         finish_trace_options(*opts);
+        if (*summary) {
+            exit_code = run_summary(*opts);
+            return;
+        }
         LiveConsumer consumer(*quiet);
         exit_code = run_trace(*opts, consumer);
     });

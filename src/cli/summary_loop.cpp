@@ -1,0 +1,89 @@
+#include "summary_loop.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "live_printer.h"
+#include "system.h"
+
+namespace txray {
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+}  // namespace
+
+std::uint64_t log2_hist_percentile(const std::uint64_t* buckets, std::size_t n, double q) {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += buckets[i];
+    if (!total) return 0;
+    const double want = q * static_cast<double>(total);
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        seen += buckets[i];
+        if (static_cast<double>(seen) >= want && buckets[i]) return (2ull << i) - 1;  // bucket i: [2^i, 2^(i+1))
+    }
+    return (2ull << (n - 1)) - 1;
+}
+
+int run_summary(const TraceOptions& o) {
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    SessionOptions so = o.session;
+    so.summary = true;
+    Session session(so);
+    session.attach(nullptr, nullptr);
+    const bool color = isatty(STDOUT_FILENO);
+    fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");
+
+    Histograms prev{};
+    Counters prev_c{};
+    const std::uint64_t start = monotonic_ns();
+    std::uint64_t next = start + 1'000'000'000ull;
+    while (!g_stop) {
+        usleep(50'000);
+        const std::uint64_t now = monotonic_ns();
+        const bool done = o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9);
+        if (now < next && !done) continue;
+        next = now + 1'000'000'000ull;
+        for (const txr_packet& r : session.sweep(now - static_cast<std::uint64_t>(o.expire_s * 1e9))) (void)r;
+        Histograms h = session.histograms();
+        Counters c = session.counters();
+        fmt::print("{}-- {:.0f}s: {} packets, {} drops, {} sends, {} untracked{}\n", color ? "\033[1m" : "",
+                   (now - start) / 1e9, c[TXR_C_PACKETS] - prev_c[TXR_C_PACKETS], c[TXR_C_DROPS] - prev_c[TXR_C_DROPS],
+                   c[TXR_C_SENDS] - prev_c[TXR_C_SENDS], c[TXR_C_INFLIGHT_FULL], color ? "\033[0m" : "");
+        bool header = false;
+        for (std::size_t row = 0; row <= TXR_HIST_E2E; ++row) {
+            std::array<std::uint64_t, TXR_HIST_BUCKETS> d{};
+            std::uint64_t n = 0;
+            std::size_t top = 0;
+            for (std::size_t b = 0; b < TXR_HIST_BUCKETS; ++b) {
+                d[b] = h[row * TXR_HIST_BUCKETS + b] - prev[row * TXR_HIST_BUCKETS + b];
+                n += d[b];
+                if (d[b]) top = b;
+            }
+            if (!n) continue;
+            if (!header)
+                fmt::print("  {:<18} {:>9} {:>10} {:>10} {:>10}\n", "STAGE (since prev)", "COUNT", "p50 ≤", "p99 ≤",
+                           "max ≤");
+            header = true;
+            const std::string name = row == TXR_HIST_E2E ? "end-to-end" : std::string(stage_name(static_cast<Stage>(row)));
+            fmt::print("  {:<18} {:>9} {:>10} {:>10} {:>10}\n", name, n,
+                       format_duration_ns(log2_hist_percentile(d.data(), d.size(), 0.5)),
+                       format_duration_ns(log2_hist_percentile(d.data(), d.size(), 0.99)),
+                       format_duration_ns((2ull << top) - 1));
+        }
+        std::fflush(stdout);
+        prev = h;
+        prev_c = c;
+        if (done || (o.count && c[TXR_C_PACKETS] >= o.count)) break;
+    }
+    session.detach();
+    return 0;
+}
+
+}  // namespace txray
