@@ -1,0 +1,176 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "assembler.h"
+
+using namespace txray;
+
+namespace {
+
+txr_packet rec(std::uint64_t id, std::uint64_t skb, std::uint64_t send, std::uint64_t t0, std::uint8_t end = TXR_END_HANDOFF) {
+    txr_packet r{};
+    r.kind = TXR_REC_PACKET;
+    r.end = end;
+    r.family = 4;
+    r.proto = 17;
+    r.id = id;
+    r.skb = skb;
+    r.send_id = send;
+    r.pid = r.tid = 42;
+    std::strcpy(r.comm, "app");
+    std::strcpy(r.ifname, "veth0");
+    r.saddr[0] = 10, r.daddr[0] = 10, r.daddr[3] = 2;
+    r.sport = 5000, r.dport = 9;
+    r.len = 128;
+    r.ts[TXR_ST_SENDMSG] = t0;
+    r.ts[TXR_ST_IP_OUTPUT] = t0 + 100;
+    r.ts[TXR_ST_DEV_QUEUE_XMIT] = t0 + 200;
+    r.ts[TXR_ST_DRIVER_XMIT] = t0 + 300;
+    r.ts[TXR_ST_XMIT_DONE] = t0 + 400;
+    return r;
+}
+
+txr_send send_rec(std::uint64_t send, std::uint32_t packets, std::int64_t ret, std::uint64_t enter, std::uint64_t exit) {
+    txr_send s{};
+    s.kind = TXR_REC_SEND;
+    s.send_id = send;
+    s.packets = packets;
+    s.ret = ret;
+    s.enter_ts = enter;
+    s.exit_ts = exit;
+    s.pid = s.tid = 42;
+    std::strcpy(s.comm, "app");
+    return s;
+}
+
+struct Fixture : ::testing::Test {
+    std::vector<Packet> out;
+    Assembler a{[this](Packet&& p) { out.push_back(std::move(p)); },
+                [](std::uint32_t r) { return r == 2 ? std::string("QDISC_DROP") : "R" + std::to_string(r); }};
+};
+
+}  // namespace
+
+TEST_F(Fixture, PacketWaitsForItsSendRecordThenGetsTheReturn) {
+    a.on_packet(rec(1, 0xa0, 7, 1000), 0);
+    EXPECT_TRUE(out.empty()) << "held until the syscall's record arrives";
+    a.on_send(send_rec(7, 1, 128, 990, 2000), 0);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_TRUE(out[0].send_ret.has_value());
+    EXPECT_EQ(*out[0].send_ret, 128);
+    EXPECT_EQ(out[0].stages.back().stage, Stage::sendmsg_return);
+    EXPECT_EQ(out[0].outcome_string(), "sent");
+}
+
+TEST_F(Fixture, SendRecordFirstThenLatePacketsOutOfOrder) {
+    // A qdisc held the packets: the syscall returned before they ended, and
+    // they end in another order than they were sent.
+    a.on_send(send_rec(7, 2, 256, 990, 1500), 0);
+    a.on_packet(rec(2, 0xb0, 7, 1100), 0);
+    a.on_packet(rec(1, 0xa0, 7, 1000), 0);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 2u);
+    EXPECT_EQ(out[1].id, 1u);
+    for (const auto& p : out) {
+        // Stages sorted by time even though sendmsg_return comes mid-way.
+        for (std::size_t i = 1; i < p.stages.size(); ++i) EXPECT_LE(p.stages[i - 1].ts_ns, p.stages[i].ts_ns);
+        EXPECT_NE(p.find(Stage::sendmsg_return), nullptr);
+    }
+    EXPECT_EQ(a.held_packets(), 0u);
+}
+
+TEST_F(Fixture, AddressReuseKeepsTwoPackets) {
+    // The same sk_buff address, freed and reused: two ids, two packets.
+    a.on_packet(rec(1, 0xa0, 0, 1000, TXR_END_FREE), 0);
+    a.on_packet(rec(2, 0xa0, 0, 5000, TXR_END_FREE), 0);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].skb, out[1].skb);
+    EXPECT_NE(out[0].id, out[1].id);
+    EXPECT_LT(out[0].last_ts(), out[1].first_ts());
+}
+
+TEST_F(Fixture, FragmentsShareTheSendAndLinkToTheFirst) {
+    txr_packet f0 = rec(10, 0xa0, 7, 1000), f1 = rec(11, 0xb0, 7, 1000), f2 = rec(12, 0xc0, 7, 1000);
+    f0.flags = TXR_PF_FRAGMENT | TXR_PF_FRAG_MORE;
+    f1.flags = TXR_PF_FRAGMENT | TXR_PF_FRAG_MORE, f1.frag_off = 1480, f1.parent_id = 10;
+    f2.flags = TXR_PF_FRAGMENT, f2.frag_off = 2960, f2.parent_id = 10;
+    a.on_packet(f0, 0);
+    a.on_packet(f1, 0);
+    a.on_packet(f2, 0);
+    a.on_send(send_rec(7, 3, 4000, 990, 3000), 0);
+    ASSERT_EQ(out.size(), 3u);
+    for (const auto& p : out) {
+        EXPECT_EQ(p.send_id, 7u);
+        EXPECT_TRUE(p.fragment);
+        EXPECT_EQ(*p.send_ret, 4000);
+    }
+    EXPECT_EQ(out[1].parent_id, 10u);
+    EXPECT_EQ(out[2].frag_offset, 2960);
+    EXPECT_FALSE(out[2].frag_more);
+}
+
+TEST_F(Fixture, SendmmsgPacketsCarryTheirMessageIndex) {
+    for (std::uint32_t m = 0; m < 4; ++m) {
+        txr_packet r = rec(100 + m, 0xa0 + m, 9, 1000 + m * 10);
+        r.msg_index = m;
+        a.on_packet(r, 0);
+    }
+    a.on_send(send_rec(9, 4, 4, 990, 2000), 0);
+    ASSERT_EQ(out.size(), 4u);
+    for (std::uint32_t m = 0; m < 4; ++m) {
+        EXPECT_EQ(out[m].msg_index, m);
+        EXPECT_EQ(*out[m].send_ret, 4) << "sendmmsg returns the message count";
+    }
+}
+
+TEST_F(Fixture, DropsCarryTheKernelReasonAndTheSyscallErrno) {
+    txr_packet r = rec(1, 0xa0, 7, 1000, TXR_END_DROP);
+    r.ts[TXR_ST_DRIVER_XMIT] = r.ts[TXR_ST_XMIT_DONE] = 0;
+    r.ts[TXR_ST_DROP] = 1250;
+    r.drop_reason = 2;
+    a.on_packet(r, 0);
+    a.on_send(send_rec(7, 1, -1 /* EPERM */, 990, 2000), 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].outcome_string(), "dropped:QDISC_DROP");
+    EXPECT_EQ(out[0].send_errno, "EPERM");
+}
+
+TEST_F(Fixture, FailedSendWithoutPacketBecomesAnErrorRecord) {
+    a.on_send(send_rec(7, 0, -105 /* ENOBUFS */, 990, 2000), 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].outcome_string(), "error:ENOBUFS");
+    EXPECT_EQ(out[0].skb, 0u);
+    ASSERT_EQ(out[0].stages.size(), 2u);
+    EXPECT_EQ(a.stats().failed_sends, 1u);
+}
+
+TEST_F(Fixture, LostSendRecordReleasesPacketsAfterTheHoldTime) {
+    // The send record was lost (ring buffer full): the packet is not lost
+    // with it, only its syscall return is unknown.
+    a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
+    a.tick(1'000 + 1'000'000'000);
+    EXPECT_TRUE(out.empty()) << "still within the hold time";
+    a.tick(1'000 + 3'000'000'000ull);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(a.stats().no_send_record, 1u);
+}
+
+TEST_F(Fixture, LostPacketRecordDoesNotBlockTheOthers) {
+    a.on_send(send_rec(7, 3, 300, 990, 1500), 0);
+    a.on_packet(rec(1, 0xa0, 7, 1000), 0);
+    a.on_packet(rec(3, 0xc0, 7, 1000), 0);  // packet 2's record was lost
+    EXPECT_EQ(out.size(), 2u);
+    a.tick(120'000'000'000ull);  // the send state is forgotten eventually
+    a.on_packet(rec(4, 0xd0, 7, 1000), 120'000'000'001ull);  // a late one waits again
+    a.finish();
+    EXPECT_EQ(out.size(), 3u);
+}
+
+TEST_F(Fixture, ExpiredInFlightRecordIsUnfinished) {
+    a.on_packet(rec(1, 0xa0, 0, 1000, TXR_END_EXPIRED), 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].outcome_string(), "unfinished");
+    EXPECT_EQ(a.stats().unfinished, 1u);
+}
