@@ -60,6 +60,10 @@ struct AppState {
     std::string browser_dir = ".";
     char browser_path[1024] = {};
 
+    // Where the panels put their interactive areas last frame (screen px; for tests).
+    struct Area { float x = 0, y = 0, w = 0, h = 0; };
+    Area canvas_area, histogram_area;
+
     // Startup requests (command line), applied once the trace is loaded.
     std::vector<std::uint32_t> want_flows;  // flow ids
     std::optional<std::pair<double, double>> want_zoom;  // relative to t0

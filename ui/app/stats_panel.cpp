@@ -43,6 +43,7 @@ void histogram_widget(AppState& s, float height) {
     const float w = ImGui::GetContentRegionAvail().x;
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("hist", {w, height});
+    s.histogram_area = {p0.x, p0.y, w, height};
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(p0, {p0.x + w, p0.y + height}, IM_COL32(22, 23, 27, 255));
     if (h.empty()) return;

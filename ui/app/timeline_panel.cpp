@@ -129,6 +129,7 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Click or drag to move the playhead");
     ImGui::SetCursorScreenPos(canvas0);
     ImGui::InvisibleButton("canvas", {w, canvas_h});
+    s.canvas_area = {canvas0.x, canvas0.y, w, canvas_h};
     const bool hovered = ImGui::IsItemHovered();
     const ImGuiIO& io = ImGui::GetIO();
     const float mx = io.MousePos.x - canvas0.x;
