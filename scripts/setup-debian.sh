@@ -12,12 +12,17 @@ build_pkgs=(
   nlohmann-json3-dev             # trace I/O
   libcli11-dev libfmt-dev        # command line, formatting (std::format is not in g++ 12)
   libimgui-dev libglfw3-dev libgl-dev libstb-dev   # txray-ui
-  iproute2                       # tc/ip used by the loader's tc hook and tests
+  iproute2                       # ip/tc for the tests and examples
+  libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   xvfb xauth libgl1-mesa-dri     # GUI tests under Xvfb with Mesa software GL
-  iputils-ping procps
+  iputils-ping procps util-linux  # setpriv drops privileges in the CLI error tests
+  tshark                         # pcapng export checked by Wireshark's reader
+  clang libclang-rt-14-dev       # libFuzzer target and sanitizers
+  qemu-system-x86 busybox-static cpio xz-utils libzstd-dev   # kernel matrix (tests/vm)
+  bpftrace                       # comparison in the overhead benchmark
 )
 
 pkgs=("${build_pkgs[@]}")
