@@ -433,3 +433,69 @@ TEST(Palette, DocumentedInDocsUiMd) {
         EXPECT_NE(doc.find(row), std::string::npos) << row;
     }
 }
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "trace_loader.h"
+#include "trace_writer.h"
+
+namespace {
+
+std::string write_synth(const std::string& name, std::size_t packets) {
+    const auto path = (std::filesystem::temp_directory_path() / name).string();
+    TraceWriter w(path);
+    SynthOptions o;
+    o.packets = packets;
+    w.header(synth_header(o));
+    for (const auto& p : synth_packets(o)) w.packet(p);
+    w.footer({});
+    w.flush();
+    return path;
+}
+
+std::unique_ptr<TimelineData> wait_for(TraceLoader& l) {
+    for (int i = 0; i < 3000 && l.phase() != TraceLoader::Phase::done; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return l.take();
+}
+
+}  // namespace
+
+TEST(TraceLoader, LoadsInTheBackground) {
+    const auto path = write_synth("txray_ui_loader_test.json", 5000);
+    TraceLoader l;
+    l.start(path);
+    EXPECT_TRUE(l.busy() || l.phase() == TraceLoader::Phase::done);
+    auto d = wait_for(l);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->packets.size(), 5000u);
+    EXPECT_TRUE(d->status.error.empty()) << d->status.summary();
+    EXPECT_EQ(d->flows.size(), 6u);
+    EXPECT_EQ(d->path, path);
+    EXPECT_EQ(l.phase(), TraceLoader::Phase::idle);
+    std::filesystem::remove(path);
+}
+
+TEST(TraceLoader, CancelKeepsWhatWasRead) {
+    const auto path = write_synth("txray_ui_loader_cancel.json", 100000);
+    TraceLoader l;
+    l.start(path);
+    l.cancel();
+    auto d = wait_for(l);
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->status.cancelled);
+    EXPECT_LT(d->packets.size(), 100000u);
+    std::filesystem::remove(path);
+}
+
+TEST(TraceLoader, MissingFileIsAStatusNotACrash) {
+    TraceLoader l;
+    l.start("/nonexistent/trace.json");
+    auto d = wait_for(l);
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->status.fatal);
+    EXPECT_FALSE(d->status.summary().empty());
+    EXPECT_TRUE(d->flows.empty());
+}
