@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "txray.h"
+#include "pcap_filter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -45,6 +46,13 @@ const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
 const volatile __u64 wakeup_bytes = TXR_WAKEUP_BYTES;
 const volatile __u8 summary_mode = 0; /* histograms only, no records */
+/* Issue 7 filters: a tcpdump expression (programs in txr_pcap_progs, see
+ * pcap_filter.bpf.h), a cgroup v2 subtree (id of the cgroup and its level),
+ * a network namespace (inode). */
+const volatile __u8 f_pcap = 0;
+const volatile __u64 f_cgroup_id = 0;
+const volatile __u32 f_cgroup_level = 0;
+const volatile __u32 f_netns = 0;
 
 /* The sending thread's syscall, while it runs. */
 struct txr_send_ctx {
@@ -198,6 +206,8 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	struct txr_send_ctx ctx = {};
 
 	if (f_tgid && tgid != f_tgid)
+		return 0;
+	if (f_cgroup_id && bpf_get_current_ancestor_cgroup_id(f_cgroup_level) != f_cgroup_id)
 		return 0;
 	struct sock *sk = fd_to_inet_sock(fd);
 	if (!sk)
@@ -389,6 +399,34 @@ static __always_inline bool flow_matches(const struct txr_packet *p)
 	return true;
 }
 
+/* The socket's cgroup (the creating task's) is in the --cgroup subtree. */
+static __always_inline bool sk_in_cgroup(struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
+		return false; /* not a full socket: no cgroup data */
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	if (!cg || BPF_CORE_READ(cg, level) < (int)f_cgroup_level)
+		return false;
+	struct cgroup *anc = NULL;
+	bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[f_cgroup_level & 0xff]);
+	return anc && BPF_CORE_READ(anc, kn, id) == f_cgroup_id;
+}
+
+/* --netns, --cgroup and the tcpdump expression, cheapest first. A packet of
+ * a traced send already passed --cgroup at syscall entry (send_enter). */
+static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
+						       const struct txr_packet *p, enum txr_stage stage)
+{
+	if (f_netns && p->netns != f_netns)
+		return false;
+	if (f_cgroup_id && !from_send && (!sk || !sk_in_cgroup(sk)))
+		return false;
+	if (f_pcap && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
+		return false;
+	return true;
+}
+
 /* First sight of an skb: build its record from the skb and, when the current
  * thread is inside a traced send on the same socket, from that send. */
 static __always_inline bool is_ip_stage(enum txr_stage stage)
@@ -459,6 +497,10 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		p->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage)) {
+		count(TXR_C_FILTERED);
+		return NULL;
+	}
 	if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
 		count(TXR_C_INFLIGHT_FULL);
 		return NULL;
@@ -682,7 +724,9 @@ int BPF_KPROBE(txr_kprobe_ip6_output, struct net *net, struct sock *sk, struct s
 
 /* Without fentry/kprobes the nearest hook: cgroup egress runs at the top of
  * ip_finish_output()/ip6_finish_output(), after POST_ROUTING. Always allows. */
-extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+/* __weak: the kfunc is 6.2+; on older kernels the object must still load
+ * (user space then rejects this hook: hook_probe.cpp cgroup_egress). */
+extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
 SEC("cgroup_skb/egress")
 int txr_cgroup_egress(struct __sk_buff *ctx)
 {

@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "packet.h"
+#include "pcap_filter.h"
 #include "system.h"
 #include "txray.skel.h"
 
@@ -57,6 +58,9 @@ std::vector<std::pair<std::string, std::string>> Filters::describe() const {
     if (port) d.emplace_back("port", std::to_string(port));
     if (!host.empty()) d.emplace_back("host", host);
     if (sample_every > 1) d.emplace_back("sample", "1/" + std::to_string(sample_every));
+    if (!cgroup.empty()) d.emplace_back("cgroup", cgroup);
+    if (!netns.empty()) d.emplace_back("netns", netns);
+    if (!expression.empty()) d.emplace_back("expression", expression);
     return d;
 }
 
@@ -91,6 +95,12 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
         if (!host_family) throw TxrayError("--host: not an IPv4 or IPv6 address: " + opt.filters.host);
     }
 
+    // Issue 7: tcpdump expression (FilterError: exit code 2), cgroup, netns.
+    const PcapFilter pcap = compile_pcap_filter(opt.filters.expression);
+    CgroupScope cgroup;
+    if (!opt.filters.cgroup.empty()) cgroup = resolve_cgroup(opt.filters.cgroup, cgroup2_mount().value_or(""));
+    const std::uint32_t netns = opt.filters.netns.empty() ? 0 : resolve_netns(opt.filters.netns);
+
     btf_ = std::make_unique<KernelBtf>();
     if (!btf_->ok()) throw TxrayError(btf_->error());
     std::string tracefs_err;
@@ -115,6 +125,10 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_host_family = host_family;
     std::memcpy(const_cast<std::uint8_t*>(ro->f_host), host.data(), 16);
     ro->sample_every = opt.filters.sample_every;
+    ro->f_pcap = pcap.empty() ? 0 : 1;
+    ro->f_cgroup_id = cgroup.id;
+    ro->f_cgroup_level = cgroup.level;
+    ro->f_netns = netns;
     ro->summary_mode = opt.summary ? 1 : 0;
     bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
     bpf_map__set_max_entries(skel_->maps.txr_inflight, opt.inflight_max);
@@ -128,6 +142,10 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     if (int err = txray_bpf__load(skel_.get()))
         throw TxrayError("cannot load the BPF programs: " + errstr(err) +
                          (opt.verbose ? "" : " (run with --verbose for libbpf's log)"));
+    // Before attach: no packet is judged against an empty program.
+    if (!pcap.empty())
+        if (int err = store_pcap_filter(bpf_map__fd(skel_->maps.txr_pcap_progs), pcap))
+            throw TxrayError("cannot store the filter program: " + errstr(err));
 }
 
 Session::~Session() {

@@ -34,6 +34,9 @@ struct Filters {
     std::uint16_t port = 0;
     std::string host;   // v4 or v6 address
     std::uint32_t sample_every = 0;
+    std::string expression;  // tcpdump (pcap-filter) expression, evaluated in the kernel
+    std::string cgroup;      // cgroup v2 directory: its tasks and descendants'
+    std::string netns;       // network namespace: path, `ip netns` name or inode
     // name -> value, as given: for the trace header and `live`.
     std::vector<std::pair<std::string, std::string>> describe() const;
 };

@@ -1,6 +1,8 @@
 #include "trace_options.h"
 
 #include "packet.h"
+#include "pcap_filter.h"
+#include "system.h"
 
 namespace txray {
 
@@ -12,6 +14,12 @@ void add_trace_options(CLI::App& cmd, TraceOptions& o) {
     cmd.add_option("--proto", o.proto, "Only this protocol: udp, tcp, icmp, or a number");
     cmd.add_option("--port", f.port, "Only packets with this source or destination port");
     cmd.add_option("--host", f.host, "Only packets with this source or destination address");
+    cmd.add_option("--cgroup", f.cgroup, "Only packets of tasks (sockets) in this cgroup v2 directory or below it");
+    cmd.add_option("--netns", f.netns,
+                   "Only packets of this network namespace: /var/run/netns/NAME, an `ip netns` name, "
+                   "/proc/PID/ns/net or an inode");
+    cmd.add_option("expression", o.expression,
+                   "tcpdump filter expression (pcap-filter(7)), evaluated in the kernel, e.g. 'udp and dst port 53'");
     cmd.add_option("--sample", f.sample_every, "Follow 1 in N sends (whole timelines), for very high rates");
     cmd.add_option("--duration", o.duration_s, "Stop after this many seconds");
     cmd.add_option("--count", o.count, "Stop after this many packets");
@@ -32,6 +40,17 @@ void finish_trace_options(TraceOptions& o) {
     else if (o.hooks == "tracepoint") o.session.hooks = HookPreference::tracepoint;
     else o.session.hooks = HookPreference::automatic;
     if (o.duration_s < 0) throw TxrayError("--duration must be positive");
+    // Check the filters now, before any privilege check: a bad expression is
+    // a usage error (exit code 2) with libpcap's message.
+    auto& f = o.session.filters;
+    f.expression = join_expression(o.expression);
+    try {
+        compile_pcap_filter(f.expression);
+        if (!f.cgroup.empty()) f.cgroup = resolve_cgroup(f.cgroup, cgroup2_mount().value_or("")).path;
+        if (!f.netns.empty()) resolve_netns(f.netns);
+    } catch (const FilterError& e) {
+        throw CLI::ValidationError(e.what());
+    }
 }
 
 }  // namespace txray

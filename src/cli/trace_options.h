@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "session.h"
 
@@ -15,6 +16,7 @@ struct TraceOptions {
     std::uint64_t count = 0; // 0: no limit
     std::string hooks = "auto";
     double expire_s = 10;    // in-flight packets older than this are reported unfinished
+    std::vector<std::string> expression; // positional words: a tcpdump expression
 };
 
 void add_trace_options(CLI::App& cmd, TraceOptions& o);

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* txray: tcpdump (pcap-filter) expressions evaluated in the kernel.
+ *
+ * User space compiles the expression with libpcap into classic BPF twice:
+ * for DLT_RAW (the packet starts at the IP header: IP-level stages, where no
+ * MAC header exists yet) and for DLT_EN10MB (the packet starts at the
+ * Ethernet header: device stages). The two programs are stored in the array
+ * map txr_pcap_progs (key TXR_PCAP_RAW / TXR_PCAP_ETH) before attach, and a
+ * bounded interpreter (bpf_loop, one cBPF instruction per iteration; cBPF
+ * only jumps forward, so at most `len` iterations) runs them on the skb's
+ * linear data, read with bpf_probe_read_kernel.
+ *
+ * Semantics follow libpcap's bpf_filter(): a load outside the captured bytes,
+ * or a division by zero, rejects the packet; `len` is the wire length from the
+ * start of the header the program expects. The captured bytes are the skb's
+ * linear area (headers are always there on the send path; payload in page
+ * fragments is not visible, so payload matches beyond the linear area fail).
+ *
+ * The first part (layout) is shared with user space (src/bpfload/pcap_filter.cpp).
+ */
+#ifndef TXRAY_PCAP_FILTER_BPF_H
+#define TXRAY_PCAP_FILTER_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TXR_PCAP_MAX_INSNS 1024 /* power of two */
+#define TXR_PCAP_RAW 0          /* DLT_RAW program: starts at the IP header */
+#define TXR_PCAP_ETH 1          /* DLT_EN10MB program: starts at the MAC header */
+#define TXR_PCAP_PROGS 2
+
+/* Same layout as struct bpf_insn (libpcap) and struct sock_filter. */
+struct txr_cbpf_insn {
+	__u16 code;
+	__u8 jt;
+	__u8 jf;
+	__u32 k;
+};
+
+struct txr_pcap_prog {
+	__u32 len; /* 0: no program (every packet matches) */
+	__u32 pad;
+	struct txr_cbpf_insn insns[TXR_PCAP_MAX_INSNS];
+};
+
+#ifdef __bpf__
+/* ------------------------------------------------------------------ */
+/* BPF side                                                            */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXR_PCAP_PROGS);
+	__type(key, __u32);
+	__type(value, struct txr_pcap_prog);
+} txr_pcap_progs SEC(".maps");
+
+/* Classic BPF opcode fields (linux/filter.h, pcap/bpf.h). */
+#define TXR_CB_CLASS(c) ((c) & 0x07)
+#define TXR_CB_SIZE(c) ((c) & 0x18)
+#define TXR_CB_MODE(c) ((c) & 0xe0)
+#define TXR_CB_OP(c) ((c) & 0xf0)
+#define TXR_CB_SRC_X(c) ((c) & 0x08)
+#define TXR_CB_RVAL(c) ((c) & 0x18)
+
+struct txr_pcap_run {
+	__u64 pkt;     /* kernel address of the program's byte 0 */
+	__u32 caplen;  /* readable bytes from pkt */
+	__u32 wirelen; /* `len` */
+	__u32 A, X;
+	__u32 pc;
+	__u32 prog;    /* map key */
+	__u32 verdict; /* return value of the program; 0: no match */
+	__u32 done;
+	__u32 M[16];
+};
+
+/* The interpreter's state lives in a per-CPU map, not on the stack: values
+ * read from a map are unknown to the verifier, so it verifies the bpf_loop
+ * callback once for every pc instead of once per reachable pc value. A
+ * softirq may run a filter while a process-context one is mid-way on the same
+ * CPU: each nesting level has its own slot. */
+#define TXR_PCAP_NEST 4
+struct txr_pcap_state {
+	__u32 depth;
+	__u32 pad;
+	struct txr_pcap_run slot[TXR_PCAP_NEST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_pcap_state);
+} txr_pcap_state SEC(".maps");
+
+/* P[off:size] big-endian, or -1 when outside the captured bytes. */
+static __always_inline int txr_pcap_load(const struct txr_pcap_run *r, __u32 off, __u32 size, __u32 *out)
+{
+	__u8 b[4] = {};
+
+	if (off > r->caplen || size > r->caplen - off)
+		return -1;
+	if (size == 4) {
+		if (bpf_probe_read_kernel(b, 4, (const void *)(r->pkt + off)))
+			return -1;
+		*out = ((__u32)b[0] << 24) | ((__u32)b[1] << 16) | ((__u32)b[2] << 8) | b[3];
+	} else if (size == 2) {
+		if (bpf_probe_read_kernel(b, 2, (const void *)(r->pkt + off)))
+			return -1;
+		*out = ((__u32)b[0] << 8) | b[1];
+	} else {
+		if (bpf_probe_read_kernel(b, 1, (const void *)(r->pkt + off)))
+			return -1;
+		*out = b[0];
+	}
+	return 0;
+}
+
+static __always_inline long txr_pcap_stop(struct txr_pcap_run *r, __u32 verdict)
+{
+	r->verdict = verdict;
+	r->done = 1;
+	return 1;
+}
+
+/* One instruction per bpf_loop iteration. */
+static long txr_pcap_step(__u64 index, void *ctx)
+{
+	__u32 zero = 0;
+	struct txr_pcap_state *st = bpf_map_lookup_elem(&txr_pcap_state, &zero);
+	if (!st)
+		return 1;
+	__u32 d = st->depth;
+	if (d == 0 || d > TXR_PCAP_NEST)
+		return 1;
+	struct txr_pcap_run *r = &st->slot[(d - 1) & (TXR_PCAP_NEST - 1)];
+	struct txr_pcap_prog *p = bpf_map_lookup_elem(&txr_pcap_progs, &r->prog);
+	__u32 pc = r->pc, v = 0, size, off;
+
+	if (!p || pc >= p->len || pc >= TXR_PCAP_MAX_INSNS)
+		return txr_pcap_stop(r, 0);
+	__u16 code = p->insns[pc].code;
+	__u32 k = p->insns[pc].k;
+	__u8 jt = p->insns[pc].jt, jf = p->insns[pc].jf;
+	__u32 src = TXR_CB_SRC_X(code) ? r->X : k;
+
+	r->pc = pc + 1;
+	switch (TXR_CB_CLASS(code)) {
+	case 0x00: /* LD */
+	case 0x01: /* LDX */
+		size = TXR_CB_SIZE(code) == 0x00 ? 4 : TXR_CB_SIZE(code) == 0x08 ? 2 : 1;
+		switch (TXR_CB_MODE(code)) {
+		case 0x00: /* IMM */
+			v = k;
+			break;
+		case 0x20: /* ABS */
+			if (txr_pcap_load(r, k, size, &v))
+				return txr_pcap_stop(r, 0);
+			break;
+		case 0x40: /* IND */
+			off = r->X + k;
+			if (off < k)
+				return txr_pcap_stop(r, 0);
+			if (txr_pcap_load(r, off, size, &v))
+				return txr_pcap_stop(r, 0);
+			break;
+		case 0x60: /* MEM */
+			v = r->M[k & 15];
+			break;
+		case 0x80: /* LEN */
+			v = r->wirelen;
+			break;
+		case 0xa0: /* MSH: X = 4 * (P[k] & 0xf) */
+			if (txr_pcap_load(r, k, 1, &v))
+				return txr_pcap_stop(r, 0);
+			r->X = (v & 0xf) << 2;
+			return 0;
+		default:
+			return txr_pcap_stop(r, 0);
+		}
+		if (TXR_CB_CLASS(code) == 0x00)
+			r->A = v;
+		else
+			r->X = v;
+		return 0;
+	case 0x02: /* ST */
+		r->M[k & 15] = r->A;
+		return 0;
+	case 0x03: /* STX */
+		r->M[k & 15] = r->X;
+		return 0;
+	case 0x04: /* ALU */
+		switch (TXR_CB_OP(code)) {
+		case 0x00: r->A += src; break;
+		case 0x10: r->A -= src; break;
+		case 0x20: r->A *= src; break;
+		case 0x30:
+			if (!src)
+				return txr_pcap_stop(r, 0);
+			r->A /= src;
+			break;
+		case 0x90:
+			if (!src)
+				return txr_pcap_stop(r, 0);
+			r->A %= src;
+			break;
+		case 0x40: r->A |= src; break;
+		case 0x50: r->A &= src; break;
+		case 0xa0: r->A ^= src; break;
+		case 0x60: r->A = src < 32 ? r->A << src : 0; break;
+		case 0x70: r->A = src < 32 ? r->A >> src : 0; break;
+		case 0x80: r->A = -r->A; break;
+		default:
+			return txr_pcap_stop(r, 0);
+		}
+		return 0;
+	case 0x05: { /* JMP */
+		bool t;
+		switch (TXR_CB_OP(code)) {
+		case 0x00: /* JA: k is the offset */
+			r->pc = pc + 1 + k;
+			return 0;
+		case 0x10: t = r->A == src; break;
+		case 0x20: t = r->A > src; break;
+		case 0x30: t = r->A >= src; break;
+		case 0x40: t = (r->A & src) != 0; break;
+		default:
+			return txr_pcap_stop(r, 0);
+		}
+		r->pc = pc + 1 + (t ? jt : jf);
+		return 0;
+	}
+	case 0x06: /* RET */
+		if (TXR_CB_RVAL(code) == 0x10)
+			return txr_pcap_stop(r, r->A);
+		if (TXR_CB_RVAL(code) == 0x08)
+			return txr_pcap_stop(r, r->X);
+		return txr_pcap_stop(r, k);
+	case 0x07: /* MISC */
+		if ((code & 0xf8) == 0x00)
+			r->X = r->A; /* TAX */
+		else if ((code & 0xf8) == 0x80)
+			r->A = r->X; /* TXA */
+		else
+			return txr_pcap_stop(r, 0);
+		return 0;
+	}
+	return txr_pcap_stop(r, 0);
+}
+
+/* Runs program `prog` on [pkt, pkt + caplen), wire length wirelen.
+ * Returns the program's verdict (0: no match). */
+static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 caplen, __u32 wirelen)
+{
+	__u32 zero = 0, verdict = 0;
+	struct txr_pcap_state *st = bpf_map_lookup_elem(&txr_pcap_state, &zero);
+
+	if (!st)
+		return 0;
+	__u32 d = st->depth;
+	if (d >= TXR_PCAP_NEST)
+		return 0;
+	struct txr_pcap_run *r = &st->slot[d & (TXR_PCAP_NEST - 1)];
+	__builtin_memset(r, 0, sizeof(*r));
+	r->pkt = pkt;
+	r->caplen = caplen;
+	r->wirelen = wirelen;
+	r->prog = prog;
+	st->depth = d + 1;
+	bpf_loop(TXR_PCAP_MAX_INSNS + 1, txr_pcap_step, NULL, 0);
+	st->depth = d;
+	if (r->done)
+		verdict = r->verdict;
+	return verdict;
+}
+
+#ifndef ARPHRD_ETHER
+#define ARPHRD_ETHER 1
+#endif
+#ifndef ARPHRD_LOOPBACK
+#define ARPHRD_LOOPBACK 772
+#endif
+
+/* Evaluates the expression on the skb at a creating stage. With
+ * `device_stage`, the Ethernet program runs when the skb has an Ethernet
+ * header in front of its network header (dev_queue_xmit on Ethernet-like
+ * devices); otherwise the DLT_RAW program runs from the network header.
+ * A packet with neither header set does not match. */
+static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u32 len = BPF_CORE_READ(skb, len);
+	__u32 data_len = BPF_CORE_READ(skb, data_len);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 mh = BPF_CORE_READ(skb, mac_header);
+	__u32 prog = TXR_PCAP_RAW, start = nh;
+
+	if (!head || data < head || len < data_len)
+		return false;
+	if (device_stage && mh != (__u16)~0U && nh != (__u16)~0U && mh + 14 == nh) {
+		__u16 type = BPF_CORE_READ(skb, dev, type);
+		if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) {
+			prog = TXR_PCAP_ETH;
+			start = mh;
+		}
+	}
+	if (start == (__u16)~0U)
+		return false;
+	__u64 data_off = data - head;
+	__u64 linear_end = data_off + (len - data_len);
+	__u64 wire_end = data_off + len;
+	if (start > wire_end)
+		return false;
+	__u32 caplen = start < linear_end ? (__u32)(linear_end - start) : 0;
+	return txr_pcap_run_prog(prog, (__u64)head + start, caplen, (__u32)(wire_end - start)) != 0;
+}
+
+#endif /* __bpf__ */
+#endif /* TXRAY_PCAP_FILTER_BPF_H */
