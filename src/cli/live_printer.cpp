@@ -34,9 +34,13 @@ std::string format_duration_ns(std::uint64_t ns) {
 std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     std::string out = fmt::format("{} {}{}[{}/{}]{} ", wall_clock(p.first_ts(), st.wall_offset_ns), c(st, kBold),
                                   p.comm.empty() ? "[kernel]" : p.comm, p.pid, p.tid, c(st, kReset));
-    out += flow_to_string(p.flow);
-    if (p.fragment) out += fmt::format(" frag@{}{}", p.frag_offset, p.frag_more ? "+" : "");
-    out += fmt::format(" {} {}B |", p.ifname.empty() ? "-" : p.ifname, p.len);
+    if (p.outcome == OutcomeKind::error && !p.skb) {
+        out += "no packet: the syscall failed first |";
+    } else {
+        out += flow_to_string(p.flow);
+        if (p.fragment) out += fmt::format(" frag@{}{}", p.frag_offset, p.frag_more ? "+" : "");
+        out += fmt::format(" {} {}B |", p.ifname.empty() ? "-" : p.ifname, p.len);
+    }
     std::uint64_t prev = 0;
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
         const auto& m = p.stages[i];
