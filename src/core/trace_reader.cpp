@@ -416,36 +416,6 @@ bool fast_hex(std::string_view s, std::uint64_t& v) {
     return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-bool fast_flow(Cursor& c, Flow& f) {
-    if (!c.eat('{')) return false;
-    std::string scratch;
-    std::string_view key, sv;
-    bool have_family = false, have_proto = false, have_s = false, have_d = false;
-    std::string sbuf, dbuf;
-    f = {};
-    if (!c.eat('}')) {
-        do {
-            if (!c.str(key, scratch) || !c.eat(':')) return false;
-            bool ok;
-            if (is(key, "family")) ok = have_family = c.uint(f.family);
-            else if (is(key, "proto")) ok = have_proto = c.str(sv, scratch) && fast_proto(sv, f.proto);
-            else if (is(key, "saddr")) ok = have_s = c.str_into(sbuf);
-            else if (is(key, "daddr")) ok = have_d = c.str_into(dbuf);
-            else if (is(key, "sport")) ok = c.uint(f.sport);
-            else if (is(key, "dport")) ok = c.uint(f.dport);
-            else ok = c.skip_value();
-            if (!ok) return false;
-        } while (c.eat(','));
-        if (!c.eat('}')) return false;
-    }
-    if (!have_family || !have_proto) return false;
-    if (f.family == 4 || f.family == 6) {
-        if (!have_s || !have_d) return false;
-        if (!fast_addr(f.family, sbuf, f.saddr) || !fast_addr(f.family, dbuf, f.daddr)) return false;
-    }
-    return true;
-}
-
 // Calls field(key) for each key of an object; field parses the value.
 template <typename F>
 bool for_each_field(Cursor& c, F&& field) {
@@ -457,6 +427,26 @@ bool for_each_field(Cursor& c, F&& field) {
         if (!c.str(key, scratch) || !c.eat(':') || !field(key)) return false;
     } while (c.eat(','));
     return c.eat('}');
+}
+
+bool fast_flow(Cursor& c, Flow& f) {
+    std::string scratch, sbuf, dbuf;
+    std::string_view sv;
+    bool have_family = false, have_proto = false, have_s = false, have_d = false;
+    f = {};
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        if (is(key, "family")) return have_family = c.uint(f.family);
+        if (is(key, "proto")) return have_proto = c.str(sv, scratch) && fast_proto(sv, f.proto);
+        if (is(key, "saddr")) return have_s = c.str_into(sbuf);
+        if (is(key, "daddr")) return have_d = c.str_into(dbuf);
+        if (is(key, "sport")) return c.uint(f.sport);
+        if (is(key, "dport")) return c.uint(f.dport);
+        return c.skip_value();
+    });
+    if (!ok || !have_family || !have_proto) return false;
+    if (f.family == 4 || f.family == 6)
+        return have_s && have_d && fast_addr(f.family, sbuf, f.saddr) && fast_addr(f.family, dbuf, f.daddr);
+    return true;
 }
 
 bool fast_frag(Cursor& c, Packet& p) {
@@ -484,31 +474,26 @@ struct StageExtras {
 };
 
 bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
-    if (!c.eat('{')) return false;
     std::string scratch, reason_buf;
-    std::string_view key, sv;
+    std::string_view sv;
     std::optional<Stage> stage;
     bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false;
     std::uint64_t ts = 0;
     std::int32_t rc = 0;
     std::int64_t ret = 0;
-    if (!c.eat('}')) {
-        do {
-            if (!c.str(key, scratch) || !c.eat(':')) return false;
-            bool ok;
-            if (is(key, "name")) {
-                ok = have_name = c.str(sv, scratch);
-                if (ok) stage = fast_stage(sv);
-            } else if (is(key, "ts_ns")) ok = have_ts = c.u64(ts);
-            else if (is(key, "rc")) ok = have_rc = c.sint(rc);
-            else if (is(key, "ret")) ok = have_ret = c.i64(ret);
-            else if (is(key, "reason")) ok = have_reason = c.str_into(reason_buf);
-            else ok = c.skip_value();
-            if (!ok) return false;
-        } while (c.eat(','));
-        if (!c.eat('}')) return false;
-    }
-    if (!have_name) return false;
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        if (is(key, "name")) {
+            if (!(have_name = c.str(sv, scratch))) return false;
+            stage = fast_stage(sv);
+            return true;
+        }
+        if (is(key, "ts_ns")) return have_ts = c.u64(ts);
+        if (is(key, "rc")) return have_rc = c.sint(rc);
+        if (is(key, "ret")) return have_ret = c.i64(ret);
+        if (is(key, "reason")) return have_reason = c.str_into(reason_buf);
+        return c.skip_value();
+    });
+    if (!ok || !have_name) return false;
     if (!stage) return true;  // a stage from a newer minor version: ignore
     if (!have_ts) return false;
     p.stages.push_back({*stage, ts});
@@ -518,85 +503,69 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
     return true;
 }
 
+bool fast_stages(Cursor& c, Packet& p, StageExtras& ex) {
+    if (!c.eat('[')) return false;
+    p.stages.clear();
+    p.stages.reserve(12);
+    p.xmit_rc.reset();
+    p.send_ret.reset();
+    ex = {};
+    if (c.eat(']')) return true;
+    do {
+        if (!fast_stage_object(c, p, ex)) return false;
+    } while (c.eat(','));
+    return c.eat(']');
+}
+
 bool fast_packet(std::string_view line, Packet& p) {
     Cursor c(line);
-    if (!c.eat('{')) return false;
-    std::string scratch;
-    std::string_view key, sv;
+    std::string scratch, outcome, errno_name;
+    std::string_view sv;
     bool have_type = false, have_id = false, have_pid = false, have_tid = false, have_comm = false;
     bool have_ifname = false, have_len = false, have_flow = false, have_outcome = false, have_stages = false;
-    std::string outcome, errno_name;
     bool have_errno = false;
     StageExtras ex;
-    do {
-        if (!c.str(key, scratch) || !c.eat(':')) return false;
-        bool ok = false;
-        switch (key.empty() ? 0 : key[0]) {
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        switch (key.empty() ? 0 : key[0]) {  // first letter, then the whole key
         case 't':
-            if (is(key, "type")) ok = have_type = c.str(sv, scratch) && is(sv, "packet");
-            else if (is(key, "tid")) ok = have_tid = c.uint(p.tid);
-            else ok = c.skip_value();
+            if (is(key, "type")) return have_type = c.str(sv, scratch) && is(sv, "packet");
+            if (is(key, "tid")) return have_tid = c.uint(p.tid);
             break;
         case 'i':
-            if (is(key, "id")) ok = have_id = c.u64(p.id);
-            else if (is(key, "ifname")) ok = have_ifname = c.str_into(p.ifname);
-            else if (is(key, "ifindex")) ok = c.uint(p.ifindex);
-            else ok = c.skip_value();
+            if (is(key, "id")) return have_id = c.u64(p.id);
+            if (is(key, "ifname")) return have_ifname = c.str_into(p.ifname);
+            if (is(key, "ifindex")) return c.uint(p.ifindex);
             break;
         case 's':
-            if (is(key, "skb")) ok = c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
-            else if (is(key, "send")) ok = c.u64(p.send_id);
-            else if (is(key, "stages")) {
-                if (!c.eat('[')) return false;
-                have_stages = true;
-                p.stages.clear();
-                p.stages.reserve(12);
-                p.xmit_rc.reset();
-                p.send_ret.reset();
-                ex = {};
-                ok = true;
-                if (!c.eat(']')) {
-                    do {
-                        if (!fast_stage_object(c, p, ex)) return false;
-                    } while (c.eat(','));
-                    ok = c.eat(']');
-                }
-            } else ok = c.skip_value();
+            if (is(key, "skb")) return c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
+            if (is(key, "send")) return c.u64(p.send_id);
+            if (is(key, "stages")) return have_stages = fast_stages(c, p, ex);
             break;
         case 'p':
-            if (is(key, "pid")) ok = have_pid = c.uint(p.pid);
-            else if (is(key, "parent")) ok = c.u64(p.parent_id);
-            else ok = c.skip_value();
+            if (is(key, "pid")) return have_pid = c.uint(p.pid);
+            if (is(key, "parent")) return c.u64(p.parent_id);
             break;
         case 'c':
-            if (is(key, "comm")) ok = have_comm = c.str_into(p.comm);
-            else if (is(key, "cgroup")) ok = c.u64(p.cgroup_id);
-            else ok = c.skip_value();
+            if (is(key, "comm")) return have_comm = c.str_into(p.comm);
+            if (is(key, "cgroup")) return c.u64(p.cgroup_id);
             break;
-        case 'm': ok = is(key, "msg") ? c.uint(p.msg_index) : c.skip_value(); break;
-        case 'n': ok = is(key, "netns") ? c.uint(p.netns) : c.skip_value(); break;
-        case 'q': ok = is(key, "queue") ? c.uint(p.queue) : c.skip_value(); break;
-        case 'l': ok = is(key, "len") ? (have_len = c.uint(p.len)) : c.skip_value(); break;
+        case 'm': if (is(key, "msg")) return c.uint(p.msg_index); break;
+        case 'n': if (is(key, "netns")) return c.uint(p.netns); break;
+        case 'q': if (is(key, "queue")) return c.uint(p.queue); break;
+        case 'l': if (is(key, "len")) return have_len = c.uint(p.len); break;
         case 'f':
-            if (is(key, "flow")) ok = have_flow = fast_flow(c, p.flow);
-            else if (is(key, "frag")) ok = fast_frag(c, p);
-            else ok = c.skip_value();
+            if (is(key, "flow")) return have_flow = fast_flow(c, p.flow);
+            if (is(key, "frag")) return fast_frag(c, p);
             break;
-        case 'r': ok = is(key, "requeues") ? c.uint(p.requeues) : c.skip_value(); break;
-        case 'g':
-            ok = is(key, "gso") ? fast_gso(c, p) : c.skip_value();
-            break;
-        case 'o': ok = is(key, "outcome") ? (have_outcome = c.str_into(outcome)) : c.skip_value(); break;
-        case 'e': ok = is(key, "errno") ? (have_errno = c.str_into(errno_name)) : c.skip_value(); break;
-        case 'h':
-            if (is(key, "headers")) ok = c.str(sv, scratch) && headers_from_hex(sv, p.headers);
-            else ok = c.skip_value();
-            break;
-        default: ok = c.skip_value();
+        case 'r': if (is(key, "requeues")) return c.uint(p.requeues); break;
+        case 'g': if (is(key, "gso")) return fast_gso(c, p); break;
+        case 'o': if (is(key, "outcome")) return have_outcome = c.str_into(outcome); break;
+        case 'e': if (is(key, "errno")) return have_errno = c.str_into(errno_name); break;
+        case 'h': if (is(key, "headers")) return c.str(sv, scratch) && headers_from_hex(sv, p.headers); break;
         }
-        if (!ok) return false;
-    } while (c.eat(','));
-    if (!c.eat('}') || !c.at_end()) return false;
+        return c.skip_value();  // a field from a newer minor version
+    });
+    if (!ok || !c.at_end()) return false;
     if (!have_type || !have_id || !have_pid || !have_tid || !have_comm || !have_ifname || !have_len ||
         !have_flow || !have_outcome || !have_stages)
         return false;
@@ -618,7 +587,7 @@ bool fast_packet(std::string_view line, Packet& p) {
 
 class LineSource {
 public:
-    explicit LineSource(std::istream& in) : in_(in) { buf_.resize(kChunk); }
+    explicit LineSource(std::istream& in) : in_(in) { buf_.resize(kFirstChunk); }
 
     enum class Got { line, too_long, eof };
     // line: the text without '\n'; complete: it ended with '\n'; length: its size in bytes.
@@ -652,7 +621,8 @@ public:
     std::uint64_t bytes() const { return bytes_; }
 
 private:
-    static constexpr std::size_t kChunk = 1u << 20;
+    // Small inputs stay cheap; the buffer doubles up to kChunk while reads fill it.
+    static constexpr std::size_t kFirstChunk = 64u << 10, kChunk = 1u << 20;
 
     void fill() {
         if (begin_ > 0) {  // keep the partial line, drop the consumed text
@@ -661,10 +631,14 @@ private:
             scan_ -= begin_;
             begin_ = 0;
         }
-        if (buf_.size() - end_ < kChunk / 2) buf_.resize(buf_.size() * 2);
+        if (buf_.size() - end_ < buf_.size() / 2 || (full_reads_ > 2 && buf_.size() < kChunk)) {
+            buf_.resize(buf_.size() * 2);
+            full_reads_ = 0;
+        }
         in_.read(buf_.data() + end_, static_cast<std::streamsize>(buf_.size() - end_));
         std::streamsize got = in_.gcount();
         end_ += static_cast<std::size_t>(got);
+        full_reads_ = end_ == buf_.size() ? full_reads_ + 1 : 0;
         if (got == 0 || !in_) eof_ = true;
     }
     // Drops the rest of an over-long line, reading until its newline or the end.
@@ -696,6 +670,7 @@ private:
     std::istream& in_;
     std::vector<char> buf_;
     std::size_t begin_ = 0, scan_ = 0, end_ = 0;
+    int full_reads_ = 0;
     bool eof_ = false;
     std::uint64_t bytes_ = 0;
     std::string head_;  // the start of the last over-long line skipped
