@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the static txray, txray-testsend and txray-vmcheck for the test VMs
+# and stages the payload directory (run-tests.sh + the three binaries).
+#   tests/vm/txray/build.sh [PAYLOAD_DIR]
+# Env: TXRAY_VM_BUILD (build dir, default <repo>/build-vm), TXRAY_VM_SRC
+# (source tree, default the repo), JOBS (default 2).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
+SRC=${TXRAY_VM_SRC:-$REPO}
+BUILD=${TXRAY_VM_BUILD:-$REPO/build-vm}
+OUT=${1:-$HERE/../cache/build/txray-payload}
+JOBS=${JOBS:-2}
+
+cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD_REPORT=OFF \
+	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD.cmake.log" 2>&1 ||
+	{ tail -30 "$BUILD.cmake.log"; exit 2; }
+cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray_core
+# the checker: one file against txray_core (fmt header-only, like the static build)
+vmcheck=$BUILD/txray-vmcheck
+if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
+	[ "$BUILD/src/core/libtxray_core.a" -nt "$vmcheck" ]; then
+	echo "txray-vmcheck"
+	${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" "$HERE/txray-vmcheck.cpp" \
+		"$BUILD/src/core/libtxray_core.a" -o "$vmcheck"
+fi
+mkdir -p "$OUT"
+cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$vmcheck" "$OUT/"
+cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"
+chmod +x "$OUT/run-tests.sh"
+for b in txray txray-testsend txray-vmcheck; do
+	file "$OUT/$b" | grep -q 'statically linked' || { echo "$OUT/$b is not static" >&2; exit 2; }
+done
+echo "payload: $OUT"
