@@ -18,10 +18,11 @@ echo "vm: static build $(($(date +%s) - start))s"
 out=$(mktemp)
 "$HERE/run-matrix.sh" --modules veth "$@" -- "$PAYLOAD" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
-# Hook per stage and kernel, from the guests' TXRAY-VM-HOOK lines.
-echo "==== hooks chosen (txray doctor --hooks auto | kprobe | tracepoint)"
-awk '/^vm: kernel /{k=$3} /^TXRAY-VM-HOOK: /{sub(/\r$/,""); print k, $2, $3, $4}' "$out" |
-	awk '{ key=$1" "$3; h[key]=h[key] sprintf(" %-10s %s", $2":", $4) } END { for (k in h) print k h[k] }' | sort
+# Hook kind per stage and kernel, from the guests' TXRAY-VM-HOOK lines
+# (full hook names are in the console logs' doctor tables).
+echo "==== hook kind per stage: --hooks auto / kprobe / tracepoint"
+awk '/^vm: kernel /{k=$3} /^TXRAY-VM-HOOK: /{sub(/\r$/,""); split($4, a, ":"); print k, $3, $2, a[1]}' "$out" |
+	awk '{ key=sprintf("%-28s %-16s", $1, $2); h[key]=h[key] (h[key] == "" ? "" : " / ") $4 } END { for (k in h) print k, h[k] }' | sort
 echo "==== summary"
 grep -E '^  (PASS|FAIL) ' "$out"
 tail -1 "$out"
