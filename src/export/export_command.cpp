@@ -6,7 +6,6 @@
 #include "packet_filter.h"
 #include "pcapng_export.h"
 #include "perfetto_export.h"
-#include "report_command.h"
 
 namespace txray {
 namespace {
@@ -37,7 +36,7 @@ int run_export(const ExportCommandOptions& opt, std::FILE* err) {
     }
     PacketFilter filter;
     std::string why;
-    if (!make_packet_filter(opt.flow, opt.pids, opt.since, opt.until, filter, why)) {
+    if (!make_packet_filter(opt.filter, filter, why)) {
         fmt::print(err, "txray export: {}\n", why);
         return 1;
     }
@@ -83,10 +82,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"perfetto", "pcapng"}));
     cmd->add_option("trace", opt->input.path, "Trace file (JSON Lines), or - for standard input")->required();
     cmd->add_option("-o,--output", opt->output, "Output file, or - for standard output")->required();
-    cmd->add_option("--flow", opt->flow, "Only this flow (as in txray report --flow)");
-    cmd->add_option("--pid", opt->pids, "Only packets sent by these process ids");
-    cmd->add_option("--since", opt->since, "Only packets from this time after the start (1.5s, 200ms, 300us)");
-    cmd->add_option("--until", opt->until, "Only packets before this time after the start");
+    add_filter_options(*cmd, opt->filter);
     cmd->add_flag("--strict", opt->input.strict, "Stop at the first bad line instead of skipping it");
     cmd->callback([opt, &exit_code] { exit_code = run_export(*opt, stderr); });
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "filter_options.h"
 #include "trace_input.h"
 
 namespace txray {
@@ -13,8 +14,7 @@ struct ExportCommandOptions {
     TraceInputOptions input;
     std::string format;  // "perfetto" or "pcapng"
     std::string output;  // path or "-"
-    std::string flow, since, until;
-    std::vector<std::uint32_t> pids;
+    FilterOptions filter;
 };
 
 // Registers "export" on app; its callback sets exit_code (0 ok, 1 error).

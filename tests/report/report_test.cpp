@@ -165,7 +165,7 @@ TEST(ReportCommand, FileToTextAndJson) {
     EXPECT_EQ(r.err, "");
     EXPECT_NE(r.out.find("packets   500 of 500"), std::string::npos) << r.out;
     opt.json = true;
-    opt.flow = "udp";
+    opt.filter.flow = "udp";
     r = run(opt);
     EXPECT_EQ(r.code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
@@ -210,7 +210,7 @@ TEST(ReportCommand, DamagedAndBadInputs) {
     EXPECT_EQ(r.err, "txray report: " + empty + ": empty file: no trace header\n");
 
     opt.input.path = cut;
-    opt.since = "soon";
+    opt.filter.since = "soon";
     r = run(opt);
     EXPECT_EQ(r.code, 1);
     EXPECT_EQ(r.err, "txray report: --since: bad duration \"soon\" (try 1.5s, 200ms, 300us)\n");
