@@ -2,6 +2,8 @@
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "panels.h"
 
 namespace txray::ui {
@@ -49,7 +51,9 @@ void draw_app(AppState& s, float w, float h) {
         ImGui::EndMainMenuBar();
     }
 
-    const float tool_h = 62;
+    // Toolbar: controls on one line, the legend on one or two.
+    const float legend_lines = stage_legend_width() + 20 > w ? 2.f : 1.f;
+    const float tool_h = 44 + 17 * legend_lines;
     const float left_w = std::max(360.f, w * 0.34f);
     const float body_y = menu_h + tool_h;
     const float body_h = h - body_y;

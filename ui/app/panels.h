@@ -21,5 +21,6 @@ void draw_app(AppState& s, float w, float h);
 // Shared widgets
 void stage_swatch(std::uint32_t color, float size = 10.f);
 void draw_stage_legend();
+float stage_legend_width();  // on one line
 
 }  // namespace txray::ui

@@ -19,18 +19,36 @@ void stage_swatch(std::uint32_t color, float size) {
     ImGui::Dummy({size, ImGui::GetTextLineHeight()});
 }
 
-void draw_stage_legend() {
-    for (Stage st : all_stages()) {
-        stage_swatch(stage_color(st));
-        ImGui::SameLine(0, 3);
-        ImGui::TextUnformatted(std::string(stage_name(st)).c_str());
+namespace {
+
+// Legend items wrap to the window's width.
+void legend_item(std::uint32_t color, const char* label, bool first) {
+    const float w = 10 + 3 + ImGui::CalcTextSize(label).x;
+    if (!first) {
         ImGui::SameLine(0, 10);
+        if (ImGui::GetCursorPosX() + w > ImGui::GetWindowContentRegionMax().x) ImGui::NewLine();
     }
-    stage_swatch(kMergedColor);
+    stage_swatch(color);
     ImGui::SameLine(0, 3);
-    ImGui::TextUnformatted("many packets");
-    ImGui::SameLine(0, 10);
-    ImGui::TextColored(ImColor(kDropColor).Value, "v drop");
+    ImGui::TextUnformatted(label);
+}
+
+}  // namespace
+
+float stage_legend_width() {
+    float w = 0;
+    for (Stage st : all_stages()) w += 23 + ImGui::CalcTextSize(std::string(stage_name(st)).c_str()).x;
+    return w + 23 + ImGui::CalcTextSize("many packets").x + 10 + ImGui::CalcTextSize("v drop").x;
+}
+
+void draw_stage_legend() {
+    bool first = true;
+    for (Stage st : all_stages()) {
+        legend_item(stage_color(st), std::string(stage_name(st)).c_str(), first);
+        first = false;
+    }
+    legend_item(kMergedColor, "many packets", false);
+    legend_item(kDropColor, "drop marker", false);
 }
 
 namespace {
