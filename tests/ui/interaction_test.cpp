@@ -183,3 +183,24 @@ TEST_F(Headless, ReplayPlaysStepsAndScrubs) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Headless, CtrlWheelScrollsTheTracks) {
+    // Tall lanes make the three tracks taller than the canvas.
+    s.metrics.lane_h = 60.f;
+    s.layout = TimelineLayout(*s.data, s.shown, s.metrics);
+    frame();
+    ASSERT_GT(s.layout.content_height(), s.canvas_area.h);
+    const double range = s.view.range();
+    move(cx(), cy());
+    ImGui::GetIO().KeyCtrl = true;
+    ImGui::GetIO().MouseWheel = -2;
+    frame();
+    ImGui::GetIO().KeyCtrl = false;
+    frame();
+    EXPECT_GT(s.scroll_y, 0.f);
+    EXPECT_DOUBLE_EQ(s.view.range(), range);  // no zoom
+}
+
+}  // namespace

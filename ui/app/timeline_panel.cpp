@@ -140,7 +140,10 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
         g_drag.moved = 0;
         g_drag.range_anchor = s.view.to_ns(mx);
     }
-    if (hovered && io.MouseWheel != 0) s.view.zoom_at(mx, std::pow(0.8, static_cast<double>(io.MouseWheel)));
+    if (hovered && io.MouseWheel != 0) {
+        if (io.KeyCtrl) s.scroll_y -= io.MouseWheel * 3 * (s.metrics.lane_h + s.metrics.lane_gap);  // scroll tracks
+        else s.view.zoom_at(mx, std::pow(0.8, static_cast<double>(io.MouseWheel)));
+    }
     if (hovered || ImGui::IsWindowFocused()) handle_keys(s, w);
 
     const std::optional<double> clip = s.replay ? std::optional<double>(s.playhead.time()) : std::nullopt;
@@ -217,6 +220,13 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
         dl->AddLine({b, oy}, {b, oy + canvas_h}, IM_COL32(80, 160, 255, 255));
         const std::string len = format_duration(s.range->second - s.range->first);
         dl->AddText({a + 4, oy + canvas_h - 16}, IM_COL32(150, 200, 255, 255), len.c_str());
+    }
+    // Vertical position indicator when the tracks do not fit.
+    const float content_h = s.layout.content_height();
+    if (content_h > canvas_h) {
+        const float y0 = oy + canvas_h * (s.scroll_y / content_h);
+        const float y1 = oy + canvas_h * std::min(1.f, (s.scroll_y + canvas_h) / content_h);
+        dl->AddRectFilled({ox + w - 6, y0}, {ox + w - 1, y1}, IM_COL32(150, 150, 160, 160), 2.f);
     }
     dl->PopClipRect();
     if (s.replay) {
