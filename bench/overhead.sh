@@ -23,7 +23,7 @@
 #   LONG_RUN=0           then a `txray record` run of this many seconds at max rate
 #                        (zero-loss check; 60 for the target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
-#                        (SIGSTOP 600 ms of every second) without and with --sample
+#                        (SIGSTOP 1.5 s of every 2 s) without and with --sample 8
 #   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
@@ -146,7 +146,7 @@ run() {
     [ -n "$pid" ] && c0=$(cpu_ticks $pid)
     t0=$(date +%s.%N)
     if [ "$mode" = throttled ]; then
-        ( while kill -STOP $pid 2>/dev/null; do sleep 0.6; kill -CONT $pid; sleep 0.4; done ) &
+        ( while kill -STOP $pid 2>/dev/null; do sleep 1.5; kill -CONT $pid; sleep 0.5; done ) &
         stopper=$!
     fi
     local pps
@@ -202,9 +202,9 @@ if [ "$LONG_RUN" -gt 0 ]; then
     run record long "$LONG_RUN"
 fi
 if [ "$THROTTLE" = 1 ]; then
-    echo "loss demo: collector stopped 600 ms of every second (SIGSTOP), ${SECS}s"
+    echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample 8"
     run throttled full "$SECS"
-    run throttled sample4 "$SECS" --sample 4
+    run throttled sample8 "$SECS" --sample 8
 fi
 
 # bpf_stats: run_time_ns/run_cnt of every txr_* (floor_*) program over one run.
