@@ -282,12 +282,30 @@ static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 capl
 #define ARPHRD_LOOPBACK 772
 #endif
 
+/* The last packet rejected at an IP-level stage on this CPU. On the send
+ * path the same skb reaches dev_queue_xmit right after (same CPU, same call
+ * chain): it is not judged again, so a packet that never matches costs one
+ * evaluation. Keyed by skb address and IP length (a first fragment cut by
+ * ip_fragment() has a new length and is judged again). */
+struct txr_pcap_memo {
+	__u64 skb;
+	__u32 ip_len;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_pcap_memo);
+} txr_pcap_memo SEC(".maps");
+
 /* Evaluates the expression on the skb at a creating stage. With
  * `device_stage`, the Ethernet program runs when the skb has an Ethernet
  * header in front of its network header (dev_queue_xmit on Ethernet-like
  * devices); otherwise the DLT_RAW program runs from the network header.
  * A packet with neither header set does not match. */
-static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
+static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	unsigned char *data = BPF_CORE_READ(skb, data);
@@ -315,6 +333,35 @@ static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_
 		return false;
 	__u32 caplen = start < linear_end ? (__u32)(linear_end - start) : 0;
 	return txr_pcap_run_prog(prog, (__u64)head + start, caplen, (__u32)(wire_end - start)) != 0;
+}
+
+/* txr_pcap_eval_skb, remembering a rejection at an IP-level stage for the
+ * device stage that follows (txr_pcap_memo). */
+static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
+{
+	__u32 zero = 0;
+	struct txr_pcap_memo *m = bpf_map_lookup_elem(&txr_pcap_memo, &zero);
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u32 len = BPF_CORE_READ(skb, len);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u64 data_off = data - head;
+	__u32 ip_len = nh != (__u16)~0U && nh >= data_off ? len - (__u32)(nh - data_off) : len;
+
+	if (!m)
+		return txr_pcap_eval_skb(skb, device_stage);
+	if (device_stage && m->skb == (__u64)skb) {
+		m->skb = 0;
+		if (m->ip_len == ip_len)
+			return false; /* rejected at IP level a moment ago */
+	}
+	if (txr_pcap_eval_skb(skb, device_stage))
+		return true;
+	if (!device_stage) {
+		m->skb = (__u64)skb;
+		m->ip_len = ip_len;
+	}
+	return false;
 }
 
 #endif /* __bpf__ */

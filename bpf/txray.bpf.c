@@ -422,7 +422,9 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
 		return false;
 	if (f_cgroup_id && !from_send && (!sk || !sk_in_cgroup(sk)))
 		return false;
-	if (f_pcap && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
+	/* A later fragment of a followed datagram belongs to it (it has no
+	 * ports of its own to match). */
+	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
 		return false;
 	return true;
 }

@@ -22,14 +22,14 @@ using namespace txray::test;
 namespace {
 
 // Traffic classes of the mix, and how many packets each sends.
-enum Cls { A_udp4_9201, B_udp4_9202_big, C_udp6_9203, D_other_9204, E_tcp_out, E_tcp_in, F_from_ns, kNone };
+enum Cls { A_udp4_9201, B_udp4_9202_big, C_udp6_9203, D_other_9204, E_tcp_out, E_tcp_in, F_from_ns, G_frag_9206, kNone };
 const char* cls_name(int c) {
     static const char* n[] = {"A udp4 9201",    "B udp4 9202 1200B", "C udp6 9203",      "D othersend 9204",
-                              "E tcp host->ns", "E tcp ns->host",    "F udp4 from netns", "other"};
+                              "E tcp host->ns", "E tcp ns->host",    "F udp4 from netns", "G 2x4000B fragmented", "other"};
     return n[c];
 }
 const std::map<int, std::size_t> kSent = {
-    {A_udp4_9201, 10}, {B_udp4_9202_big, 5}, {C_udp6_9203, 6}, {D_other_9204, 7}, {F_from_ns, 4}};
+    {A_udp4_9201, 10}, {B_udp4_9202_big, 5}, {C_udp6_9203, 6}, {D_other_9204, 7}, {F_from_ns, 4}, {G_frag_9206, 6}};
 
 int classify(const Packet& p) {
     const auto& f = p.flow;
@@ -38,6 +38,7 @@ int classify(const Packet& p) {
     if (f.proto == 17 && f.dport == 9203) return C_udp6_9203;
     if (f.proto == 17 && f.dport == 9204) return D_other_9204;
     if (f.proto == 17 && f.dport == 9205) return F_from_ns;
+    if (f.proto == 17 && f.dport == 9206) return G_frag_9206;
     if (f.proto == 6 && f.dport == 9300) return E_tcp_out;
     if (f.proto == 6 && f.sport == 9300) return E_tcp_in;
     return kNone;
@@ -83,9 +84,11 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
     const std::string host_v4 = net->v4_peer.substr(0, net->v4_peer.rfind('.')) + ".1";
     std::vector<Case> cases = {
         {"udp-dst-port", {"udp", "and", "dst", "port", "9201"}, {A_udp4_9201}},
-        {"host-not-tcp", {"host " + net->v4_peer + " and not tcp"}, {A_udp4_9201, B_udp4_9202_big, D_other_9204, F_from_ns}},
+        {"host-not-tcp", {"host " + net->v4_peer + " and not tcp"}, {A_udp4_9201, B_udp4_9202_big, D_other_9204, F_from_ns, G_frag_9206}},
         {"ip6-udp", {"ip6 and udp"}, {C_udp6_9203}},
-        {"len", {"len > 1000 and udp"}, {B_udp4_9202_big}},
+        {"len", {"len > 1000 and udp"}, {B_udp4_9202_big, G_frag_9206}},
+        // Later fragments have no ports: they follow their datagram's first packet.
+        {"fragments", {"udp dst port 9206"}, {G_frag_9206}},
         {"tcp", {"tcp port 9300"}, {E_tcp_out, E_tcp_in}},
         {"tcp-syn", {"tcp[tcpflags] & tcp-syn != 0 and port 9300"}, {E_tcp_out, E_tcp_in}},  // SYN, SYN-ACK only
         {"or", {"udp port 9202 or udp port 9203"}, {B_udp4_9202_big, C_udp6_9203}},
@@ -102,7 +105,7 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
                     "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
                     "s.bind(('0.0.0.0',9300))\ns.listen(16)\ntime.sleep(12)"},
                    dir + "/listener.log");
-    Child recv({"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port", "9201,9202,9203,9204",
+    Child recv({"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port", "9201,9202,9203,9204,9206",
                 "--seconds", "12"},
                dir + "/recv.log");
     std::vector<std::unique_ptr<Child>> recorders;
@@ -124,6 +127,7 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
     send(testsend_bin(), net->v4_peer, 9201, 10, 100);
     send(testsend_bin(), net->v4_peer, 9202, 5, 1200);
     send(testsend_bin(), net->v6_peer, 9203, 6, 100);
+    send(testsend_bin(), net->v4_peer, 9206, 2, 4000);
     send("bash -c 'echo $$ > " + cg_sub + "/cgroup.procs && exec " + other + " \"$@\"' othersend", net->v4_peer, 9204,
          7, 200);
     send("ip netns exec " + net->ns + " " + testsend_bin(), host_v4, 9205, 4, 100);

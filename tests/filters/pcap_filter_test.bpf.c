@@ -20,9 +20,9 @@ int txr_test_pcap(struct __sk_buff *ctx)
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	int r = 0;
 
-	if (txr_pcap_match_skb(skb, false))
+	if (txr_pcap_eval_skb(skb, false))
 		r |= 1;
-	if (txr_pcap_match_skb(skb, true))
+	if (txr_pcap_eval_skb(skb, true))
 		r |= 2;
 	return r;
 }
