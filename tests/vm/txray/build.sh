@@ -12,9 +12,10 @@ BUILD=${TXRAY_VM_BUILD:-$REPO/build-vm}
 OUT=${1:-$HERE/../cache/build/txray-payload}
 JOBS=${JOBS:-2}
 
+mkdir -p "$BUILD"
 cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD_REPORT=OFF \
-	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD.cmake.log" 2>&1 ||
-	{ tail -30 "$BUILD.cmake.log"; exit 2; }
+	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD/txray-vm-configure.log" 2>&1 ||
+	{ tail -30 "$BUILD/txray-vm-configure.log"; exit 2; }
 cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray_core
 # the checker: one file against txray_core (fmt header-only, like the static build)
 vmcheck=$BUILD/txray-vmcheck
