@@ -63,6 +63,8 @@ struct {
 #define TXR_CB_SRC_X(c) ((c) & 0x08)
 #define TXR_CB_RVAL(c) ((c) & 0x18)
 
+#define TXR_PCAP_BUF 128 /* power of two: IP + TCP headers with options fit */
+
 struct txr_pcap_run {
 	__u64 pkt;     /* kernel address of the program's byte 0 */
 	__u32 caplen;  /* readable bytes from pkt */
@@ -72,7 +74,9 @@ struct txr_pcap_run {
 	__u32 prog;    /* map key */
 	__u32 verdict; /* return value of the program; 0: no match */
 	__u32 done;
+	__u32 buflen;  /* bytes copied to buf: the first loads cost no helper call */
 	__u32 M[16];
+	__u8 buf[TXR_PCAP_BUF];
 };
 
 /* The interpreter's state lives in a per-CPU map, not on the stack: values
@@ -101,6 +105,18 @@ static __always_inline int txr_pcap_load(const struct txr_pcap_run *r, __u32 off
 
 	if (off > r->caplen || size > r->caplen - off)
 		return -1;
+	if (off < r->buflen && size <= r->buflen - off) {
+		const __u8 *q = r->buf;
+		__u32 m = TXR_PCAP_BUF - 1;
+		if (size == 4)
+			*out = ((__u32)q[off & m] << 24) | ((__u32)q[(off + 1) & m] << 16) |
+			       ((__u32)q[(off + 2) & m] << 8) | q[(off + 3) & m];
+		else if (size == 2)
+			*out = ((__u32)q[off & m] << 8) | q[(off + 1) & m];
+		else
+			*out = q[off & m];
+		return 0;
+	}
 	if (size == 4) {
 		if (bpf_probe_read_kernel(b, 4, (const void *)(r->pkt + off)))
 			return -1;
@@ -262,11 +278,21 @@ static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 capl
 	if (d >= TXR_PCAP_NEST)
 		return 0;
 	struct txr_pcap_run *r = &st->slot[d & (TXR_PCAP_NEST - 1)];
-	__builtin_memset(r, 0, sizeof(*r));
 	r->pkt = pkt;
 	r->caplen = caplen;
 	r->wirelen = wirelen;
 	r->prog = prog;
+	r->A = r->X = r->pc = r->verdict = r->done = 0;
+	__builtin_memset(r->M, 0, sizeof(r->M));
+	__u32 n = TXR_PCAP_BUF;
+	if (caplen < TXR_PCAP_BUF) {
+		n = caplen;
+		asm volatile("" : "+r"(n)); /* keep the mask below for the verifier */
+		n &= TXR_PCAP_BUF - 1;
+	}
+	if (bpf_probe_read_kernel(r->buf, n, (const void *)pkt))
+		n = 0;
+	r->buflen = n;
 	st->depth = d + 1;
 	bpf_loop(TXR_PCAP_MAX_INSNS + 1, txr_pcap_step, NULL, 0);
 	st->depth = d;
@@ -305,14 +331,27 @@ struct {
  * header in front of its network header (dev_queue_xmit on Ethernet-like
  * devices); otherwise the DLT_RAW program runs from the network header.
  * A packet with neither header set does not match. */
-static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage)
+struct txr_skb_view {
+	unsigned char *head, *data;
+	__u32 len, data_len;
+	__u16 nh, mh;
+};
+
+static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u32 len = BPF_CORE_READ(skb, len);
-	__u32 data_len = BPF_CORE_READ(skb, data_len);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 mh = BPF_CORE_READ(skb, mac_header);
+	v->head = BPF_CORE_READ(skb, head);
+	v->data = BPF_CORE_READ(skb, data);
+	v->len = BPF_CORE_READ(skb, len);
+	v->data_len = BPF_CORE_READ(skb, data_len);
+	v->nh = BPF_CORE_READ(skb, network_header);
+	v->mh = BPF_CORE_READ(skb, mac_header);
+}
+
+static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage)
+{
+	unsigned char *head = v->head, *data = v->data;
+	__u32 len = v->len, data_len = v->data_len;
+	__u16 nh = v->nh, mh = v->mh;
 	__u32 prog = TXR_PCAP_RAW, start = nh;
 
 	if (!head || data < head || len < data_len)
@@ -335,27 +374,32 @@ static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_s
 	return txr_pcap_run_prog(prog, (__u64)head + start, caplen, (__u32)(wire_end - start)) != 0;
 }
 
+static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage)
+{
+	struct txr_skb_view v;
+	txr_skb_view_read(skb, &v);
+	return txr_pcap_eval_view(skb, &v, device_stage);
+}
+
 /* txr_pcap_eval_skb, remembering a rejection at an IP-level stage for the
  * device stage that follows (txr_pcap_memo). */
 static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
 {
 	__u32 zero = 0;
 	struct txr_pcap_memo *m = bpf_map_lookup_elem(&txr_pcap_memo, &zero);
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u32 len = BPF_CORE_READ(skb, len);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u64 data_off = data - head;
-	__u32 ip_len = nh != (__u16)~0U && nh >= data_off ? len - (__u32)(nh - data_off) : len;
+	struct txr_skb_view v;
+	txr_skb_view_read(skb, &v);
+	__u64 data_off = v.data - v.head;
+	__u32 ip_len = v.nh != (__u16)~0U && v.nh >= data_off ? v.len - (__u32)(v.nh - data_off) : v.len;
 
 	if (!m)
-		return txr_pcap_eval_skb(skb, device_stage);
+		return txr_pcap_eval_view(skb, &v, device_stage);
 	if (device_stage && m->skb == (__u64)skb) {
 		m->skb = 0;
 		if (m->ip_len == ip_len)
 			return false; /* rejected at IP level a moment ago */
 	}
-	if (txr_pcap_eval_skb(skb, device_stage))
+	if (txr_pcap_eval_view(skb, &v, device_stage))
 		return true;
 	if (!device_stage) {
 		m->skb = (__u64)skb;

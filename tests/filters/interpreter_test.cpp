@@ -205,6 +205,10 @@ const std::vector<std::string> kExpressions = {
     "ip6[6] = 44",
     "ip[2:2] > ip[0] & 0xf",
     "len - 14 > 200 and udp",
+    // Loads past the bytes the interpreter copies up front (128): read from the skb.
+    "ip[200] = 0x51",
+    "ip[126:4] != 0 and udp",
+    "ip6[150:2] > 0x4000",
 };
 
 class Interpreter : public ::testing::Test {
