@@ -38,8 +38,10 @@ void BM_LoadTrace(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const std::string& path = trace_file(n);
     const auto bytes = std::filesystem::file_size(path);
+    ReadOptions opt;
+    opt.threads = static_cast<unsigned>(state.range(1));
     for (auto _ : state) {
-        Trace t = load_trace(path);
+        Trace t = load_trace(path, opt);
         if (t.packets.size() != n || !t.status.error.empty()) state.SkipWithError("trace did not load");
         benchmark::DoNotOptimize(t.packets.data());
     }
@@ -47,7 +49,14 @@ void BM_LoadTrace(benchmark::State& state) {
     state.counters["packets/s"] = benchmark::Counter(static_cast<double>(n) * state.iterations(),
                                                      benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_LoadTrace)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+// Args: packets, parser threads (0: one per core).
+BENCHMARK(BM_LoadTrace)
+    ->Args({1'000'000, 0})
+    ->Args({1'000'000, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 std::string one_line() {
     std::string line;

@@ -800,7 +800,7 @@ private:
     bool have_header_ = false;
 };
 
-// A run of lines copied out of the line source, fast-parsed on two threads.
+// A run of lines copied out of the line source, fast-parsed on `threads` threads.
 struct Batch {
     struct Line {
         std::size_t off = 0, len = 0;  // in text
@@ -826,14 +826,16 @@ struct Batch {
             parsed[i] = !lines[i].too_long && fast_packet(view(lines[i]), packets[i]);
         }
     }
-    void parse(bool threads) {
+    void parse(unsigned threads) {
         packets.resize(lines.size());
         parsed.assign(lines.size(), 0);
-        if (!threads || lines.size() < kParallelMin) return parse_range(0, lines.size());
-        const std::size_t half = lines.size() / 2;
-        std::thread worker([this, half] { parse_range(half, lines.size()); });
-        parse_range(0, half);
-        worker.join();
+        if (threads < 2 || lines.size() < kParallelMin) return parse_range(0, lines.size());
+        // The calling thread takes the first part; the others run on helper threads.
+        std::vector<std::jthread> helpers;
+        const std::size_t part = (lines.size() + threads - 1) / threads;
+        for (std::size_t from = part; from < lines.size(); from += part)
+            helpers.emplace_back([this, from, part] { parse_range(from, std::min(from + part, lines.size())); });
+        parse_range(0, part);
     }
 };
 
@@ -843,7 +845,7 @@ ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt)
     ReadStatus st;
     LineSource src(in);
     RecordHandler handler(sink, opt, st);
-    const bool threads = std::thread::hardware_concurrency() > 1;
+    const unsigned threads = opt.threads ? opt.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     Batch batch;
     std::size_t n = 0;  // lines handed to the handler
     bool more = true, go_on = true;

@@ -27,6 +27,7 @@ struct ReadOptions {
     std::size_t max_line = 64u << 20;       // longer lines are bad lines
     const std::atomic<bool>* cancel = nullptr;
     std::function<void(std::uint64_t bytes)> progress;  // called every few thousand lines
+    unsigned threads = 0;  // packet parser threads: 0 = one per core (at most 4); 1 = the calling thread only
 };
 
 struct ReadStatus {

@@ -247,3 +247,23 @@ TEST(TraceReader, CancelStopsAndSaysSo) {
     EXPECT_TRUE(st.cancelled);
     EXPECT_EQ(st.summary(), "stopped at line 1: cancelled");
 }
+
+TEST(TraceReader, ThreadCountDoesNotChangeTheResult) {
+    std::string text = trace_text(7000);
+    std::size_t pos = 0;
+    for (int i = 0; i < 4500; ++i) pos = text.find('\n', pos) + 1;
+    text.insert(pos, "{\"type\":\"packet\",\"id\":\"odd\"}\n");  // a bad line for the DOM path
+    std::vector<std::string> runs;
+    for (unsigned threads : {1u, 3u, 4u}) {
+        Collect sink;
+        ReadOptions opt;
+        opt.threads = threads;
+        ReadStatus st = read_text(text, sink, opt);
+        std::string all = st.summary() + (st.warnings.empty() ? "" : st.warnings[0]);
+        for (const Packet& p : sink.packets) all += packet_line(p);
+        runs.push_back(std::move(all));
+    }
+    EXPECT_EQ(runs[0], runs[1]);
+    EXPECT_EQ(runs[0], runs[2]);
+    EXPECT_NE(runs[0].find("line 4501: bad packet"), std::string::npos);
+}
