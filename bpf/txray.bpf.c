@@ -628,6 +628,55 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 	return p;
 }
 
+/* Route stage: fib_table_lookup also fires for input routes; only a thread
+ * inside a traced send stamps it. It fires several times per packet (one
+ * lookup per table, then the input lookups of veth/lo delivery, which run in
+ * the sending thread): txr_route_seen notes, per CPU, the thread whose current
+ * message already has its route time, so the later lookups skip txr_sends.
+ * The note holds while the thread has not been switched out (nvcsw + nivcsw
+ * unchanged): then the message boundaries (syscall entry, sock_send_length),
+ * which clear it, ran on this CPU. */
+struct txr_route_note {
+	__u32 tid;
+	__u32 valid;
+	__u64 switches;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_route_note);
+} txr_route_seen SEC(".maps");
+
+static __always_inline void route_note_clear(void)
+{
+	__u32 zero = 0;
+	struct txr_route_note *n = bpf_map_lookup_elem(&txr_route_seen, &zero);
+	if (n)
+		n->valid = 0;
+}
+
+static __always_inline void route_stage(void)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct txr_route_note *n = bpf_map_lookup_elem(&txr_route_seen, &zero);
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 switches = task->nvcsw + task->nivcsw;
+
+	if (!n)
+		return;
+	if (n->valid && n->tid == tid && n->switches == switches)
+		return;
+	struct txr_send_ctx *ctx = current_send();
+	if (!ctx)
+		return;
+	if (!ctx->route_ts)
+		ctx->route_ts = bpf_ktime_get_ns();
+	n->tid = tid;
+	n->switches = switches;
+	n->valid = 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Syscalls: sendto/sendmsg/sendmmsg, and write/writev on sockets       */
 
@@ -635,6 +684,7 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 	SEC("tp/syscalls/sys_enter_" #name)                                                  \
 	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
 	{                                                                                    \
+		route_note_clear();                                                          \
 		return send_enter(nr, (int)ctx->args[0]);                                    \
 	}                                                                                    \
 	SEC("tp/syscalls/sys_exit_" #name)                                                   \
@@ -653,6 +703,7 @@ SYS_PAIR(writev, 20)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 {
+	route_note_clear();
 	message_done();
 	return 0;
 }
@@ -687,12 +738,11 @@ SEC("kprobe/ip_route_output_flow")
 int BPF_KPROBE(txr_kprobe_ip_route_output_flow) { task_stage(TXR_ST_ROUTE); return 0; }
 SEC("kprobe/ip6_dst_lookup_flow")
 int BPF_KPROBE(txr_kprobe_ip6_dst_lookup_flow) { task_stage(TXR_ST_ROUTE); return 0; }
-/* fib_table_lookup also fires for input routes: only a thread inside a
- * traced send stamps it (task_stage). */
+/* fib_table_lookup also fires for input routes: see route_stage(). */
 SEC("tp_btf/fib_table_lookup")
-int BPF_PROG(txr_tp_fib_table_lookup) { task_stage(TXR_ST_ROUTE); return 0; }
+int BPF_PROG(txr_tp_fib_table_lookup) { route_stage(); return 0; }
 SEC("tp_btf/fib6_table_lookup")
-int BPF_PROG(txr_tp_fib6_table_lookup) { task_stage(TXR_ST_ROUTE); return 0; }
+int BPF_PROG(txr_tp_fib6_table_lookup) { route_stage(); return 0; }
 
 /* ------------------------------------------------------------------ */
 /* IP layer: ip_local_out (LOCAL_OUT), ip_output (POST_ROUTING),        */
