@@ -22,6 +22,8 @@
 #   MODES="untraced floor record summary bpftrace"
 #   LONG_RUN=0           then a `txray record` run of this many seconds at max rate
 #                        (zero-loss check; 60 for the issue's target)
+#   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
+#                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
 #                        (SIGSTOP 1.5 s of every 2 s) without and with --sample 8
 #   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
@@ -43,6 +45,7 @@ SECS=${SECONDS_PER_RUN:-8}
 MODES=${MODES:-"untraced floor record summary bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
+RSS_RUN=${RSS_RUN:-0}
 PROG_STATS=${PROG_STATS:-0}
 KEEP=${KEEP:-0}
 OUT=${OUT:-$(mktemp -d /tmp/txray-overhead.XXXXXX)}
@@ -200,6 +203,26 @@ done
 if [ "$LONG_RUN" -gt 0 ]; then
     echo "long run: txray record, ${LONG_RUN}s at max rate"
     run record long "$LONG_RUN"
+fi
+if [ "$RSS_RUN" -gt 0 ]; then
+    echo "rss run: txray record -o /dev/null, ${RSS_RUN}s at max rate"
+    "$TXRAY" record -o /dev/null >"$OUT/rss.log" 2>&1 &
+    rpid=$!
+    sleep 2
+    "$TESTSEND" send --to "$PEER_IP" --port $PORT --way sendto --size 100 --seconds "$RSS_RUN" >"$OUT/rss.send" &
+    spid=$!
+    c0=$(cpu_ticks $rpid)
+    for ((t = 30; t <= RSS_RUN; t += 30)); do
+        sleep 30
+        echo "  t=${t}s rss $(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$rpid/status) MB" \
+             "(peak $(awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' /proc/$rpid/status) MB)," \
+             "cpu $(awk -v a=$c0 -v b=$(cpu_ticks $rpid) -v t=$t -v hz=$CLK_TCK 'BEGIN {printf "%.3f", (b - a) / hz / t}') cores"
+    done
+    wait $spid
+    kill -INT $rpid
+    wait $rpid
+    echo "  sender: $(cat "$OUT/rss.send")"
+    echo "  txray: $(tr '\r' '\n' <"$OUT/rss.log" | grep -v '^ *$' | tail -1)"
 fi
 if [ "$THROTTLE" = 1 ]; then
     echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample 8"
