@@ -73,6 +73,10 @@ struct txr_send_ctx {
 	__u32 packets, msgs;
 	__u16 sport, dport; /* of the message's first packet, for its fragments */
 	char comm[TXR_COMM_LEN];
+	__u64 last_key;      /* skb of the packet created last (neighbour wait) */
+	__u64 tcp_tx_ts;     /* latest __tcp_transmit_skb in this send */
+	__u32 tcp_seq_start; /* tcp_sock.write_seq at entry */
+	__u8 proto;
 };
 
 struct {
@@ -225,6 +229,9 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	ctx.tid = tid;
 	ctx.syscall_nr = nr;
 	ctx.fd = fd;
+	ctx.proto = BPF_CORE_READ(sk, sk_protocol);
+	if (ctx.proto == IPPROTO_TCP)
+		ctx.tcp_seq_start = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	if (bpf_map_update_elem(&txr_sends, &tid, &ctx, BPF_ANY))
 		count(TXR_C_SENDS_FULL);
 	return 0;
@@ -252,6 +259,14 @@ static __always_inline int send_exit(long ret)
 		s->packets = ctx->packets;
 		s->msgs = ctx->msgs;
 		s->fd = ctx->fd;
+		s->sk = ctx->sk;
+		s->proto = ctx->proto;
+		if (ctx->proto == IPPROTO_TCP) {
+			/* The bytes this send queued: [write_seq at entry, at exit). */
+			s->tcp_seq_start = ctx->tcp_seq_start;
+			struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
+			s->tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+		}
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
 		if (summary_mode)
 			count(TXR_C_SENDS);
@@ -283,6 +298,8 @@ static __always_inline void task_stage(enum txr_stage stage)
 		ctx->udp_ts = now;
 	else if (stage == TXR_ST_TCP_SENDMSG && !ctx->tcp_ts)
 		ctx->tcp_ts = now;
+	else if (stage == TXR_ST_TCP_TRANSMIT_SKB)
+		ctx->tcp_tx_ts = now; /* latest: the clone made next inherits it */
 }
 
 /* sock_sendmsg returned for one message: the next message starts
@@ -359,6 +376,22 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
 		}
+	}
+	if (p->frag_off == 0 && p->proto == IPPROTO_TCP) {
+		/* seq at offset 4, data offset + flags at 12-13. The payload is what
+		 * follows the TCP header up to skb->len (a whole TSO skb here). */
+		__u8 th[14];
+		if (bpf_probe_read_kernel(th, sizeof(th), head + l4))
+			return;
+		__u32 seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
+		__u32 hdr_end = l4 + (th[12] >> 4) * 4;
+		unsigned char *data = BPF_CORE_READ(skb, data);
+		__u32 data_off = data - head;
+		__u32 len = BPF_CORE_READ(skb, len);
+		__u32 payload = hdr_end >= data_off && len > hdr_end - data_off ? len - (hdr_end - data_off) : 0;
+		p->tcp_flags = th[13];
+		p->tcp_seq = seq;
+		p->tcp_end_seq = seq + payload + ((th[13] & 0x02) ? 1 : 0) + ((th[13] & 0x01) ? 1 : 0);
 	}
 }
 
@@ -449,9 +482,17 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 	__builtin_memset(p, 0, sizeof(*p));
 	p->kind = TXR_REC_PACKET;
 	p->skb = key;
+	p->sk = (__u64)sk;
 	p->len = BPF_CORE_READ(skb, len);
 	parse_headers(skb, p);
-	set_device(p, BPF_CORE_READ(skb, dev));
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (!dev) {
+		/* Before ip_output() sets skb->dev (netfilter LOCAL_OUT): the
+		 * device the route leads to (skb_dst(skb)->dev). */
+		struct dst_entry *dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
+		dev = BPF_CORE_READ(dst, dev);
+	}
+	set_device(p, dev);
 
 	/* Only a packet of the socket the syscall writes to belongs to it: a
 	 * softirq running on this thread may transmit other sockets' skbs. */
@@ -469,6 +510,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		p->ts[TXR_ST_UDP_SENDMSG] = ctx->udp_ts;
 		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
 		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
+		p->ts[TXR_ST_TCP_TRANSMIT_SKB] = ctx->tcp_tx_ts;
 		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id) {
 			/* A later fragment: no ports of its own; it shares the
 			 * datagram's ports and IP stages, and links to the first. */
@@ -509,6 +551,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 	}
 	if (ctx) {
 		ctx->packets++;
+		ctx->last_key = key;
 		if (!ctx->first_frag_id) {
 			ctx->first_frag_id = p->id;
 			ctx->sport = p->sport;
@@ -727,6 +770,33 @@ int BPF_KPROBE(txr_kprobe_tcp_sendmsg) { task_stage(TXR_ST_TCP_SENDMSG); return 
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(txr_tp_tcp_sendmsg_locked) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
 
+/* __tcp_transmit_skb clones the queued skb; the clone is what IP sees. In a
+ * send's thread the clone inherits this time (task_stage keeps the latest). */
+SEC("fentry/__tcp_transmit_skb")
+int BPF_PROG(txr_fentry_tcp_transmit_skb) { task_stage(TXR_ST_TCP_TRANSMIT_SKB); return 0; }
+SEC("kprobe/__tcp_transmit_skb")
+int BPF_KPROBE(txr_kprobe_tcp_transmit_skb) { task_stage(TXR_ST_TCP_TRANSMIT_SKB); return 0; }
+
+/* A segment went out again. Emitted as its own small record: user space marks
+ * the transmission of [seq, end_seq) on sk that carries it and links it to the
+ * first one (the clone may be finished before this fires). */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(txr_tp_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct txr_retrans r = {};
+	if (summary_mode)
+		return 0;
+	r.kind = TXR_REC_RETRANS;
+	r.sk = (__u64)sk;
+	r.ts = bpf_ktime_get_ns();
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
+	r.seq = BPF_CORE_READ(cb, seq);
+	r.end_seq = BPF_CORE_READ(cb, end_seq);
+	if (bpf_ringbuf_output(&txr_events, &r, sizeof(r), rb_flags()))
+		count(TXR_C_LOST_SEND);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Output route lookup                                                 */
 
@@ -809,6 +879,25 @@ SEC("kprobe/neigh_resolve_output")
 int BPF_KPROBE(txr_kprobe_neigh_resolve_output, struct neighbour *n, struct sk_buff *skb)
 { skb_stage(skb, TXR_ST_NEIGH_RESOLVE); return 0; }
 
+/* Without fentry/kprobes: __neigh_event_send() returns 1 when it queued the
+ * skb on the neighbour's arp_queue to wait for ARP/ND (or dropped it). It runs
+ * in the sending thread right after the packet's IP stages, so the packet is
+ * the one the thread's send created last. */
+SEC("tp_btf/neigh_event_send_done")
+int BPF_PROG(txr_tp_neigh_event_send_done, struct neighbour *n, int rc)
+{
+	if (rc != 1)
+		return 0;
+	struct txr_send_ctx *sc = current_send();
+	if (!sc || !sc->last_key)
+		return 0;
+	__u64 key = sc->last_key;
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (p && !p->ts[TXR_ST_NEIGH_RESOLVE] && !p->ts[TXR_ST_DEV_QUEUE_XMIT])
+		p->ts[TXR_ST_NEIGH_RESOLVE] = bpf_ktime_get_ns();
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Device layer                                                        */
 
@@ -826,7 +915,15 @@ int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
 /* Fires only when the qdisc accepted the skb (dev_qdisc_enqueue). */
 SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_QDISC_ENQUEUE); return 0; }
+{
+	struct txr_packet *p = skb_stage(skb, TXR_ST_QDISC_ENQUEUE);
+	if (p) {
+		/* What was ahead of it: includes itself (counted on enqueue). */
+		p->qdisc_backlog = BPF_CORE_READ(q, qstats.backlog);
+		p->qdisc_qlen = BPF_CORE_READ(q, q.qlen);
+	}
+	return 0;
+}
 
 /* A bulk dequeue hands back a list (skb->next): stamp each. Last wins: a
  * requeued skb (NETDEV_TX_BUSY) is dequeued again. */

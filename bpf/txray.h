@@ -46,6 +46,7 @@ enum txr_end {
 enum txr_rec_kind {
 	TXR_REC_PACKET = 1,
 	TXR_REC_SEND = 2,
+	TXR_REC_RETRANS = 3,
 };
 
 #define TXR_COMM_LEN 16
@@ -88,6 +89,13 @@ struct txr_packet {
 	__u8 saddr[16], daddr[16]; /* v4 in the first 4 bytes */
 	char comm[TXR_COMM_LEN];
 	char ifname[TXR_IFNAME_LEN];
+	__u64 sk;           /* owning socket's address, 0 if none */
+	__u32 tcp_seq, tcp_end_seq; /* TCP: [seq, end_seq) incl. SYN/FIN */
+	__u16 tcp_flags;    /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	__u16 pad2;
+	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
+	__u32 qdisc_qlen;    /* packets queued, same moment */
+	__u32 pad3;
 };
 
 /* One send syscall, emitted at its exit. */
@@ -104,6 +112,19 @@ struct txr_send {
 	__s32 fd;
 	__u32 pad2;
 	char comm[TXR_COMM_LEN];
+	__u64 sk;
+	__u32 tcp_seq_start, tcp_seq_end; /* TCP: write_seq at entry and exit */
+	__u8 proto;                       /* socket's protocol */
+	__u8 pad3[7];
+};
+
+/* tcp_retransmit_skb: the segment [seq, end_seq) of socket sk went out again. */
+struct txr_retrans {
+	__u8 kind; /* TXR_REC_RETRANS */
+	__u8 pad[7];
+	__u64 sk;
+	__u64 ts;
+	__u32 seq, end_seq;
 };
 
 /* Counters (per-cpu array txr_counters, summed by user space). */
@@ -119,8 +140,8 @@ enum txr_counter {
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */
-#define TXR_LOST_STAGE_BASE TXR_C_COUNT
-#define TXR_COUNTERS (TXR_C_COUNT + TXR_ST_COUNT)
+#define TXR_LOST_STAGE_BASE ((int)TXR_C_COUNT)
+#define TXR_COUNTERS ((int)TXR_C_COUNT + (int)TXR_ST_COUNT)
 
 /* Summary mode (txray live --summary): no per-packet records; per-stage
  * histograms of log2(ns since the previous stage) in a per-cpu array of

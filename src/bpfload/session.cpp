@@ -155,9 +155,10 @@ Session::~Session() {
     if (cgroup_fd_ >= 0) close(cgroup_fd_);
 }
 
-void Session::attach(PacketHandler on_packet, SendHandler on_send) {
+void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans) {
     on_packet_ = std::move(on_packet);
     on_send_ = std::move(on_send);
+    on_retrans_ = std::move(on_retrans);
     ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.txr_events), &Session::on_record, this, nullptr));
     if (!ring_) throw TxrayError("cannot set up the ring buffer: " + errstr(errno));
 
@@ -210,6 +211,8 @@ int Session::on_record(void* ctx, void* data, std::size_t size) {
         if (self->on_packet_) self->on_packet_(*static_cast<const txr_packet*>(data));
     } else if (kind == TXR_REC_SEND && size >= sizeof(txr_send)) {
         if (self->on_send_) self->on_send_(*static_cast<const txr_send*>(data));
+    } else if (kind == TXR_REC_RETRANS && size >= sizeof(txr_retrans)) {
+        if (self->on_retrans_) self->on_retrans_(*static_cast<const txr_retrans*>(data));
     }
     return 0;
 }

@@ -58,6 +58,7 @@ class Session {
 public:
     using PacketHandler = std::function<void(const txr_packet&)>;
     using SendHandler = std::function<void(const txr_send&)>;
+    using RetransHandler = std::function<void(const txr_retrans&)>;
 
     // Checks privileges and the kernel, chooses hooks, loads. Throws TxrayError.
     explicit Session(const SessionOptions& opt);
@@ -70,7 +71,7 @@ public:
 
     // Attaches every chosen program. A stage whose attach fails becomes
     // unavailable with the reason; throws only if no packet could be followed.
-    void attach(PacketHandler on_packet, SendHandler on_send);
+    void attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans = nullptr);
     // Destroys every link (idempotent): no new events after this.
     void detach();
     bool attached() const { return !links_.empty(); }
@@ -102,6 +103,7 @@ private:
     std::unique_ptr<ring_buffer, RingDeleter> ring_;
     PacketHandler on_packet_;
     SendHandler on_send_;
+    RetransHandler on_retrans_;
 };
 
 // Route libbpf's messages: to stderr when verbose, else kept for errors only.

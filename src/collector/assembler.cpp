@@ -1,5 +1,6 @@
 #include "assembler.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace txray {
@@ -11,6 +12,98 @@ Assembler::Assembler(Emit emit, DropReasonNamer reason_name, Options opt)
     : emit_(std::move(emit)), reason_name_(std::move(reason_name)), opt_(opt) {}
 
 void Assembler::emit(Packet&& p) {
+    if (p.has_tcp) {
+        tcp_held_.push_back({std::move(p), now_ns_});
+        return;
+    }
+    emit_now(std::move(p));
+}
+
+namespace {
+// Sequence-space comparison (RFC 1982 style): a is before b.
+bool seq_before(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
+constexpr std::size_t kTcpRangesPerSocket = 1024;
+constexpr std::size_t kTcpSeqsPerSocket = 4096;
+}  // namespace
+
+void Assembler::finish_tcp(Packet& p) {
+    // A segment sent outside its send's thread: find the send by its bytes.
+    if (!p.send_id && p.sock && p.tcp_end_seq != p.tcp_seq) {
+        if (auto it = tcp_sends_.find(p.sock); it != tcp_sends_.end()) {
+            for (const TcpSendRange& r : it->second) {
+                if (!seq_before(p.tcp_seq, r.start) && seq_before(p.tcp_seq, r.end)) {
+                    p.send_id = r.send_id;
+                    p.pid = r.pid;
+                    p.tid = r.tid;
+                    p.comm = r.comm;
+                    p.send_by_seq = true;
+                    ++stats_.tcp_by_seq;
+                    break;
+                }
+            }
+        }
+    }
+    if (p.sock && p.tcp_end_seq != p.tcp_seq) {
+        // The earlier transmission that carried this segment's first byte
+        // (a retransmission may start inside an earlier TSO skb).
+        auto& first = tcp_first_[p.sock];
+        const TcpRange* orig = nullptr;
+        for (auto it = first.rbegin(); it != first.rend() && !orig; ++it)
+            if (!seq_before(p.tcp_seq, it->seq) && seq_before(p.tcp_seq, it->end)) orig = &*it;
+        if (orig && !p.retransmit) p.retransmit = true;  // same bytes again: a resend, marked or not
+        if (p.retransmit) {
+            p.retransmit_of = orig ? orig->id : 0;
+            ++stats_.retransmits;
+        } else {
+            first.push_back({p.tcp_seq, p.tcp_end_seq, p.id});
+            if (first.size() > kTcpSeqsPerSocket) first.pop_front();
+        }
+    }
+}
+
+namespace {
+// When the packet went out (or ended): orders TCP segments as on the wire.
+std::uint64_t wire_ts(const Packet& p) {
+    for (Stage s : {Stage::driver_xmit, Stage::dev_queue_xmit, Stage::ip_output, Stage::drop})
+        if (const StageMark* m = p.find(s)) return m->ts_ns;
+    return p.last_ts();
+}
+}  // namespace
+
+void Assembler::release_tcp(std::uint64_t now_ns, bool all) {
+    std::vector<Packet> batch;
+    while (!tcp_held_.empty() && (all || now_ns - tcp_held_.front().arrived_ns >= opt_.tcp_hold_ns)) {
+        batch.push_back(std::move(tcp_held_.front().p));
+        tcp_held_.pop_front();
+    }
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const Packet& a, const Packet& b) { return wire_ts(a) < wire_ts(b); });
+    for (Packet& p : batch) {
+        if (p.send_id && !p.find(Stage::sendmsg_return))
+            if (auto it = sends_.find(p.send_id); it != sends_.end() && it->second.info) {
+                p.stages.push_back({Stage::sendmsg_return, it->second.info->exit_ts});
+                p.send_ret = it->second.info->ret;
+                p.send_errno = errno_name_for_ret(it->second.info->ret);
+                p.sort_stages();
+            }
+        finish_tcp(p);
+        emit_now(std::move(p));
+    }
+}
+
+void Assembler::on_retransmit(const txr_retrans& r, std::uint64_t now_ns) {
+    now_ns_ = now_ns;
+    // The latest held transmission of that range on that socket, sent before the mark.
+    for (auto it = tcp_held_.rbegin(); it != tcp_held_.rend(); ++it) {
+        Packet& p = it->p;
+        if (p.sock == r.sk && p.tcp_seq == r.seq && p.tcp_end_seq != p.tcp_seq && p.first_ts() <= r.ts) {
+            p.retransmit = true;
+            return;
+        }
+    }
+}
+
+void Assembler::emit_now(Packet&& p) {
     ++stats_.packets;
     if (p.outcome == OutcomeKind::unfinished) ++stats_.unfinished;
     emit_(std::move(p));
@@ -25,8 +118,12 @@ void Assembler::complete_and_emit(Packet&& p, const txr_send& s) {
 }
 
 void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
+    now_ns_ = now_ns;
+    release_tcp(now_ns, false);
     Packet p = packet_from_record(r, reason_name_);
-    if (!p.send_id) {
+    // TCP segments do not wait for their write's record (a write may block
+    // for the whole transfer): they wait tcp_hold_ns, ordered by wire time.
+    if (!p.send_id || p.has_tcp) {
         emit(std::move(p));
         return;
     }
@@ -42,7 +139,14 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
 }
 
 void Assembler::on_send(const txr_send& s, std::uint64_t now_ns) {
+    now_ns_ = now_ns;
     ++stats_.sends;
+    if (s.proto == 6 && s.sk && s.tcp_seq_end != s.tcp_seq_start) {
+        auto& q = tcp_sends_[s.sk];
+        q.push_back({s.tcp_seq_start, s.tcp_seq_end, s.send_id, s.pid, s.tid,
+                     std::string(s.comm, strnlen(s.comm, sizeof s.comm))});
+        if (q.size() > kTcpRangesPerSocket) q.pop_front();
+    }
     auto [it, inserted] = sends_.try_emplace(s.send_id);
     SendState& st = it->second;
     if (inserted) st.seen_ns = now_ns;
@@ -70,6 +174,8 @@ void Assembler::on_send(const txr_send& s, std::uint64_t now_ns) {
 }
 
 void Assembler::tick(std::uint64_t now_ns) {
+    now_ns_ = now_ns;
+    release_tcp(now_ns, false);
     for (auto it = sends_.begin(); it != sends_.end();) {
         SendState& st = it->second;
         const std::uint64_t age = now_ns > st.seen_ns ? now_ns - st.seen_ns : 0;
@@ -94,10 +200,11 @@ void Assembler::finish() {
             emit(std::move(p));
         }
     sends_.clear();
+    release_tcp(0, true);
 }
 
 std::size_t Assembler::held_packets() const {
-    std::size_t n = 0;
+    std::size_t n = tcp_held_.size();
     for (const auto& [id, st] : sends_) n += st.waiting.size();
     return n;
 }

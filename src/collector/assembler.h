@@ -7,6 +7,7 @@
 // the send's record arrives, or until hold_ns passes.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <unordered_map>
@@ -24,6 +25,7 @@ public:
     struct Options {
         std::uint64_t hold_ns = 2'000'000'000;        // wait this long for a send record
         std::uint64_t send_keep_ns = 60'000'000'000;  // forget a send whose packets never came
+        std::uint64_t tcp_hold_ns = 200'000'000;      // TCP packets wait this long for retransmit marks
     };
     struct Stats {
         std::uint64_t packets = 0;       // packets handed out
@@ -31,6 +33,8 @@ public:
         std::uint64_t failed_sends = 0;  // syscalls that failed without a packet
         std::uint64_t unfinished = 0;    // packets with no end (expired in flight)
         std::uint64_t no_send_record = 0;  // held packets released without their send record
+        std::uint64_t retransmits = 0;     // TCP segments marked as retransmissions
+        std::uint64_t tcp_by_seq = 0;      // TCP segments tied to a send by sequence range
     };
 
     Assembler(Emit emit, DropReasonNamer reason_name);
@@ -38,6 +42,8 @@ public:
 
     void on_packet(const txr_packet& r, std::uint64_t now_ns);
     void on_send(const txr_send& s, std::uint64_t now_ns);
+    // tcp_retransmit_skb: marks the held transmission of [seq, end_seq) on sk.
+    void on_retransmit(const txr_retrans& r, std::uint64_t now_ns);
     // Releases what waited too long. Call about once a second.
     void tick(std::uint64_t now_ns);
     // End of trace: releases everything held.
@@ -53,13 +59,37 @@ private:
         std::uint32_t emitted = 0;
         std::uint64_t seen_ns = 0;
     };
+    // TCP: what a socket's sends queued, to tie segments sent later (from
+    // softirq, on ACKs) to the send whose bytes they carry.
+    struct TcpSendRange {
+        std::uint32_t start, end;
+        std::uint64_t send_id;
+        std::uint32_t pid, tid;
+        std::string comm;
+    };
+    struct HeldTcp {
+        Packet p;
+        std::uint64_t arrived_ns;
+    };
     void complete_and_emit(Packet&& p, const txr_send& s);
     void emit(Packet&& p);
+    void emit_now(Packet&& p);
+    void finish_tcp(Packet& p);
+    void release_tcp(std::uint64_t now_ns, bool all);
 
     Emit emit_;
     DropReasonNamer reason_name_;
     Options opt_;
     std::unordered_map<std::uint64_t, SendState> sends_;
+    std::unordered_map<std::uint64_t, std::deque<TcpSendRange>> tcp_sends_;  // by socket
+    // First transmissions per socket: [seq, end) -> packet id; bounded per socket.
+    struct TcpRange {
+        std::uint32_t seq, end;
+        std::uint64_t id;
+    };
+    std::unordered_map<std::uint64_t, std::deque<TcpRange>> tcp_first_;
+    std::deque<HeldTcp> tcp_held_;  // TCP packets wait tcp_hold_ns for a retransmit mark
+    std::uint64_t now_ns_ = 0;
     Stats stats_;
 };
 

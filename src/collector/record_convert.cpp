@@ -46,6 +46,18 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     p.frag_more = r.flags & TXR_PF_FRAG_MORE;
     p.frag_offset = r.frag_off;
     p.requeues = r.requeues;
+    p.sock = r.sk;
+    if (r.proto == 6 && !p.fragment) {
+        p.has_tcp = true;
+        p.tcp_seq = r.tcp_seq;
+        p.tcp_end_seq = r.tcp_end_seq;
+        p.tcp_flags = r.tcp_flags;
+    }
+    if (r.ts[TXR_ST_QDISC_ENQUEUE]) {
+        p.has_qdisc = true;
+        p.qdisc_backlog = r.qdisc_backlog;
+        p.qdisc_qlen = r.qdisc_qlen;
+    }
     p.gso_segs = r.gso_segs;
     p.gso_size = r.gso_size;
     for (int s = 0; s < TXR_ST_COUNT; ++s)

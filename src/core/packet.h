@@ -59,6 +59,17 @@ struct Packet {
     bool fragment = false, frag_more = false;
     std::uint16_t frag_offset = 0;
     std::uint16_t requeues = 0;
+    std::uint64_t sock = 0;          // kernel address of the owning struct sock (0: none)
+    // TCP: the sequence range the segment (or TSO skb) carries, SYN/FIN counted.
+    bool has_tcp = false;
+    std::uint32_t tcp_seq = 0, tcp_end_seq = 0;
+    std::uint16_t tcp_flags = 0;
+    bool retransmit = false;         // tcp:tcp_retransmit_skb named this range
+    std::uint64_t retransmit_of = 0; // the first transmission of the same range
+    bool send_by_seq = false;        // tied to its send by socket + sequence range
+    // The qdisc's backlog when it enqueued this packet (itself included).
+    bool has_qdisc = false;
+    std::uint32_t qdisc_backlog = 0, qdisc_qlen = 0;
     std::uint16_t gso_segs = 0, gso_size = 0;
 
     OutcomeKind outcome = OutcomeKind::unfinished;

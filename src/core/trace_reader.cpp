@@ -69,6 +69,21 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
             p.frag_more = get_or<bool>(*it, "more", false);
         }
         p.requeues = get_or<std::uint16_t>(j, "requeues", 0);
+        if (auto it = j.find("sock"); it != j.end() && it->is_string()) p.sock = parse_hex(it->get<std::string>());
+        if (auto it = j.find("tcp"); it != j.end() && it->is_object()) {
+            p.has_tcp = true;
+            p.tcp_seq = get_or<std::uint32_t>(*it, "seq", 0);
+            p.tcp_end_seq = get_or<std::uint32_t>(*it, "end_seq", 0);
+            p.tcp_flags = get_or<std::uint16_t>(*it, "flags", 0);
+        }
+        p.retransmit = get_or<bool>(j, "retransmit", false);
+        p.retransmit_of = get_or<std::uint64_t>(j, "retransmit_of", 0);
+        p.send_by_seq = get_or<bool>(j, "send_by_seq", false);
+        if (auto it = j.find("qdisc"); it != j.end() && it->is_object()) {
+            p.has_qdisc = true;
+            p.qdisc_backlog = get_or<std::uint32_t>(*it, "backlog", 0);
+            p.qdisc_qlen = get_or<std::uint32_t>(*it, "qlen", 0);
+        }
         if (auto it = j.find("gso"); it != j.end() && it->is_object()) {
             p.gso_segs = get_or<std::uint16_t>(*it, "segs", 0);
             p.gso_size = get_or<std::uint16_t>(*it, "size", 0);
@@ -460,6 +475,27 @@ bool fast_frag(Cursor& c, Packet& p) {
     });
 }
 
+bool fast_tcp(Cursor& c, Packet& p) {
+    p.has_tcp = true;
+    p.tcp_seq = p.tcp_end_seq = p.tcp_flags = 0;  // a repeated key replaces the object, as in the DOM
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "seq")) return c.uint(p.tcp_seq);
+        if (is(key, "end_seq")) return c.uint(p.tcp_end_seq);
+        if (is(key, "flags")) return c.uint(p.tcp_flags);
+        return c.skip_value();
+    });
+}
+
+bool fast_qdisc(Cursor& c, Packet& p) {
+    p.has_qdisc = true;
+    p.qdisc_backlog = p.qdisc_qlen = 0;  // a repeated key replaces the object, as in the DOM
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "backlog")) return c.uint(p.qdisc_backlog);
+        if (is(key, "qlen")) return c.uint(p.qdisc_qlen);
+        return c.skip_value();
+    });
+}
+
 bool fast_gso(Cursor& c, Packet& p) {
     p.gso_segs = p.gso_size = 0;
     return for_each_field(c, [&](std::string_view key) {
@@ -530,6 +566,7 @@ bool fast_packet(std::string_view line, Packet& p) {
         case 't':
             if (is(key, "type")) return have_type = c.str(sv, scratch) && is(sv, "packet");
             if (is(key, "tid")) return have_tid = c.uint(p.tid);
+            if (is(key, "tcp")) return fast_tcp(c, p);
             break;
         case 'i':
             if (is(key, "id")) return have_id = c.u64(p.id);
@@ -540,6 +577,8 @@ bool fast_packet(std::string_view line, Packet& p) {
             if (is(key, "skb")) return c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
             if (is(key, "send")) return c.u64(p.send_id);
             if (is(key, "stages")) return have_stages = fast_stages(c, p, ex);
+            if (is(key, "sock")) return c.str(sv, scratch) && fast_hex(sv, p.sock);
+            if (is(key, "send_by_seq")) return c.boolean(p.send_by_seq);
             break;
         case 'p':
             if (is(key, "pid")) return have_pid = c.uint(p.pid);
@@ -551,13 +590,20 @@ bool fast_packet(std::string_view line, Packet& p) {
             break;
         case 'm': if (is(key, "msg")) return c.uint(p.msg_index); break;
         case 'n': if (is(key, "netns")) return c.uint(p.netns); break;
-        case 'q': if (is(key, "queue")) return c.uint(p.queue); break;
+        case 'q':
+            if (is(key, "queue")) return c.uint(p.queue);
+            if (is(key, "qdisc")) return fast_qdisc(c, p);
+            break;
         case 'l': if (is(key, "len")) return have_len = c.uint(p.len); break;
         case 'f':
             if (is(key, "flow")) return have_flow = fast_flow(c, p.flow);
             if (is(key, "frag")) return fast_frag(c, p);
             break;
-        case 'r': if (is(key, "requeues")) return c.uint(p.requeues); break;
+        case 'r':
+            if (is(key, "requeues")) return c.uint(p.requeues);
+            if (is(key, "retransmit")) return c.boolean(p.retransmit);
+            if (is(key, "retransmit_of")) return c.u64(p.retransmit_of);
+            break;
         case 'g': if (is(key, "gso")) return fast_gso(c, p); break;
         case 'o': if (is(key, "outcome")) return have_outcome = c.str_into(outcome); break;
         case 'e': if (is(key, "errno")) return have_errno = c.str_into(errno_name); break;

@@ -174,3 +174,68 @@ TEST_F(Fixture, ExpiredInFlightRecordIsUnfinished) {
     EXPECT_EQ(out[0].outcome_string(), "unfinished");
     EXPECT_EQ(a.stats().unfinished, 1u);
 }
+
+namespace {
+txr_packet tcp_rec(std::uint64_t id, std::uint64_t send, std::uint32_t seq, std::uint32_t end, std::uint64_t wire) {
+    txr_packet r = rec(id, 0x1000 + id, send, wire - 500, TXR_END_HANDOFF);
+    r.proto = 6;
+    r.sk = 0xabc0;
+    r.tcp_seq = seq;
+    r.tcp_end_seq = end;
+    r.tcp_flags = 0x18;
+    r.ts[TXR_ST_DRIVER_XMIT] = wire;
+    r.ts[TXR_ST_XMIT_DONE] = wire + 100;
+    if (!send) r.ts[TXR_ST_SENDMSG] = 0;
+    return r;
+}
+txr_send tcp_send(std::uint64_t send, std::uint32_t start, std::uint32_t end) {
+    txr_send s = send_rec(send, 1, end - start, 100, 200);
+    s.proto = 6;
+    s.sk = 0xabc0;
+    s.tcp_seq_start = start;
+    s.tcp_seq_end = end;
+    return s;
+}
+}  // namespace
+
+TEST_F(Fixture, TcpSegmentSentFromSoftirqIsTiedToItsWriteBySequence) {
+    a.on_send(tcp_send(7, 1000, 9000), 0);                 // write() queued bytes [1000, 9000)
+    a.on_packet(tcp_rec(1, 0, 5000, 6448, 10'000), 0);     // sent later on an ACK: no send id
+    a.on_packet(tcp_rec(2, 0, 9000, 10448, 11'000), 0);    // bytes of another write we did not see
+    a.finish();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].send_id, 7u);
+    EXPECT_TRUE(out[0].send_by_seq);
+    EXPECT_EQ(out[0].pid, 42u);
+    EXPECT_EQ(out[1].send_id, 0u);
+    EXPECT_EQ(a.stats().tcp_by_seq, 1u);
+}
+
+TEST_F(Fixture, RetransmissionIsMarkedAndLinkedToTheSegmentThatCarriedItsFirstByte) {
+    // The original is a TSO skb [1000, 8000); the resend starts inside it, and
+    // its record arrives first (the original waited elsewhere).
+    a.on_packet(tcp_rec(20, 0, 3000, 4448, 50'000), 0);
+    txr_retrans r{};
+    r.kind = TXR_REC_RETRANS;
+    r.sk = 0xabc0;
+    r.seq = 3000;
+    r.end_seq = 4448;
+    r.ts = 50'200;
+    a.on_retransmit(r, 0);
+    a.on_packet(tcp_rec(10, 7, 1000, 8000, 20'000), 0);
+    a.finish();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 10u) << "released in wire order";
+    EXPECT_FALSE(out[0].retransmit);
+    EXPECT_TRUE(out[1].retransmit);
+    EXPECT_EQ(out[1].retransmit_of, 10u);
+    EXPECT_EQ(a.stats().retransmits, 1u);
+}
+
+TEST_F(Fixture, PureAckIsNeverARetransmission) {
+    a.on_packet(tcp_rec(1, 0, 1000, 2448, 10'000), 0);
+    a.on_packet(tcp_rec(2, 0, 2448, 2448, 11'000), 0);  // pure ACK: no bytes
+    a.on_packet(tcp_rec(3, 0, 2448, 2448, 12'000), 0);
+    a.finish();
+    for (const auto& p : out) EXPECT_FALSE(p.retransmit) << p.id;
+}

@@ -78,3 +78,54 @@ TEST(TraceRoundTrip, TruncatedLastLineLoadsTheRest) {
     EXPECT_EQ(st.stopped_line, 3u);
     EXPECT_NE(st.summary().find("stopped at line 3"), std::string::npos) << st.summary();
 }
+
+TEST(TraceRoundTrip, TcpSocketAndQdiscFieldsSurviveBothParsers) {
+    Packet in;
+    in.id = 9;
+    in.comm = "c";
+    in.ifname = "veth0";
+    in.flow.family = 4;
+    in.flow.proto = 6;
+    in.sock = 0xffff888100001234ull;
+    in.has_tcp = true;
+    in.tcp_seq = 4000000000u;
+    in.tcp_end_seq = 4000065160u;
+    in.tcp_flags = 0x18;
+    in.retransmit = true;
+    in.retransmit_of = 5;
+    in.send_by_seq = true;
+    in.has_qdisc = true;
+    in.qdisc_backlog = 3000;
+    in.qdisc_qlen = 2;
+    in.outcome = OutcomeKind::sent;
+    in.stages = {{Stage::ip_output, 10}, {Stage::qdisc_enqueue, 20}};
+    TraceHeader h;
+    std::string text = header_json(h) + "\n";
+    append_packet_json(text, in);
+    text += "\n";
+    // The streaming reader (fast path) and the one-record DOM parser must agree.
+    std::istringstream stream(text);
+    struct : TraceSink {
+        std::vector<Packet> got;
+        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
+    } sink;
+    read_trace(stream, sink);
+    Packet dom;
+    std::string err, line;
+    append_packet_json(line, in);
+    ASSERT_TRUE(packet_from_json_text(line, dom, err)) << err;
+    ASSERT_EQ(sink.got.size(), 1u);
+    for (const Packet* out : {&sink.got[0], &dom}) {
+        EXPECT_EQ(out->sock, in.sock);
+        EXPECT_TRUE(out->has_tcp);
+        EXPECT_EQ(out->tcp_seq, in.tcp_seq);
+        EXPECT_EQ(out->tcp_end_seq, in.tcp_end_seq);
+        EXPECT_EQ(out->tcp_flags, in.tcp_flags);
+        EXPECT_TRUE(out->retransmit);
+        EXPECT_EQ(out->retransmit_of, 5u);
+        EXPECT_TRUE(out->send_by_seq);
+        EXPECT_TRUE(out->has_qdisc);
+        EXPECT_EQ(out->qdisc_backlog, 3000u);
+        EXPECT_EQ(out->qdisc_qlen, 2u);
+    }
+}

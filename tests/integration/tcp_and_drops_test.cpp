@@ -1,0 +1,200 @@
+// TCP and the rest of the path, with the real BPF programs (root): TCP bulk
+// transfer tied to its writes, a forced retransmission, neighbour waits and
+// drops, a netfilter OUTPUT drop and a syscall error.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace txray;
+using namespace txray::test;
+
+namespace {
+
+std::string tcptest_bin() { return TCPTEST_BIN; }
+
+// Tcp InSegs of a namespace (it holds only the test's connection).
+long tcp_in_segs(const std::string& ns) {
+    RunResult r = run("ip netns exec " + ns + " cat /proc/net/snmp");
+    std::istringstream in(r.out);
+    std::string names, values;
+    while (std::getline(in, names))
+        if (names.rfind("Tcp:", 0) == 0 && std::getline(in, values)) break;
+    std::istringstream n(names), v(values);
+    std::string name, value;
+    while (n >> name && v >> value)
+        if (name == "InSegs") return std::stol(value);
+    return -1;
+}
+
+long tcp_payload(const Packet& p) {
+    long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
+    if (p.tcp_flags & 0x02) --len;  // SYN
+    if (p.tcp_flags & 0x01) --len;  // FIN
+    return len;
+}
+
+class Path : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
+        net = std::make_unique<VethNetns>("tcp");
+    }
+    // Runs `txray record` with `args` around `traffic`, returns the trace.
+    Trace record(const std::string& name, std::vector<std::string> args, const std::function<void()>& traffic) {
+        const std::string trace = scratch_dir() + "/" + name + ".json";
+        std::vector<std::string> argv = {txray_bin(), "record", "-o", trace};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Child rec(argv, scratch_dir() + "/" + name + ".log");
+        EXPECT_TRUE(wait_for_header(trace)) << read_file(scratch_dir() + "/" + name + ".log");
+        traffic();
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(scratch_dir() + "/" + name + ".log");
+        Trace t = load_trace(trace);
+        EXPECT_TRUE(t.status.error.empty()) << t.status.summary();
+        return t;
+    }
+    std::unique_ptr<VethNetns> net;
+};
+
+TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
+    const long bytes = 256 * 1024, write_size = 64 * 1024;
+    Child sink({"/usr/sbin/ip", "netns", "exec", net->ns, tcptest_bin(), "sink", "--port", "9400", "--seconds", "6"},
+               scratch_dir() + "/sink.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const long segs0 = tcp_in_segs(net->ns);
+    Trace t = record("tcp_bulk", {"--iface", net->host_if, "--proto", "tcp"}, [&] {
+        RunResult r = run(tcptest_bin() + " send --to " + net->v4_peer + " --port 9400 --bytes " +
+                          std::to_string(bytes) + " --write " + std::to_string(write_size));
+        ASSERT_EQ(r.status, 0) << r.out;
+    });
+    const long segs1 = tcp_in_segs(net->ns);
+    ASSERT_EQ(sink.wait(15), 0);
+    EXPECT_NE(read_file(scratch_dir() + "/sink.log").find("received " + std::to_string(bytes)), std::string::npos);
+
+    long payload = 0, to_peer = 0;
+    std::set<std::uint64_t> sends;
+    for (const auto& p : t.packets) {
+        if (p.flow.dport != 9400 || p.outcome != OutcomeKind::sent) continue;
+        ++to_peer;
+        ASSERT_TRUE(p.has_tcp);
+        EXPECT_NE(p.sock, 0u);
+        if (tcp_payload(p) <= 0) continue;  // SYN, pure ACK, FIN
+        EXPECT_FALSE(p.retransmit) << "no loss on this path";
+        payload += tcp_payload(p);
+        EXPECT_NE(p.send_id, 0u) << "data segment " << p.id << " not tied to a write";
+        EXPECT_EQ(p.comm, "txray-tcptest");
+        if (p.send_id) sends.insert(p.send_id);
+        EXPECT_NE(p.find(Stage::ip_output), nullptr);
+        EXPECT_NE(p.find(Stage::driver_xmit), nullptr);
+        if (p.gso_segs > 1) EXPECT_GT(p.gso_size, 0);
+    }
+    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes written";
+    EXPECT_EQ(to_peer, segs1 - segs0) << "segments traced vs the peer's Tcp InSegs";
+    EXPECT_GE(sends.size(), 1u);
+    EXPECT_LE(sends.size(), static_cast<std::size_t>(bytes / write_size));
+}
+
+TEST_F(Path, ForcedRetransmissionIsMarkedAndLinked) {
+    // The receiver drops every 4th segment addressed to it: TCP must resend.
+    const std::string nft_ns = "ip netns exec " + net->ns + " nft ";
+    RunResult nft = run(nft_ns + "add table inet txraydrop && " + nft_ns +
+                        "'add chain inet txraydrop in { type filter hook input priority 0; }' && " + nft_ns +
+                        "add rule inet txraydrop in tcp dport 9401 numgen inc mod 4 == 2 drop");
+    ASSERT_EQ(nft.status, 0) << nft.out;
+    Child sink({"/usr/sbin/ip", "netns", "exec", net->ns, tcptest_bin(), "sink", "--port", "9401", "--seconds", "8"},
+               scratch_dir() + "/sink2.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const long bytes = 128 * 1024;
+    Trace t = record("tcp_retrans", {"--iface", net->host_if, "--proto", "tcp"}, [&] {
+        RunResult r = run(tcptest_bin() + " send --to " + net->v4_peer + " --port 9401 --bytes " +
+                          std::to_string(bytes) + " --write 16384");
+        ASSERT_EQ(r.status, 0) << r.out;
+    });
+    ASSERT_EQ(sink.wait(15), 0);
+    EXPECT_NE(read_file(scratch_dir() + "/sink2.log").find("received " + std::to_string(bytes)), std::string::npos);
+    std::map<std::uint64_t, const Packet*> by_id;
+    for (const auto& p : t.packets) by_id[p.id] = &p;
+    int retrans = 0;
+    for (const auto& p : t.packets) {
+        if (!p.retransmit) continue;
+        ++retrans;
+        ASSERT_NE(p.retransmit_of, 0u) << "retransmission " << p.id << " not linked";
+        ASSERT_TRUE(by_id.count(p.retransmit_of));
+        const Packet& orig = *by_id[p.retransmit_of];
+        // The original carried the resent segment's first byte (a resend may
+        // start inside an earlier TSO skb) and left the host before it.
+        EXPECT_LE(static_cast<std::int32_t>(orig.tcp_seq - p.tcp_seq), 0);
+        EXPECT_GT(static_cast<std::int32_t>(orig.tcp_end_seq - p.tcp_seq), 0);
+        ASSERT_NE(orig.find(Stage::driver_xmit), nullptr);
+        ASSERT_NE(p.find(Stage::driver_xmit), nullptr);
+        EXPECT_LT(orig.find(Stage::driver_xmit)->ts_ns, p.find(Stage::driver_xmit)->ts_ns);
+        EXPECT_FALSE(orig.retransmit);
+    }
+    EXPECT_GT(retrans, 0) << "the dropped segments must be resent";
+}
+
+TEST_F(Path, UnansweredNeighbourWaitsThenDrops) {
+    // No one owns .3: ARP fails after two 100 ms probes; the queue holds the
+    // packets meanwhile. Then a burst that overflows the queue.
+    const std::string sys = "net.ipv4.neigh." + net->host_if + ".";
+    ASSERT_EQ(run("sysctl -qw " + sys + "retrans_time_ms=100 " + sys + "mcast_solicit=2 " + sys +
+                  "unres_qlen_bytes=20000").status, 0);
+    const std::string dead = net->v4_peer.substr(0, net->v4_peer.size() - 1) + "3";
+    Trace t = record("neigh", {"--iface", net->host_if, "--proto", "udp"}, [&] {
+        run(testsend_bin() + " send --to " + dead + " --port 9500 --way sendto --count 5 --size 100");
+        run(testsend_bin() + " send --to " + dead + " --port 9501 --way sendto --count 40 --size 1200");
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    });
+    int failed = 0, queue_full = 0;
+    for (const auto& p : t.packets) {
+        if (p.flow.dport != 9500 && p.flow.dport != 9501) continue;
+        ASSERT_EQ(p.outcome, OutcomeKind::dropped) << p.outcome_string();
+        if (p.drop_reason == "NEIGH_FAILED") {
+            ++failed;
+            const StageMark* wait = p.find(Stage::neigh_resolve);
+            ASSERT_NE(wait, nullptr) << "the wait for ARP must show";
+            EXPECT_GE(p.find(Stage::drop)->ts_ns - wait->ts_ns, 100'000'000u) << "waited for the probes";
+        } else if (p.drop_reason == "NEIGH_QUEUEFULL") {
+            ++queue_full;
+        }
+        EXPECT_EQ(p.find(Stage::driver_xmit), nullptr);
+    }
+    EXPECT_GE(failed, 5);
+    EXPECT_GT(queue_full, 0) << "a 20 kB queue cannot hold 40 x 1200 B";
+}
+
+TEST_F(Path, NetfilterOutputDropIsEpermWithItsReason) {
+    const std::string table = "txray_out_" + std::to_string(getpid());
+    RunResult nft = run("nft add table inet " + table + " && nft 'add chain inet " + table +
+                        " out { type filter hook output priority 0; }' && nft add rule inet " + table +
+                        " out udp dport 9600 drop");
+    ASSERT_EQ(nft.status, 0) << nft.out;
+    Trace t = record("nfdrop", {"--iface", net->host_if}, [&] {
+        run(testsend_bin() + " send --to " + net->v4_peer + " --port 9600 --way sendto --count 3 --size 100");
+        run(testsend_bin() + " send --to " + net->v4_peer + " --port 9601 --way sendto --count 1 --size 70000");
+    });
+    run("nft delete table inet " + table);
+    int dropped = 0, emsgsize = 0;
+    for (const auto& p : t.packets) {
+        if (p.comm != "txray-testsend") continue;
+        if (p.outcome == OutcomeKind::dropped) {
+            ++dropped;
+            EXPECT_EQ(p.drop_reason, "NETFILTER_DROP");
+            EXPECT_EQ(p.send_errno, "EPERM") << "the application saw EPERM";
+            EXPECT_EQ(p.flow.dport, 9600);
+        }
+        if (p.outcome_string() == "error:EMSGSIZE") ++emsgsize;
+    }
+    EXPECT_EQ(dropped, 3);
+    EXPECT_EQ(emsgsize, 1) << "a 70000-byte datagram fails before any packet exists";
+}
+
+}  // namespace
