@@ -120,6 +120,15 @@ struct {
 	__type(value, struct txr_send);
 } txr_send_scratch SEC(".maps");
 
+/* The GSO skb validate_xmit_skb() just segmented in software and consumed on
+ * this CPU: its segments reach net_dev_start_xmit next, unknown. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_packet);
+} txr_gso_parent SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -957,11 +966,44 @@ static __always_inline bool loops_back(const struct net_device *dev)
 }
 
 /* xmit_one(): right before ndo_start_xmit. */
+/* A segment of the GSO skb this CPU just consumed (same socket, within 1 s):
+ * a packet of its own, with the parent's earlier stages and send. */
+static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64 key)
+{
+	__u32 zero = 0;
+	struct txr_packet *par = bpf_map_lookup_elem(&txr_gso_parent, &zero);
+	if (!par || !par->id || par->sk != (__u64)BPF_CORE_READ(skb, sk))
+		return NULL;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - par->ts[TXR_ST_DEV_QUEUE_XMIT] > 1000000000ULL)
+		return NULL;
+	if (bpf_map_update_elem(&txr_inflight, &key, par, BPF_NOEXIST)) {
+		count(TXR_C_INFLIGHT_FULL);
+		return NULL;
+	}
+	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (!p)
+		return NULL;
+	p->parent_id = par->id;
+	p->id = next_id();
+	p->skb = key;
+	p->end = 0;
+	p->ts[TXR_ST_FREE] = 0;
+	p->flags = (par->flags & TXR_PF_NO_SEND) | TXR_PF_GSO_SEGMENT;
+	p->frag_off = 0;
+	p->tcp_seq = p->tcp_end_seq = 0;
+	p->tcp_flags = 0;
+	parse_headers(skb, p);
+	return p;
+}
+
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_device *dev)
 {
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	if (!p)
+		p = gso_segment(skb, key);
 	if (!p)
 		return 0;
 	p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
@@ -1021,6 +1063,15 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	if (!p)
 		return 0;
 	p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
+	if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
+		/* Consumed between the queue and the driver: validate_xmit_skb()
+		 * replaced a GSO skb by its segments (skb_gso_segment). */
+		struct skb_shared_info *sh = (void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+		if (BPF_CORE_READ(sh, gso_size)) {
+			__u32 zero = 0;
+			bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
+		}
+	}
 	finish_packet(p, key, TXR_ST_FREE,
 		      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
 	return 0;

@@ -58,6 +58,7 @@ enum txr_rec_kind {
 #define TXR_PF_NO_SEND    (1u << 2) /* not made by a traced syscall */
 #define TXR_PF_REQUEUED   (1u << 3) /* driver said NETDEV_TX_BUSY at least once */
 #define TXR_PF_SAMPLED    (1u << 4)
+#define TXR_PF_GSO_SEGMENT (1u << 5) /* made by software GSO from parent_id */
 
 /* One packet's whole timeline, assembled in the kernel (map txr_inflight)
  * and emitted once when it ends. ts[s] == 0: stage s not seen. */

@@ -13,6 +13,7 @@ build_pkgs=(
   libcli11-dev libfmt-dev        # command line, formatting (std::format is not in g++ 12)
   libimgui-dev libglfw3-dev libgl-dev libstb-dev   # txray-ui
   iproute2                       # ip/tc for the tests and examples
+  nftables ethtool               # drop rules and offload settings in the integration tests
   libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
 )
 test_pkgs=(

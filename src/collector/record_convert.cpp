@@ -46,6 +46,7 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     p.frag_more = r.flags & TXR_PF_FRAG_MORE;
     p.frag_offset = r.frag_off;
     p.requeues = r.requeues;
+    p.gso_segment = r.flags & TXR_PF_GSO_SEGMENT;
     p.sock = r.sk;
     if (r.proto == 6 && !p.fragment) {
         p.has_tcp = true;

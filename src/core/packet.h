@@ -67,6 +67,7 @@ struct Packet {
     bool retransmit = false;         // tcp:tcp_retransmit_skb named this range
     std::uint64_t retransmit_of = 0; // the first transmission of the same range
     bool send_by_seq = false;        // tied to its send by socket + sequence range
+    bool gso_segment = false;        // made by software GSO from parent_id (validate_xmit_skb)
     // The qdisc's backlog when it enqueued this packet (itself included).
     bool has_qdisc = false;
     std::uint32_t qdisc_backlog = 0, qdisc_qlen = 0;

@@ -79,6 +79,7 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
         p.retransmit = get_or<bool>(j, "retransmit", false);
         p.retransmit_of = get_or<std::uint64_t>(j, "retransmit_of", 0);
         p.send_by_seq = get_or<bool>(j, "send_by_seq", false);
+        p.gso_segment = get_or<bool>(j, "gso_segment", false);
         if (auto it = j.find("qdisc"); it != j.end() && it->is_object()) {
             p.has_qdisc = true;
             p.qdisc_backlog = get_or<std::uint32_t>(*it, "backlog", 0);
@@ -604,7 +605,10 @@ bool fast_packet(std::string_view line, Packet& p) {
             if (is(key, "retransmit")) return c.boolean(p.retransmit);
             if (is(key, "retransmit_of")) return c.u64(p.retransmit_of);
             break;
-        case 'g': if (is(key, "gso")) return fast_gso(c, p); break;
+        case 'g':
+            if (is(key, "gso")) return fast_gso(c, p);
+            if (is(key, "gso_segment")) return c.boolean(p.gso_segment);
+            break;
         case 'o': if (is(key, "outcome")) return have_outcome = c.str_into(outcome); break;
         case 'e': if (is(key, "errno")) return have_errno = c.str_into(errno_name); break;
         case 'h': if (is(key, "headers")) return c.str(sv, scratch) && headers_from_hex(sv, p.headers); break;

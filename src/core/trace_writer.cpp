@@ -46,6 +46,7 @@ void append_packet_json(std::string& out, const Packet& p) {
         fmt::format_to(it, R"(,"tcp":{{"seq":{},"end_seq":{},"flags":{}}})", p.tcp_seq, p.tcp_end_seq, p.tcp_flags);
     if (p.retransmit) fmt::format_to(it, R"(,"retransmit":true,"retransmit_of":{})", p.retransmit_of);
     if (p.send_by_seq) out += R"(,"send_by_seq":true)";
+    if (p.gso_segment) out += R"(,"gso_segment":true)";
     if (p.has_qdisc) fmt::format_to(it, R"(,"qdisc":{{"backlog":{},"qlen":{}}})", p.qdisc_backlog, p.qdisc_qlen);
     if (p.gso_segs > 1) fmt::format_to(it, R"(,"gso":{{"segs":{},"size":{}}})", p.gso_segs, p.gso_size);
     out += R"(,"outcome":)";

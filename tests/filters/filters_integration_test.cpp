@@ -108,6 +108,7 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
     Child recv({"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port", "9201,9202,9203,9204,9206",
                 "--seconds", "12"},
                dir + "/recv.log");
+    const auto progs_before = loaded_txray_program_ids();
     std::vector<std::unique_ptr<Child>> recorders;
     for (const auto& c : cases) {
         std::vector<std::string> argv = {txray_bin(), "record", "-o", dir + "/" + c.name + ".json"};
@@ -180,7 +181,7 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
     }
     listener.wait(15);
     recv.wait(15);
-    EXPECT_TRUE(loaded_txray_programs().empty());
+    EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty());
 }
 
 TEST_F(Filters, BadExpressionsAreUsageErrors) {

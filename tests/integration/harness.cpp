@@ -133,16 +133,21 @@ std::string scratch_dir() {
     return dir;
 }
 
-std::vector<std::string> loaded_txray_programs() {
-    std::vector<std::string> names;
+std::set<int> loaded_txray_program_ids() {
+    std::set<int> ids;
     RunResult r = run("bpftool prog show");
     std::istringstream in(r.out);
     std::string line;
-    while (std::getline(in, line)) {
-        auto pos = line.find(" name txr_");
-        if (pos != std::string::npos) names.push_back(line.substr(pos + 6, line.find(' ', pos + 6) - pos - 6));
-    }
-    return names;
+    while (std::getline(in, line))
+        if (line.find(" name txr_") != std::string::npos) ids.insert(std::atoi(line.c_str()));
+    return ids;
+}
+
+std::vector<int> left_behind(const std::set<int>& before, const std::set<int>& after) {
+    std::vector<int> out;
+    for (int id : after)
+        if (!before.count(id)) out.push_back(id);
+    return out;
 }
 
 }  // namespace txray::test

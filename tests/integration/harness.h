@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <set>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,7 +56,11 @@ std::string txray_bin();
 std::string testsend_bin();
 std::string scratch_dir();  // per-run directory for traces and logs
 
-// Names of BPF programs still loaded whose name starts with "txr_".
-std::vector<std::string> loaded_txray_programs();
+// Ids of loaded BPF programs whose name starts with "txr_" (txray's). Tests
+// compare a snapshot from before their recorder started with one after it
+// exited, so another txray running on the machine does not count.
+std::set<int> loaded_txray_program_ids();
+// Those of `after` not in `before`.
+std::vector<int> left_behind(const std::set<int>& before, const std::set<int>& after);
 
 }  // namespace txray::test

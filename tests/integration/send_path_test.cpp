@@ -69,6 +69,7 @@ TEST_F(SendPath, EverySendWayIsTracedOnceInKernelOrder) {
     Child recv({"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port",
                 "9001,9002,9003,9004,9005,9006,9007,9008", "--seconds", "8"},
                dir + "/recv.log");
+    const auto progs_before = loaded_txray_program_ids();
     Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if}, dir + "/record.log");
     ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/record.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -158,7 +159,8 @@ TEST_F(SendPath, EverySendWayIsTracedOnceInKernelOrder) {
             }
         }
     }
-    EXPECT_TRUE(loaded_txray_programs().empty()) << "BPF programs left loaded after Ctrl-C";
+    EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty())
+        << "BPF programs left loaded after Ctrl-C";
 }
 
 TEST_F(SendPath, QueueingAndOverflowInTbf) {
@@ -166,6 +168,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     ASSERT_EQ(tc.status, 0) << tc.out;
     const std::string dir = scratch_dir();
     const std::string trace = dir + "/tbf.json";
+    const auto progs_before = loaded_txray_program_ids();
     Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp"}, dir + "/tbf.log");
     ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/tbf.log");
     RunResult s = run(testsend_bin() + " send --to " + net->v4_peer + " --port 9100 --way sendto --count 300 --size 1000");
@@ -200,7 +203,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     EXPECT_GT(dropped, 0) << "tbf overflow must show as drops";
     EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter\n" << st.out;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
-    EXPECT_TRUE(loaded_txray_programs().empty());
+    EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty());
 }
 
 TEST(Cli, ErrorsAreOneClearLine) {

@@ -102,6 +102,46 @@ TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
     EXPECT_LE(sends.size(), static_cast<std::size_t>(bytes / write_size));
 }
 
+TEST_F(Path, SoftwareGsoSegmentsArePacketsLinkedToTheirParent) {
+    // Without TSO the device cannot take a 64 KiB skb: validate_xmit_skb()
+    // segments it in software (GSO stays on, so TCP still builds big skbs).
+    ASSERT_EQ(run("ethtool -K " + net->host_if + " tso off gso on").status, 0);
+    Child sink({"/usr/sbin/ip", "netns", "exec", net->ns, tcptest_bin(), "sink", "--port", "9402", "--seconds", "6"},
+               scratch_dir() + "/sink3.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const long bytes = 128 * 1024;
+    Trace t = record("tcp_gso", {"--iface", net->host_if, "--proto", "tcp"}, [&] {
+        RunResult r = run(tcptest_bin() + " send --to " + net->v4_peer + " --port 9402 --bytes " +
+                          std::to_string(bytes) + " --write 65536");
+        ASSERT_EQ(r.status, 0) << r.out;
+    });
+    ASSERT_EQ(sink.wait(15), 0);
+    std::map<std::uint64_t, const Packet*> by_id;
+    for (const auto& p : t.packets) by_id[p.id] = &p;
+    long segment_bytes = 0, segments = 0;
+    std::set<std::uint64_t> parents;
+    for (const auto& p : t.packets) {
+        if (p.flow.dport != 9402 || !p.gso_segment) continue;
+        ++segments;
+        segment_bytes += tcp_payload(p);
+        EXPECT_EQ(p.outcome, OutcomeKind::sent);
+        EXPECT_LE(p.len, 1500u + 14u) << "a wire-sized segment";
+        ASSERT_TRUE(by_id.count(p.parent_id)) << "segment " << p.id << " without its parent";
+        const Packet& parent = *by_id[p.parent_id];
+        EXPECT_EQ(parent.outcome, OutcomeKind::consumed) << "the GSO skb is consumed by segmentation";
+        EXPECT_GT(parent.len, p.len);
+        EXPECT_NE(p.find(Stage::dev_queue_xmit), nullptr) << "inherits the parent's earlier stages";
+        parents.insert(p.parent_id);
+    }
+    EXPECT_GT(segments, 10);
+    EXPECT_GE(parents.size(), 1u);
+    long direct = 0;  // data that left in skbs small enough to need no segmentation
+    for (const auto& p : t.packets)
+        if (p.flow.dport == 9402 && !p.gso_segment && p.outcome == OutcomeKind::sent && !p.retransmit)
+            direct += std::max(0L, tcp_payload(p));
+    EXPECT_EQ(segment_bytes + direct, bytes) << "segments + plain skbs carry every byte once";
+}
+
 TEST_F(Path, ForcedRetransmissionIsMarkedAndLinked) {
     // The receiver drops every 4th segment addressed to it: TCP must resend.
     const std::string nft_ns = "ip netns exec " + net->ns + " nft ";
