@@ -55,6 +55,15 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
                        c(st, kReset));
     if (!p.send_errno.empty() && p.outcome != OutcomeKind::error) out += " (send: " + p.send_errno + ")";
     if (p.requeues) out += fmt::format(" requeued×{}", p.requeues);
+    if (p.has_tcp && p.tcp_end_seq != p.tcp_seq) out += fmt::format(" seq {}+{}", p.tcp_seq, p.tcp_end_seq - p.tcp_seq);
+    if (p.gso_segs > 1) out += fmt::format(" tso {}×{}", p.gso_segs, p.gso_size);
+    if (p.retransmit)
+        out += fmt::format(" {}RETRANSMIT{}{}", c(st, kRed), c(st, kReset),
+                           p.retransmit_of ? fmt::format(" of #{}", p.retransmit_of) : "");
+    if (p.gso_segment) out += fmt::format(" gso segment of #{}", p.parent_id);
+    if (p.send_by_seq) out += fmt::format(" (send #{} by seq)", p.send_id);
+    if (p.has_qdisc && p.qdisc_qlen > 1)
+        out += fmt::format(" qdisc backlog {}B/{}pkts", p.qdisc_backlog, p.qdisc_qlen);
     return out;
 }
 

@@ -54,7 +54,8 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
     const Packet& p = s.data->packets[static_cast<std::size_t>(s.selected_packet)];
     const FlowTrack& f = s.data->flows[s.data->flow_of[static_cast<std::size_t>(s.selected_packet)]];
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingFixedFit, {360, 0})) {
-        fact("packet", std::to_string(p.id) + (p.parent_id ? " (fragment of " + std::to_string(p.parent_id) + ")" : ""));
+        const char* child = p.gso_segment ? " (GSO segment of " : " (fragment of ";
+        fact("packet", std::to_string(p.id) + (p.parent_id ? child + std::to_string(p.parent_id) + ")" : ""));
         fact("flow", "#" + std::to_string(f.id) + " " + f.label);
         fact("outcome", p.outcome_string());
         fact("length", std::to_string(p.len) + " bytes" + (p.gso_segs > 1 ? ", GSO " + std::to_string(p.gso_segs) + " x " + std::to_string(p.gso_size) : ""));
@@ -63,6 +64,13 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
         fact("send", "id " + std::to_string(p.send_id) + (p.send_ret ? ", returned " + std::to_string(*p.send_ret) : "") +
                          (p.send_errno.empty() ? "" : ", " + p.send_errno));
         if (p.requeues) fact("requeues", std::to_string(p.requeues));
+        if (p.has_tcp)
+            fact("tcp", "seq " + std::to_string(p.tcp_seq) + " + " + std::to_string(p.tcp_end_seq - p.tcp_seq) +
+                            (p.send_by_seq ? ", tied to its send by sequence" : ""));
+        if (p.retransmit)
+            fact("retransmit", p.retransmit_of ? "of packet " + std::to_string(p.retransmit_of) : "yes (original not in trace)");
+        if (p.has_qdisc)
+            fact("qdisc backlog", std::to_string(p.qdisc_backlog) + " bytes, " + std::to_string(p.qdisc_qlen) + " packets");
         if (!p.stages.empty()) {
             fact("start", "+" + format_duration(static_cast<double>(p.first_ts()) - s.t0(), 3));
             fact("duration", format_duration(static_cast<double>(p.last_ts() - p.first_ts())));
