@@ -2,7 +2,8 @@
 # Records a small real trace of UDP sends over a veth pair into a network
 # namespace: every way an application sends (sendto, sendmsg, sendmmsg,
 # connected write), IPv4 and IPv6, a datagram over the MTU (fragments), and a
-# tbf qdisc slow enough to queue and overflow.
+# tbf qdisc slow enough to queue and overflow, and a TCP transfer whose
+# receiver drops a few segments (so some are retransmitted).
 #
 #   sudo examples/veth-scenario.sh [BUILD_DIR] [OUT_TRACE]
 #
@@ -14,7 +15,8 @@ build=${1:-$here/../build}
 out=${2:-$here/veth-trace.json}
 txray=$build/src/cli/txray
 send=$build/tests/integration/txray-testsend
-[[ -x $txray && -x $send ]] || { echo "build first: $txray and $send are missing" >&2; exit 1; }
+tcp=$build/tests/integration/txray-tcptest
+[[ -x $txray && -x $send && -x $tcp ]] || { echo "build first: $txray, $send or $tcp is missing" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "needs root (loads BPF programs, creates a namespace)" >&2; exit 1; }
 
 ns=txray-example
@@ -39,7 +41,11 @@ sleep 0.5
 
 ip netns exec "$ns" "$send" recv --port 7001,7002,7003,7004,7005,7006,7007 --seconds 30 >/dev/null &
 recv_pid=$!
-"$txray" record -o "$out" --iface txr-ex0 --proto udp &
+ip netns exec "$ns" "$tcp" sink --port 7100 --seconds 30 >/dev/null &
+ip netns exec "$ns" nft add table inet txray_example
+ip netns exec "$ns" nft 'add chain inet txray_example in { type filter hook input priority 0; }'
+ip netns exec "$ns" nft add rule inet txray_example in tcp dport 7100 numgen inc mod 9 == 4 drop
+"$txray" record -o "$out" --iface txr-ex0 &
 rec_pid=$!
 until [[ -s $out ]]; do sleep 0.1; done
 sleep 0.3
@@ -55,6 +61,7 @@ tc qdisc add dev txr-ex0 root tbf rate 2mbit burst 3kb limit 12kb
 "$send" send --to 10.99.0.2 --port 7007 --way sendto --count 60 --size 1200
 sleep 0.5
 tc qdisc del dev txr-ex0 root
+"$tcp" send --to 10.99.0.2 --port 7100 --bytes 262144 --write 65536 >/dev/null
 
 kill -INT "$rec_pid"
 wait "$rec_pid"
