@@ -212,6 +212,47 @@ static __always_inline struct sock *fd_to_inet_sock(int fd)
 	return sk;
 }
 
+/* --sample N: 1 in N sends, chosen at random (the id counters advance in
+ * steps that depend on the traffic, so id % N can miss every send). The
+ * packets of a send left out are not followed either: txr_sampled_out notes,
+ * per CPU, the thread whose current send was left out, valid while it is not
+ * switched out (nvcsw + nivcsw unchanged) and until the syscall's exit. */
+struct txr_skip_note {
+	__u32 tid;
+	__u32 valid;
+	__u64 switches;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_skip_note);
+} txr_sampled_out SEC(".maps");
+
+static __always_inline __u64 task_switches(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	return task->nvcsw + task->nivcsw;
+}
+
+static __always_inline void sampled_out_set(__u32 tid, bool on)
+{
+	__u32 zero = 0;
+	struct txr_skip_note *n = bpf_map_lookup_elem(&txr_sampled_out, &zero);
+	if (!n)
+		return;
+	n->valid = on;
+	n->tid = tid;
+	n->switches = on ? task_switches() : 0;
+}
+
+static __always_inline bool sampled_out_now(void)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct txr_skip_note *n = bpf_map_lookup_elem(&txr_sampled_out, &zero);
+	return n && n->valid && n->tid == tid && n->switches == task_switches();
+}
+
 static __always_inline int send_enter(__u32 nr, int fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -229,8 +270,12 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	if (!comm_matches(ctx.comm))
 		return 0;
 	ctx.send_id = next_id();
-	if (sample_every > 1 && (ctx.send_id >> 8) % sample_every)
-		return 0;
+	if (sample_every > 1) {
+		bool out = bpf_get_prandom_u32() % sample_every;
+		sampled_out_set(tid, out);
+		if (out)
+			return 0;
+	}
 	ctx.enter_ts = ctx.msg_ts = bpf_ktime_get_ns();
 	ctx.sk = (__u64)sk;
 	ctx.cgroup_id = bpf_get_current_cgroup_id();
@@ -538,7 +583,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 			return NULL;
 		p->id = next_id();
 		p->flags |= TXR_PF_NO_SEND;
-		if (sample_every > 1 && (p->id >> 8) % sample_every)
+		if (sample_every > 1 && (sampled_out_now() || bpf_get_prandom_u32() % sample_every))
 			return NULL;
 	}
 	if (!flow_matches(p)) {
@@ -742,6 +787,8 @@ static __always_inline void route_stage(void)
 	SEC("tp/syscalls/sys_exit_" #name)                                                   \
 	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
 	{                                                                                    \
+		if (sample_every > 1)                                                        \
+			sampled_out_set(0, false);                                           \
 		return send_exit(ctx->ret);                                                  \
 	}
 
