@@ -407,7 +407,14 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
 		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
 		l4 = nh + sizeof(ip6);
-		if (ip6.nexthdr == NEXTHDR_FRAGMENT) {
+		if (ip6.nexthdr == 0 /* hop-by-hop options, e.g. MLD */) {
+			__u8 ext[2];
+			if (bpf_probe_read_kernel(ext, sizeof(ext), head + l4))
+				return;
+			p->proto = ext[0];
+			l4 += (ext[1] + 1) * 8;
+		}
+		if (p->proto == NEXTHDR_FRAGMENT) {
 			struct frag_hdr fh;
 			if (bpf_probe_read_kernel(&fh, sizeof(fh), head + l4))
 				return;

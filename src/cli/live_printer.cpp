@@ -1,5 +1,7 @@
 #include "live_printer.h"
 
+#include "duration.h"
+
 #include <fmt/format.h>
 
 #include <ctime>
@@ -23,13 +25,6 @@ std::string wall_clock(std::uint64_t mono_ns, std::int64_t offset) {
     return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, (wall % 1'000'000'000) / 1000);
 }
 }  // namespace
-
-std::string format_duration_ns(std::uint64_t ns) {
-    if (ns < 1000) return fmt::format("{}ns", ns);
-    if (ns < 1'000'000) return fmt::format("{:.1f}µs", ns / 1e3);
-    if (ns < 1'000'000'000) return fmt::format("{:.2f}ms", ns / 1e6);
-    return fmt::format("{:.2f}s", ns / 1e9);
-}
 
 std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     std::string out = fmt::format("{} {}{}[{}/{}]{} ", wall_clock(p.first_ts(), st.wall_offset_ns), c(st, kBold),

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "duration.h"
 #include "packet.h"
 #include "trace_loop.h"
 
@@ -16,6 +17,5 @@ struct LiveStyle {
 // "12:00:01.123456 comm[pid/tid] udp 10.0.0.1:5000 > ... | sendmsg → route +1.2 → ... | 12.3µs sent"
 std::string format_packet_line(const Packet& p, const LiveStyle& st);
 std::string format_tick_line(const TickStats& t, const LiveStyle& st);
-std::string format_duration_ns(std::uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
 
 }  // namespace txray

@@ -5,6 +5,12 @@
 
 #include "commands.h"
 #include "session.h"
+#ifdef TXRAY_HAVE_REPORT
+#include "report_command.h"
+#endif
+#ifdef TXRAY_HAVE_EXPORT
+#include "export_command.h"
+#endif
 
 int main(int argc, char** argv) {
     CLI::App app{"txray: per-packet send-path timelines from BPF"};
@@ -14,6 +20,12 @@ int main(int argc, char** argv) {
     txray::add_live_command(app, exit_code);
     txray::add_record_command(app, exit_code);
     txray::add_doctor_command(app, exit_code);
+#ifdef TXRAY_HAVE_REPORT
+    txray::add_report_command(app, exit_code);
+#endif
+#ifdef TXRAY_HAVE_EXPORT
+    txray::add_export_command(app, exit_code);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

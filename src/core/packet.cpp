@@ -48,7 +48,7 @@ std::string flow_to_string(const Flow& f) {
         if (f.family == 6) s = "[" + s + "]";
         return s + ":" + std::to_string(port);
     };
-    if (f.family == 0) return proto_name(f.proto);
+    if (f.family == 0) return "non-IP";
     return proto_name(f.proto) + " " + ep(f.saddr, f.sport) + " -> " + ep(f.daddr, f.dport);
 }
 
