@@ -21,6 +21,7 @@ test_pkgs=(
   xvfb xauth libgl1-mesa-dri     # GUI tests under Xvfb with Mesa software GL
   iputils-ping procps util-linux  # setpriv drops privileges in the CLI error tests
   tshark                         # pcapng export checked by Wireshark's reader
+  python3 python3-jsonschema     # recorded traces validated against docs/trace-format.schema.json
   clang libclang-rt-14-dev       # libFuzzer target and sanitizers
   qemu-system-x86 busybox-static cpio xz-utils libzstd-dev   # kernel matrix (tests/vm)
   bpftrace                       # comparison in the overhead benchmark
