@@ -81,6 +81,9 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
         tick.elapsed_s = (now - start) / 1e9;
         tick.total_packets = emitted;
         tick.lost = c[TXR_C_LOST_PACKET] + c[TXR_C_LOST_SEND];
+        tick.lost_by_stage.clear();
+        for (Stage s : all_stages())
+            if (auto n = c[TXR_LOST_STAGE_BASE + index(s)]) tick.lost_by_stage.emplace_back(s, n);
         tick.untracked = c[TXR_C_INFLIGHT_FULL];
         tick.inflight = session.inflight_count();
         consumer.on_tick(tick);

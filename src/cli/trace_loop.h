@@ -18,6 +18,7 @@ struct TickStats {
     std::uint64_t packets = 0, dropped = 0, errors = 0;  // this interval
     std::uint64_t total_packets = 0;
     std::uint64_t lost = 0;           // cumulative, from the kernel
+    std::vector<std::pair<Stage, std::uint64_t>> lost_by_stage;  // cumulative, packet records only
     std::uint64_t untracked = 0;      // cumulative: in-flight table full
     std::size_t inflight = 0;
     std::vector<Samples> stage_delta;  // this interval, per stage
