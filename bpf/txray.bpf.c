@@ -817,28 +817,28 @@ int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 /* ------------------------------------------------------------------ */
 /* udp_sendmsg / tcp_sendmsg (no skb yet)                              */
 
-SEC("fentry/udp_sendmsg")
-int BPF_PROG(txr_fentry_udp_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
-SEC("fentry/udpv6_sendmsg")
-int BPF_PROG(txr_fentry_udpv6_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
-SEC("kprobe/udp_sendmsg")
-int BPF_KPROBE(txr_kprobe_udp_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
-SEC("kprobe/udpv6_sendmsg")
-int BPF_KPROBE(txr_kprobe_udpv6_sendmsg) { task_stage(TXR_ST_UDP_SENDMSG); return 0; }
+/* Each hooked kernel function gets an fentry and a kprobe program; user space
+ * loads the one its plan chose (src/bpfload/hook_plan.cpp names them). */
+#define TASK_HOOKS(name, func, stage)                                                        \
+	SEC("fentry/" #func)                                                                 \
+	int BPF_PROG(txr_fentry_##name) { task_stage(stage); return 0; }                     \
+	SEC("kprobe/" #func)                                                                 \
+	int BPF_KPROBE(txr_kprobe_##name) { task_stage(stage); return 0; }
+#define SKB_HOOKS(name, func, stage, ...)                                                    \
+	SEC("fentry/" #func)                                                                 \
+	int BPF_PROG(txr_fentry_##name, __VA_ARGS__) { skb_stage(skb, stage); return 0; }    \
+	SEC("kprobe/" #func)                                                                 \
+	int BPF_KPROBE(txr_kprobe_##name, __VA_ARGS__) { skb_stage(skb, stage); return 0; }
 
-SEC("fentry/tcp_sendmsg")
-int BPF_PROG(txr_fentry_tcp_sendmsg) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
-SEC("kprobe/tcp_sendmsg")
-int BPF_KPROBE(txr_kprobe_tcp_sendmsg) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
+TASK_HOOKS(udp_sendmsg, udp_sendmsg, TXR_ST_UDP_SENDMSG)
+TASK_HOOKS(udpv6_sendmsg, udpv6_sendmsg, TXR_ST_UDP_SENDMSG)
+TASK_HOOKS(tcp_sendmsg, tcp_sendmsg, TXR_ST_TCP_SENDMSG)
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(txr_tp_tcp_sendmsg_locked) { task_stage(TXR_ST_TCP_SENDMSG); return 0; }
 
 /* __tcp_transmit_skb clones the queued skb; the clone is what IP sees. In a
  * send's thread the clone inherits this time (task_stage keeps the latest). */
-SEC("fentry/__tcp_transmit_skb")
-int BPF_PROG(txr_fentry_tcp_transmit_skb) { task_stage(TXR_ST_TCP_TRANSMIT_SKB); return 0; }
-SEC("kprobe/__tcp_transmit_skb")
-int BPF_KPROBE(txr_kprobe_tcp_transmit_skb) { task_stage(TXR_ST_TCP_TRANSMIT_SKB); return 0; }
+TASK_HOOKS(tcp_transmit_skb, __tcp_transmit_skb, TXR_ST_TCP_TRANSMIT_SKB)
 
 /* A segment went out again. Emitted as its own small record: user space marks
  * the transmission of [seq, end_seq) on sk that carries it and links it to the
@@ -863,14 +863,8 @@ int BPF_PROG(txr_tp_tcp_retransmit_skb, const struct sock *sk, const struct sk_b
 /* ------------------------------------------------------------------ */
 /* Output route lookup                                                 */
 
-SEC("fentry/ip_route_output_flow")
-int BPF_PROG(txr_fentry_ip_route_output_flow) { task_stage(TXR_ST_ROUTE); return 0; }
-SEC("fentry/ip6_dst_lookup_flow")
-int BPF_PROG(txr_fentry_ip6_dst_lookup_flow) { task_stage(TXR_ST_ROUTE); return 0; }
-SEC("kprobe/ip_route_output_flow")
-int BPF_KPROBE(txr_kprobe_ip_route_output_flow) { task_stage(TXR_ST_ROUTE); return 0; }
-SEC("kprobe/ip6_dst_lookup_flow")
-int BPF_KPROBE(txr_kprobe_ip6_dst_lookup_flow) { task_stage(TXR_ST_ROUTE); return 0; }
+TASK_HOOKS(ip_route_output_flow, ip_route_output_flow, TXR_ST_ROUTE)
+TASK_HOOKS(ip6_dst_lookup_flow, ip6_dst_lookup_flow, TXR_ST_ROUTE)
 /* fib_table_lookup also fires for input routes: see route_stage(). */
 SEC("tp_btf/fib_table_lookup")
 int BPF_PROG(txr_tp_fib_table_lookup) { route_stage(); return 0; }
@@ -881,31 +875,11 @@ int BPF_PROG(txr_tp_fib6_table_lookup) { route_stage(); return 0; }
 /* IP layer: ip_local_out (LOCAL_OUT), ip_output (POST_ROUTING),        */
 /* ip_finish_output2 (neighbour)                                        */
 
-SEC("fentry/__ip_local_out")
-int BPF_PROG(txr_fentry_ip_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
-SEC("fentry/__ip6_local_out")
-int BPF_PROG(txr_fentry_ip6_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
-SEC("kprobe/__ip_local_out")
-int BPF_KPROBE(txr_kprobe_ip_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
-SEC("kprobe/__ip6_local_out")
-int BPF_KPROBE(txr_kprobe_ip6_local_out, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_LOCAL_OUT); return 0; }
+SKB_HOOKS(ip_local_out, __ip_local_out, TXR_ST_IP_LOCAL_OUT, struct net *net, struct sock *sk, struct sk_buff *skb)
+SKB_HOOKS(ip6_local_out, __ip6_local_out, TXR_ST_IP_LOCAL_OUT, struct net *net, struct sock *sk, struct sk_buff *skb)
 
-SEC("fentry/ip_output")
-int BPF_PROG(txr_fentry_ip_output, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
-SEC("fentry/ip6_output")
-int BPF_PROG(txr_fentry_ip6_output, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
-SEC("kprobe/ip_output")
-int BPF_KPROBE(txr_kprobe_ip_output, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
-SEC("kprobe/ip6_output")
-int BPF_KPROBE(txr_kprobe_ip6_output, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_IP_OUTPUT); return 0; }
+SKB_HOOKS(ip_output, ip_output, TXR_ST_IP_OUTPUT, struct net *net, struct sock *sk, struct sk_buff *skb)
+SKB_HOOKS(ip6_output, ip6_output, TXR_ST_IP_OUTPUT, struct net *net, struct sock *sk, struct sk_buff *skb)
 
 /* Without fentry/kprobes the nearest hook: cgroup egress runs at the top of
  * ip_finish_output()/ip6_finish_output(), after POST_ROUTING. Always allows. */
@@ -920,27 +894,12 @@ int txr_cgroup_egress(struct __sk_buff *ctx)
 	return 1;
 }
 
-SEC("fentry/ip_finish_output2")
-int BPF_PROG(txr_fentry_ip_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
-SEC("fentry/ip6_finish_output2")
-int BPF_PROG(txr_fentry_ip6_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
-SEC("kprobe/ip_finish_output2")
-int BPF_KPROBE(txr_kprobe_ip_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
-SEC("kprobe/ip6_finish_output2")
-int BPF_KPROBE(txr_kprobe_ip6_finish_output2, struct net *net, struct sock *sk, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_OUTPUT); return 0; }
+SKB_HOOKS(ip_finish_output2, ip_finish_output2, TXR_ST_NEIGH_OUTPUT, struct net *net, struct sock *sk, struct sk_buff *skb)
+SKB_HOOKS(ip6_finish_output2, ip6_finish_output2, TXR_ST_NEIGH_OUTPUT, struct net *net, struct sock *sk, struct sk_buff *skb)
 
 /* neigh_resolve_output: the neighbour entry was not (known to be) valid, so
  * the packet may wait in the neighbour's arp_queue (__neigh_event_send). */
-SEC("fentry/neigh_resolve_output")
-int BPF_PROG(txr_fentry_neigh_resolve_output, struct neighbour *n, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_RESOLVE); return 0; }
-SEC("kprobe/neigh_resolve_output")
-int BPF_KPROBE(txr_kprobe_neigh_resolve_output, struct neighbour *n, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_NEIGH_RESOLVE); return 0; }
+SKB_HOOKS(neigh_resolve_output, neigh_resolve_output, TXR_ST_NEIGH_RESOLVE, struct neighbour *n, struct sk_buff *skb)
 
 /* Without fentry/kprobes: __neigh_event_send() returns 1 when it queued the
  * skb on the neighbour's arp_queue to wait for ARP/ND (or dropped it). It runs
@@ -964,12 +923,7 @@ int BPF_PROG(txr_tp_neigh_event_send_done, struct neighbour *n, int rc)
 /* ------------------------------------------------------------------ */
 /* Device layer                                                        */
 
-SEC("fentry/__dev_queue_xmit")
-int BPF_PROG(txr_fentry_dev_queue_xmit, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
-SEC("kprobe/__dev_queue_xmit")
-int BPF_KPROBE(txr_kprobe_dev_queue_xmit, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
+SKB_HOOKS(dev_queue_xmit, __dev_queue_xmit, TXR_ST_DEV_QUEUE_XMIT, struct sk_buff *skb)
 /* In __dev_queue_xmit after tc egress and the tx queue pick. */
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
