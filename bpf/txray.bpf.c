@@ -340,16 +340,37 @@ static __always_inline struct txr_send_ctx *current_send(void)
 }
 
 /* Stages before the skb exists: stamped on the thread's current message. */
+static __always_inline void route_note_clear(void);
+
+/* The next message of the syscall starts (sendmmsg). */
+static __always_inline void next_message(struct txr_send_ctx *ctx, __u64 now)
+{
+	ctx->msgs++;
+	ctx->msg_ts = now;
+	ctx->udp_ts = ctx->tcp_ts = ctx->route_ts = 0;
+	ctx->first_frag_id = 0;
+	ctx->ip_ts[0] = ctx->ip_ts[1] = ctx->ip_ts[2] = 0;
+	route_note_clear();
+}
+
 static __always_inline void task_stage(enum txr_stage stage)
 {
 	struct txr_send_ctx *ctx = current_send();
 	if (!ctx)
 		return;
 	__u64 now = bpf_ktime_get_ns();
-	if (stage == TXR_ST_ROUTE && !ctx->route_ts)
+	if (stage == TXR_ST_ROUTE && !ctx->route_ts) {
 		ctx->route_ts = now;
-	else if (stage == TXR_ST_UDP_SENDMSG && !ctx->udp_ts)
-		ctx->udp_ts = now;
+	} else if (stage == TXR_ST_UDP_SENDMSG) {
+		/* Kernels without sock_send_length (6.1): udp_sendmsg again after
+		 * this message made a packet is the next message of a sendmmsg.
+		 * (udpv6_sendmsg calling udp_sendmsg for a v4-mapped address has
+		 * made no packet yet.) */
+		if (ctx->udp_ts && ctx->first_frag_id)
+			next_message(ctx, now);
+		if (!ctx->udp_ts)
+			ctx->udp_ts = now;
+	}
 	else if (stage == TXR_ST_TCP_SENDMSG && !ctx->tcp_ts)
 		ctx->tcp_ts = now;
 	else if (stage == TXR_ST_TCP_TRANSMIT_SKB)
@@ -361,13 +382,8 @@ static __always_inline void task_stage(enum txr_stage stage)
 static __always_inline void message_done(void)
 {
 	struct txr_send_ctx *ctx = current_send();
-	if (!ctx)
-		return;
-	ctx->msgs++;
-	ctx->msg_ts = bpf_ktime_get_ns();
-	ctx->udp_ts = ctx->tcp_ts = ctx->route_ts = 0;
-	ctx->first_frag_id = 0;
-	ctx->ip_ts[0] = ctx->ip_ts[1] = ctx->ip_ts[2] = 0;
+	if (ctx)
+		next_message(ctx, bpf_ktime_get_ns());
 }
 
 /* ------------------------------------------------------------------ */

@@ -38,6 +38,12 @@ json report_to_json(const Report& r) {
     for (auto k : {OutcomeKind::sent, OutcomeKind::dropped, OutcomeKind::error, OutcomeKind::consumed,
                    OutcomeKind::unfinished})
         out[std::string(outcome_kind_name(k))] = r.outcome(k);
+    j["tcp"] = {{"segments", r.tcp_segments}, {"retransmits", r.tcp_retransmits}, {"by_seq", r.tcp_by_seq}};
+    j["gso_segments"] = r.gso_segments;
+    if (!r.qdisc_backlog.empty())
+        j["qdisc_backlog_bytes"] = {{"p50", r.qdisc_backlog.percentile(0.5)},
+                                    {"p99", r.qdisc_backlog.percentile(0.99)},
+                                    {"max", r.qdisc_backlog.max()}};
     json& st = j["stages"] = json::array();
     for (Stage s : all_stages())
         if (!r.per_stage[index(s)].empty()) {

@@ -23,6 +23,13 @@ void ReportBuilder::on_packet(Packet&& p) {
     if (!filter_.matches(p, *origin_)) return;
     ++r_.packets_matched;
     ++r_.outcomes[static_cast<std::size_t>(p.outcome)];
+    if (p.has_tcp) {
+        ++r_.tcp_segments;
+        r_.tcp_retransmits += p.retransmit;
+        r_.tcp_by_seq += p.send_by_seq;
+    }
+    r_.gso_segments += p.gso_segment;
+    if (p.has_qdisc) r_.qdisc_backlog.add(p.qdisc_backlog);
     if (!p.stages.empty()) {
         if (!r_.first_ns || p.first_ts() < r_.first_ns) r_.first_ns = p.first_ts();
         r_.last_ns = std::max(r_.last_ns, p.last_ts());

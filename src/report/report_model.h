@@ -36,6 +36,10 @@ struct Report {
     // (drop reason, stage before the drop) -> packets
     std::map<std::pair<std::string, std::string>, std::uint64_t> drops;
     std::map<std::string, std::uint64_t> errors;  // errno name -> sends
+    // TCP: segments (skbs with a sequence range), retransmissions among them,
+    // segments tied to their write by sequence, software GSO segments.
+    std::uint64_t tcp_segments = 0, tcp_retransmits = 0, tcp_by_seq = 0, gso_segments = 0;
+    Samples qdisc_backlog;  // bytes ahead at qdisc_enqueue
 
     std::uint64_t outcome(OutcomeKind k) const { return outcomes[static_cast<std::size_t>(k)]; }
 };

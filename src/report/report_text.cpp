@@ -26,6 +26,13 @@ void summary(std::string& out, const Report& r) {
     out += fmt::format("outcomes  sent {}, dropped {}, error {}, consumed {}, unfinished {}\n",
                        r.outcome(OutcomeKind::sent), r.outcome(OutcomeKind::dropped), r.outcome(OutcomeKind::error),
                        r.outcome(OutcomeKind::consumed), r.outcome(OutcomeKind::unfinished));
+    if (r.tcp_segments)
+        out += fmt::format("tcp       {} segments, {} retransmitted, {} tied to their write by sequence\n",
+                           r.tcp_segments, r.tcp_retransmits, r.tcp_by_seq);
+    if (r.gso_segments) out += fmt::format("gso       {} segments made in software\n", r.gso_segments);
+    if (!r.qdisc_backlog.empty())
+        out += fmt::format("qdisc     backlog at enqueue p50 {} B, p99 {} B, max {} B\n", r.qdisc_backlog.percentile(0.5),
+                           r.qdisc_backlog.percentile(0.99), r.qdisc_backlog.max());
 }
 
 std::vector<std::string> latency_cells(const Samples& s) {

@@ -119,6 +119,31 @@ TEST(Report, ComputesStagesFlowsDropsByHand) {
     EXPECT_EQ(r.end_to_end_hist.count(Log2Histogram::bucket(700)), 2u);  // the drop (700 ns) and packet 1 (1000 ns)
 }
 
+TEST(Report, CountsTcpRetransmitsGsoAndQdiscBacklog) {
+    std::vector<Packet> v = small_trace();
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        Packet p = packet(20 + i, 80, {{Stage::ip_output, 100'000 + i}, {Stage::driver_xmit, 100'500 + i}});
+        p.flow.proto = 6;
+        p.has_tcp = true;
+        p.retransmit = i == 2;
+        p.send_by_seq = i == 1;
+        p.gso_segment = i == 0;
+        v.push_back(p);
+    }
+    v[10].has_qdisc = true;  // the dropped one was enqueued behind 3000 bytes
+    v[10].qdisc_backlog = 3000;
+    Report r = build(v);
+    EXPECT_EQ(r.tcp_segments, 3u);
+    EXPECT_EQ(r.tcp_retransmits, 1u);
+    EXPECT_EQ(r.tcp_by_seq, 1u);
+    EXPECT_EQ(r.gso_segments, 1u);
+    const std::string text = render_report_text(r);
+    EXPECT_NE(text.find("tcp       3 segments, 1 retransmitted, 1 tied to their write by sequence"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("qdisc     backlog at enqueue p50 3000 B"), std::string::npos) << text;
+    EXPECT_EQ(report_to_json(r)["tcp"]["retransmits"], 1);
+}
+
 TEST(Report, TextHasEveryTable) {
     const std::string text = render_report_text(build(small_trace()));
     for (const char* want :

@@ -3,7 +3,7 @@
 // Static, built against txray_core (load_trace).
 //
 //   txray-vmcheck trace NAME FILE --ports P:N[,P:N...] --stages S[,S...]
-//                 [--stages-for P:S+S+...] [--iface IF]
+//                 [--stages-for P:S+S+...] [--iface IF] [--messages-for P]
 //       every UDP packet to port P is in FILE exactly N times, each has the
 //       stages S (plus the per-port extras), stages in kernel order, outcome
 //       "sent", footer present, nothing lost.
@@ -110,6 +110,7 @@ int cmd_trace(int argc, char** argv) {
     std::map<int, int> want;  // port -> count
     std::set<Stage> stages;
     std::map<int, std::set<Stage>> extra;
+    std::set<int> message_ports;
     for (int i = 4; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
         if (k == "--ports")
@@ -122,6 +123,8 @@ int cmd_trace(int argc, char** argv) {
                 extra[std::atoi(ps.c_str())] = parse_stages(ps.substr(ps.find(':') + 1), '+');
         else if (k == "--iface")
             iface = v;
+        else if (k == "--messages-for")  // sendmmsg port: each syscall's packets have distinct msg indices
+            message_ports.insert(std::atoi(v.c_str()));
         else
             return 2;
     }
@@ -129,6 +132,19 @@ int cmd_trace(int argc, char** argv) {
     if (!load(name, file, t)) return 1;
     std::vector<std::string> problems;
     if (!t.footer) problems.push_back("no footer (recorder did not finish cleanly)");
+    std::map<std::uint64_t, std::set<std::uint32_t>> msgs;  // send -> message indices
+    std::map<std::uint64_t, int> per_send;
+    for (const auto& p : t.packets)
+        if (p.flow.proto == 17 && message_ports.count(p.flow.dport)) {
+            msgs[p.send_id].insert(p.msg_index);
+            ++per_send[p.send_id];
+        }
+    for (const auto& [send, n] : per_send)
+        if (static_cast<int>(msgs[send].size()) != n) {
+            problems.push_back("sendmmsg " + std::to_string(send) + ": " + std::to_string(n) + " packets but " +
+                               std::to_string(msgs[send].size()) + " distinct message indices");
+            break;
+        }
     else if (t.footer->lost || t.footer->lost_sends || t.footer->untracked)
         problems.push_back("lost " + std::to_string(t.footer->lost) + " packets, " +
                            std::to_string(t.footer->lost_sends) + " sends, untracked " +
