@@ -212,22 +212,26 @@ static __always_inline struct sock *fd_to_inet_sock(int fd)
 	return sk;
 }
 
-/* --sample N: 1 in N sends, chosen at random (the id counters advance in
- * steps that depend on the traffic, so id % N can miss every send). The
- * packets of a send left out are not followed either: txr_sampled_out notes,
- * per CPU, the thread whose current send was left out, valid while it is not
- * switched out (nvcsw + nivcsw unchanged) and until the syscall's exit. */
-struct txr_skip_note {
+/* Per-CPU notes about the thread running here, cheaper than a txr_sends
+ * lookup. A note holds while that thread has not been switched out (nvcsw +
+ * nivcsw unchanged), so whatever cleared it (a syscall boundary) ran here.
+ *   TXR_NOTE_SAMPLED_OUT: --sample N left the thread's current send out (1 in
+ *     N sends chosen at random: id counters advance in traffic-dependent
+ *     steps, so id % N can miss every send); its packets are skipped too.
+ *   TXR_NOTE_ROUTE_SEEN: the thread's current message has its route time
+ *     (fib_table_lookup fires several times per packet, see route_stage). */
+enum { TXR_NOTE_SAMPLED_OUT = 0, TXR_NOTE_ROUTE_SEEN = 1, TXR_NOTES };
+struct txr_thread_note {
 	__u32 tid;
 	__u32 valid;
 	__u64 switches;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_NOTES);
 	__type(key, __u32);
-	__type(value, struct txr_skip_note);
-} txr_sampled_out SEC(".maps");
+	__type(value, struct txr_thread_note);
+} txr_thread_notes SEC(".maps");
 
 static __always_inline __u64 task_switches(void)
 {
@@ -235,21 +239,20 @@ static __always_inline __u64 task_switches(void)
 	return task->nvcsw + task->nivcsw;
 }
 
-static __always_inline void sampled_out_set(__u32 tid, bool on)
+static __always_inline void note_set(__u32 which, bool on)
 {
-	__u32 zero = 0;
-	struct txr_skip_note *n = bpf_map_lookup_elem(&txr_sampled_out, &zero);
+	struct txr_thread_note *n = bpf_map_lookup_elem(&txr_thread_notes, &which);
 	if (!n)
 		return;
 	n->valid = on;
-	n->tid = tid;
+	n->tid = (__u32)bpf_get_current_pid_tgid();
 	n->switches = on ? task_switches() : 0;
 }
 
-static __always_inline bool sampled_out_now(void)
+static __always_inline bool note_holds(__u32 which)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct txr_skip_note *n = bpf_map_lookup_elem(&txr_sampled_out, &zero);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct txr_thread_note *n = bpf_map_lookup_elem(&txr_thread_notes, &which);
 	return n && n->valid && n->tid == tid && n->switches == task_switches();
 }
 
@@ -272,7 +275,7 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	ctx.send_id = next_id();
 	if (sample_every > 1) {
 		bool out = bpf_get_prandom_u32() % sample_every;
-		sampled_out_set(tid, out);
+		note_set(TXR_NOTE_SAMPLED_OUT, out);
 		if (out)
 			return 0;
 	}
@@ -340,7 +343,6 @@ static __always_inline struct txr_send_ctx *current_send(void)
 }
 
 /* Stages before the skb exists: stamped on the thread's current message. */
-static __always_inline void route_note_clear(void);
 
 /* The next message of the syscall starts (sendmmsg). */
 static __always_inline void next_message(struct txr_send_ctx *ctx, __u64 now)
@@ -350,7 +352,7 @@ static __always_inline void next_message(struct txr_send_ctx *ctx, __u64 now)
 	ctx->udp_ts = ctx->tcp_ts = ctx->route_ts = 0;
 	ctx->first_frag_id = 0;
 	ctx->ip_ts[0] = ctx->ip_ts[1] = ctx->ip_ts[2] = 0;
-	route_note_clear();
+	note_set(TXR_NOTE_ROUTE_SEEN, false);
 }
 
 static __always_inline void task_stage(enum txr_stage stage)
@@ -606,7 +608,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 			return NULL;
 		p->id = next_id();
 		p->flags |= TXR_PF_NO_SEND;
-		if (sample_every > 1 && (sampled_out_now() || bpf_get_prandom_u32() % sample_every))
+		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
 			return NULL;
 	}
 	if (!flow_matches(p)) {
@@ -751,50 +753,18 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 /* Route stage: fib_table_lookup also fires for input routes; only a thread
  * inside a traced send stamps it. It fires several times per packet (one
  * lookup per table, then the input lookups of veth/lo delivery, which run in
- * the sending thread): txr_route_seen notes, per CPU, the thread whose current
- * message already has its route time, so the later lookups skip txr_sends.
- * The note holds while the thread has not been switched out (nvcsw + nivcsw
- * unchanged): then the message boundaries (syscall entry, sock_send_length),
- * which clear it, ran on this CPU. */
-struct txr_route_note {
-	__u32 tid;
-	__u32 valid;
-	__u64 switches;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txr_route_note);
-} txr_route_seen SEC(".maps");
-
-static __always_inline void route_note_clear(void)
-{
-	__u32 zero = 0;
-	struct txr_route_note *n = bpf_map_lookup_elem(&txr_route_seen, &zero);
-	if (n)
-		n->valid = 0;
-}
-
+ * the sending thread): TXR_NOTE_ROUTE_SEEN lets the later lookups of a message
+ * skip txr_sends; the message boundaries (syscall entry, next_message) clear it. */
 static __always_inline void route_stage(void)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct txr_route_note *n = bpf_map_lookup_elem(&txr_route_seen, &zero);
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 switches = task->nvcsw + task->nivcsw;
-
-	if (!n)
-		return;
-	if (n->valid && n->tid == tid && n->switches == switches)
+	if (note_holds(TXR_NOTE_ROUTE_SEEN))
 		return;
 	struct txr_send_ctx *ctx = current_send();
 	if (!ctx)
 		return;
 	if (!ctx->route_ts)
 		ctx->route_ts = bpf_ktime_get_ns();
-	n->tid = tid;
-	n->switches = switches;
-	n->valid = 1;
+	note_set(TXR_NOTE_ROUTE_SEEN, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -804,14 +774,14 @@ static __always_inline void route_stage(void)
 	SEC("tp/syscalls/sys_enter_" #name)                                                  \
 	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
 	{                                                                                    \
-		route_note_clear();                                                          \
+		note_set(TXR_NOTE_ROUTE_SEEN, false);                                        \
 		return send_enter(nr, (int)ctx->args[0]);                                    \
 	}                                                                                    \
 	SEC("tp/syscalls/sys_exit_" #name)                                                   \
 	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
 	{                                                                                    \
 		if (sample_every > 1)                                                        \
-			sampled_out_set(0, false);                                           \
+			note_set(TXR_NOTE_SAMPLED_OUT, false);                               \
 		return send_exit(ctx->ret);                                                  \
 	}
 
@@ -825,7 +795,7 @@ SYS_PAIR(writev, 20)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 {
-	route_note_clear();
+	note_set(TXR_NOTE_ROUTE_SEEN, false); /* also without a traced send */
 	message_done();
 	return 0;
 }
