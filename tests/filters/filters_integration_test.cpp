@@ -174,10 +174,18 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
         for (const auto& a : c.args)
             if (a.rfind("--", 0) != 0 && (&a == &c.args.front() || (&a)[-1].rfind("--", 0) != 0))
                 expr += (expr.empty() ? "" : " ") + a;
-        if (!expr.empty()) EXPECT_EQ(h["expression"], expr);
-        if (c.name == "comm") EXPECT_EQ(h["comm"], "othersend");
-        if (c.name == "cgroup") EXPECT_EQ(h["cgroup"], cg_top);
-        if (c.name == "netns") EXPECT_EQ(h["netns"], ns_path);
+        if (!expr.empty()) {
+            EXPECT_EQ(h["expression"], expr);
+        }
+        if (c.name == "comm") {
+            EXPECT_EQ(h["comm"], "othersend");
+        }
+        if (c.name == "cgroup") {
+            EXPECT_EQ(h["cgroup"], cg_top);
+        }
+        if (c.name == "netns") {
+            EXPECT_EQ(h["netns"], ns_path);
+        }
     }
     listener.wait(15);
     recv.wait(15);

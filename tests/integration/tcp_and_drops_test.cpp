@@ -94,7 +94,9 @@ TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
         if (p.send_id) sends.insert(p.send_id);
         EXPECT_NE(p.find(Stage::ip_output), nullptr);
         EXPECT_NE(p.find(Stage::driver_xmit), nullptr);
-        if (p.gso_segs > 1) EXPECT_GT(p.gso_size, 0);
+        if (p.gso_segs > 1) {
+            EXPECT_GT(p.gso_size, 0);
+        }
     }
     EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes written";
     EXPECT_EQ(to_peer, segs1 - segs0) << "segments traced vs the peer's Tcp InSegs";
