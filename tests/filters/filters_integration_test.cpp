@@ -166,8 +166,9 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
         }
         // Unclassified packets on the veth (ND, MLD, ARP) only where the
         // expression can match them: never with a port or tcp/udp term.
-        if (c.name != "host-not-tcp" && c.name.rfind("netns", 0) != 0 && c.name != "cgroup" && c.name != "comm")
+        if (c.name != "host-not-tcp" && c.name.rfind("netns", 0) != 0 && c.name != "cgroup" && c.name != "comm") {
             EXPECT_EQ(got[kNone], 0u) << "unrelated packets passed the expression";
+        }
         // The header records the filters.
         std::map<std::string, std::string> h(t.header.filters.begin(), t.header.filters.end());
         std::string expr;

@@ -129,7 +129,9 @@ TEST_F(SendPath, EverySendWayIsTracedOnceInKernelOrder) {
             for (Stage s : {Stage::sendmsg, Stage::ip_output, Stage::dev_queue_xmit, Stage::driver_xmit,
                             Stage::xmit_done, Stage::sendmsg_return})
                 EXPECT_NE(p->find(s), nullptr) << "packet " << p->id << " lacks " << stage_name(s);
-            if (w.way != "write") EXPECT_NE(p->find(Stage::route), nullptr) << "unconnected send without route";
+            if (w.way != "write") {
+                EXPECT_NE(p->find(Stage::route), nullptr) << "unconnected send without route";
+            }
             ASSERT_TRUE(p->send_ret.has_value());
             EXPECT_EQ(*p->send_ret, w.way == "sendmmsg" ? 8 : w.size);
             EXPECT_LT(p->last_ts() - p->first_ts(), 1'000'000'000u) << "implausible timeline";
