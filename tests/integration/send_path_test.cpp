@@ -93,6 +93,10 @@ TEST_F(SendPath, EverySendWayIsTracedOnceInKernelOrder) {
     Trace t = load_trace(trace);
     ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
     ASSERT_TRUE(t.footer.has_value()) << "Ctrl-C must finalise the trace";
+    const std::string src = TXRAY_SOURCE_DIR;
+    RunResult schema = run("python3 " + src + "/tests/report/validate_recorded.py " + src +
+                           "/docs/trace-format.schema.json " + trace);
+    EXPECT_EQ(schema.status, 0) << "the recorded trace must match docs/trace-format.schema.json\n" << schema.out;
     EXPECT_EQ(t.footer->lost, 0u);
     EXPECT_EQ(t.footer->lost_sends, 0u);
     EXPECT_EQ(t.footer->packets, t.packets.size());
