@@ -46,6 +46,7 @@ const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
 const volatile __u64 wakeup_bytes = TXR_WAKEUP_BYTES;
 const volatile __u8 summary_mode = 0; /* histograms only, no records */
+const volatile __u16 snaplen = 0;     /* record --headers: bytes from the IP header */
 /* Issue 7 filters: a tcpdump expression (programs in txr_pcap_progs, see
  * pcap_filter.bpf.h), a cgroup v2 subtree (id of the cgroup and its level),
  * a network namespace (inode). */
@@ -548,6 +549,8 @@ static __always_inline bool is_ip_stage(enum txr_stage stage)
 	return stage == TXR_ST_IP_LOCAL_OUT || stage == TXR_ST_IP_OUTPUT || stage == TXR_ST_NEIGH_OUTPUT;
 }
 
+static __always_inline void emit_headers(struct sk_buff *skb, __u64 id);
+
 static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u64 key, enum txr_stage stage,
 							__u64 now)
 {
@@ -628,6 +631,8 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		count(TXR_C_INFLIGHT_FULL);
 		return NULL;
 	}
+	if (snaplen && !summary_mode)
+		emit_headers(skb, p->id);
 	if (ctx) {
 		ctx->packets++;
 		ctx->last_key = key;
@@ -681,6 +686,34 @@ static __always_inline void summarise(const struct txr_packet *p)
 	}
 	if (first && last > first)
 		hist_add(TXR_HIST_E2E, last - first);
+}
+
+/* record --headers: up to snaplen bytes of the linear data from the IP header
+ * on (locally made packets have no MAC header yet at the first stages). */
+static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u32 linear = BPF_CORE_READ(skb, len) - BPF_CORE_READ(skb, data_len);
+	long avail = (long)(data + linear) - (long)(head + nh);
+	if (avail <= 0 || nh == (__u16)~0U)
+		return;
+	__u32 n = snaplen < TXR_SNAPLEN_MAX ? snaplen : TXR_SNAPLEN_MAX;
+	if (n > avail)
+		n = avail;
+	struct txr_headers *h = bpf_ringbuf_reserve(&txr_events, sizeof(*h), 0);
+	if (!h) {
+		count(TXR_C_LOST_SEND);
+		return;
+	}
+	h->kind = TXR_REC_HEADERS;
+	h->id = id;
+	n &= TXR_SNAPLEN_MAX * 2 - 1; /* bound for the verifier; n <= 256 already */
+	if (n > TXR_SNAPLEN_MAX || bpf_probe_read_kernel(h->data, n, head + nh))
+		n = 0;
+	h->len = n;
+	bpf_ringbuf_submit(h, rb_flags());
 }
 
 /* Emit the whole record and forget the skb. */

@@ -47,6 +47,7 @@ enum txr_rec_kind {
 	TXR_REC_PACKET = 1,
 	TXR_REC_SEND = 2,
 	TXR_REC_RETRANS = 3,
+	TXR_REC_HEADERS = 4,
 };
 
 #define TXR_COMM_LEN 16
@@ -117,6 +118,18 @@ struct txr_send {
 	__u32 tcp_seq_start, tcp_seq_end; /* TCP: write_seq at entry and exit */
 	__u8 proto;                       /* socket's protocol */
 	__u8 pad3[7];
+};
+
+/* record --headers: the packet's first bytes from its IP header on, taken when
+ * its record is created (emitted then, before the packet's own record). */
+#define TXR_SNAPLEN_MAX 256
+struct txr_headers {
+	__u8 kind; /* TXR_REC_HEADERS */
+	__u8 pad;
+	__u16 len; /* bytes valid in data */
+	__u32 pad2;
+	__u64 id;  /* txr_packet.id */
+	__u8 data[TXR_SNAPLEN_MAX];
 };
 
 /* tcp_retransmit_skb: the segment [seq, end_seq) of socket sk went out again. */

@@ -130,6 +130,9 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_cgroup_level = cgroup.level;
     ro->f_netns = netns;
     ro->summary_mode = opt.summary ? 1 : 0;
+    if (opt.snaplen > TXR_SNAPLEN_MAX)
+        throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
+    ro->snaplen = opt.snaplen;
     bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
     bpf_map__set_max_entries(skel_->maps.txr_inflight, opt.inflight_max);
 
@@ -155,10 +158,12 @@ Session::~Session() {
     if (cgroup_fd_ >= 0) close(cgroup_fd_);
 }
 
-void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans) {
+void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans,
+                     HeadersHandler on_headers) {
     on_packet_ = std::move(on_packet);
     on_send_ = std::move(on_send);
     on_retrans_ = std::move(on_retrans);
+    on_headers_ = std::move(on_headers);
     ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.txr_events), &Session::on_record, this, nullptr));
     if (!ring_) throw TxrayError("cannot set up the ring buffer: " + errstr(errno));
 
@@ -213,6 +218,8 @@ int Session::on_record(void* ctx, void* data, std::size_t size) {
         if (self->on_send_) self->on_send_(*static_cast<const txr_send*>(data));
     } else if (kind == TXR_REC_RETRANS && size >= sizeof(txr_retrans)) {
         if (self->on_retrans_) self->on_retrans_(*static_cast<const txr_retrans*>(data));
+    } else if (kind == TXR_REC_HEADERS && size >= sizeof(txr_headers)) {
+        if (self->on_headers_) self->on_headers_(*static_cast<const txr_headers*>(data));
     }
     return 0;
 }

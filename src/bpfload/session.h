@@ -48,6 +48,7 @@ struct SessionOptions {
     std::uint32_t ringbuf_bytes = 16u << 20;
     std::uint32_t inflight_max = 32768;
     bool summary = false;  // in-kernel histograms only (txray live --summary)
+    std::uint16_t snaplen = 0;  // record --headers: bytes from the IP header (0: none)
 };
 
 using Counters = std::array<std::uint64_t, TXR_COUNTERS>;
@@ -59,6 +60,7 @@ public:
     using PacketHandler = std::function<void(const txr_packet&)>;
     using SendHandler = std::function<void(const txr_send&)>;
     using RetransHandler = std::function<void(const txr_retrans&)>;
+    using HeadersHandler = std::function<void(const txr_headers&)>;
 
     // Checks privileges and the kernel, chooses hooks, loads. Throws TxrayError.
     explicit Session(const SessionOptions& opt);
@@ -71,7 +73,8 @@ public:
 
     // Attaches every chosen program. A stage whose attach fails becomes
     // unavailable with the reason; throws only if no packet could be followed.
-    void attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans = nullptr);
+    void attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans = nullptr,
+                HeadersHandler on_headers = nullptr);
     // Destroys every link (idempotent): no new events after this.
     void detach();
     bool attached() const { return !links_.empty(); }
@@ -104,6 +107,7 @@ private:
     PacketHandler on_packet_;
     SendHandler on_send_;
     RetransHandler on_retrans_;
+    HeadersHandler on_headers_;
 };
 
 // Route libbpf's messages: to stderr when verbose, else kept for errors only.

@@ -62,7 +62,8 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
 
     session.attach([&](const txr_packet& r) { assembler.on_packet(r, monotonic_ns()); },
                    [&](const txr_send& s) { assembler.on_send(s, monotonic_ns()); },
-                   [&](const txr_retrans& r) { assembler.on_retransmit(r, monotonic_ns()); });
+                   [&](const txr_retrans& r) { assembler.on_retransmit(r, monotonic_ns()); },
+                   [&](const txr_headers& h) { assembler.on_headers(h); });
     TraceHeader header = make_header(session, o);
     consumer.on_start(header);
 

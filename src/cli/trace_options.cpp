@@ -26,10 +26,16 @@ void add_trace_options(CLI::App& cmd, TraceOptions& o) {
     cmd.add_option("--hooks", o.hooks, "Hook kind to prefer: auto, fentry, kprobe, tracepoint")
         ->check(CLI::IsMember({"auto", "fentry", "kprobe", "tracepoint"}));
     cmd.add_option("--expire", o.expire_s, "Report packets still in flight after this many seconds as unfinished");
+    cmd.add_flag("--headers", o.headers,
+                 "Capture each packet's headers from the IP header on (for `txray export --format pcapng`)");
+    cmd.add_option("--snaplen", o.snaplen, "Bytes captured with --headers (default 128, at most 256; no payload by default)");
     cmd.add_flag("-v,--verbose", o.session.verbose, "Show libbpf's log");
 }
 
 void finish_trace_options(TraceOptions& o) {
+    o.session.snaplen = o.headers ? o.snaplen : 0;
+    if (o.headers && (o.snaplen == 0 || o.snaplen > TXR_SNAPLEN_MAX))
+        throw TxrayError("--snaplen: between 1 and " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
     if (!o.proto.empty()) {
         auto p = proto_from_name(o.proto);
         if (!p) throw TxrayError("--proto: unknown protocol '" + o.proto + "' (udp, tcp, icmp or a number)");

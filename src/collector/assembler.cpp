@@ -91,6 +91,13 @@ void Assembler::release_tcp(std::uint64_t now_ns, bool all) {
     }
 }
 
+void Assembler::on_headers(const txr_headers& h) {
+    // A packet whose record was lost leaves its bytes behind: bound the table.
+    if (headers_.size() >= 1u << 20) headers_.clear();
+    const std::size_t n = std::min<std::size_t>(h.len, sizeof h.data);
+    headers_[h.id].assign(h.data, h.data + n);
+}
+
 void Assembler::on_retransmit(const txr_retrans& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     // The latest held transmission of that range on that socket, sent before the mark.
@@ -121,6 +128,11 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     release_tcp(now_ns, false);
     Packet p = packet_from_record(r, reason_name_);
+    if (!headers_.empty())
+        if (auto it = headers_.find(p.id); it != headers_.end()) {
+            p.headers = std::move(it->second);
+            headers_.erase(it);
+        }
     // TCP segments do not wait for their write's record (a write may block
     // for the whole transfer): they wait tcp_hold_ns, ordered by wire time.
     if (!p.send_id || p.has_tcp) {

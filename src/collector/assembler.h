@@ -44,6 +44,8 @@ public:
     void on_send(const txr_send& s, std::uint64_t now_ns);
     // tcp_retransmit_skb: marks the held transmission of [seq, end_seq) on sk.
     void on_retransmit(const txr_retrans& r, std::uint64_t now_ns);
+    // record --headers: the bytes come before the packet's record; kept until it.
+    void on_headers(const txr_headers& h);
     // Releases what waited too long. Call about once a second.
     void tick(std::uint64_t now_ns);
     // End of trace: releases everything held.
@@ -88,7 +90,8 @@ private:
         std::uint64_t id;
     };
     std::unordered_map<std::uint64_t, std::deque<TcpRange>> tcp_first_;
-    std::deque<HeldTcp> tcp_held_;  // TCP packets wait tcp_hold_ns for a retransmit mark
+    std::deque<HeldTcp> tcp_held_;
+    std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> headers_;  // packet id -> bytes  // TCP packets wait tcp_hold_ns for a retransmit mark
     std::uint64_t now_ns_ = 0;
     Stats stats_;
 };

@@ -242,3 +242,39 @@ TEST(Cli, DoctorNamesAHookOrAReasonForEveryStage) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(SendPath, HeadersAreCapturedAndExportToPcapngThatTsharkReads) {
+    const std::string dir = scratch_dir();
+    const std::string trace = dir + "/headers.json", pcap = dir + "/headers.pcapng";
+    Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp", "--headers", "--snaplen",
+               "64"},
+              dir + "/headers.log");
+    ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/headers.log");
+    ASSERT_EQ(run(testsend_bin() + " send --to " + net->v4_peer + " --port 9700 --count 10 --size 300").status, 0);
+    ASSERT_EQ(run(testsend_bin() + " send --to " + net->v6_peer + " --port 9701 --count 5 --size 40").status, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(rec.interrupt_and_wait(), 0) << read_file(dir + "/headers.log");
+    Trace t = load_trace(trace);
+    ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
+    int ours = 0;
+    for (const auto& p : t.packets) {
+        if (p.flow.dport != 9700 && p.flow.dport != 9701) continue;
+        ++ours;
+        // 64 bytes from the IP header on, or the whole packet when shorter.
+        ASSERT_EQ(p.headers.size(), std::min<std::size_t>(64, p.flow.family == 4 ? 328 : 88)) << p.id;
+        EXPECT_EQ(p.headers[0] >> 4, p.flow.family) << "starts with the IP header";
+        const std::size_t daddr = p.flow.family == 4 ? 16 : 24, alen = p.flow.family == 4 ? 4 : 16;
+        EXPECT_TRUE(std::equal(p.flow.daddr.begin(), p.flow.daddr.begin() + alen, p.headers.begin() + daddr));
+    }
+    ASSERT_EQ(ours, 15);
+    RunResult ex = run(txray_bin() + " export --format pcapng " + trace + " -o " + pcap);
+    ASSERT_EQ(ex.status, 0) << ex.out;
+    RunResult ts = run("tshark -r " + pcap + " -T fields -e udp.dstport 2>/dev/null | sort | uniq -c");
+    ASSERT_EQ(ts.status, 0) << ts.out;
+    EXPECT_NE(ts.out.find("10 9700"), std::string::npos) << ts.out;
+    EXPECT_NE(ts.out.find("5 9701"), std::string::npos) << ts.out;
+}
+
+}  // namespace
