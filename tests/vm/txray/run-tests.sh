@@ -136,6 +136,22 @@ phase() {
 	[ "$(kind_of $h route)" = "-" ] && echo "TXRAY-VM-NOTE: $name: no route stage with --hooks $h"
 }
 
+# --- record --headers: the capture code loads and captures ----------------
+txray record -o $T/headers.json --headers --snaplen 64 --proto udp --port 9099 >$T/headers.log 2>&1 &
+hrec=$!
+wait_for $T/headers.json '"header"' 60
+txray-testsend send --to 127.0.0.1 --port 9099 --count 5 --size 200 >/dev/null 2>&1
+sleep 1
+kill -INT $hrec
+wait $hrec
+hrc=$?
+hn=$(grep -c '"headers":"4500' $T/headers.json)
+if [ $hrc = 0 ] && [ "$hn" = 5 ]; then
+	vm_pass headers "5/5 packets with 64 captured bytes from the IPv4 header"
+else
+	vm_fail headers "exit $hrc, $hn/5 packets with headers: $(tail -c 300 $T/headers.log)"
+fi
+
 # --- loopback ---------------------------------------------------------------
 dst6=
 [ $HAVE6 = 1 ] && dst6=::1
