@@ -386,7 +386,9 @@ static __always_inline void message_done(void)
 {
 	struct txr_send_ctx *ctx = current_send();
 	if (ctx)
-		next_message(ctx, bpf_ktime_get_ns());
+		next_message(ctx, bpf_ktime_get_ns()); /* clears the route note too */
+	else
+		note_set(TXR_NOTE_ROUTE_SEEN, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -828,7 +830,6 @@ SYS_PAIR(writev, 20)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 {
-	note_set(TXR_NOTE_ROUTE_SEEN, false); /* also without a traced send */
 	message_done();
 	return 0;
 }
