@@ -44,7 +44,6 @@ const volatile __u16 f_port = 0;
 const volatile __u8 f_host_family = 0;
 const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
-const volatile __u64 wakeup_bytes = TXR_WAKEUP_BYTES;
 const volatile __u8 summary_mode = 0; /* histograms only, no records */
 const volatile __u16 snaplen = 0;     /* record --headers: bytes from the IP header */
 /* Issue 7 filters: a tcpdump expression (programs in txr_pcap_progs, see
@@ -162,11 +161,16 @@ static __always_inline __u64 next_id(void)
 	return (*c << 8) | (bpf_get_smp_processor_id() & 0xff);
 }
 
-static __always_inline __u64 rb_flags(void)
+/* No wakeup per record: user space drains on a timer (100 ms), and is woken
+ * each time the unread data grows past another multiple of TXR_WAKEUP_BYTES.
+ * Only the record that crosses the mark asks for it: a forced wakeup is an
+ * irq_work (a self-IPI: a VM exit on KVM), so asking on every record while the
+ * reader is behind cost ~0.5 us per record (bpf_ringbuf_commit()). Two CPUs
+ * racing may both or neither cross; the timer covers the miss. */
+static __always_inline __u64 rb_flags(__u64 size)
 {
-	/* No wakeup per record: user space drains on a timer, and is woken
-	 * only when a lot has piled up. */
-	return bpf_ringbuf_query(&txr_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+	__u64 avail = bpf_ringbuf_query(&txr_events, BPF_RB_AVAIL_DATA);
+	return (avail / TXR_WAKEUP_BYTES) != ((avail + size + 8) / TXR_WAKEUP_BYTES) ?
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
@@ -328,7 +332,7 @@ static __always_inline int send_exit(long ret)
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
 		if (summary_mode)
 			count(TXR_C_SENDS);
-		else if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags()))
+		else if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags(sizeof(*s))))
 			count(TXR_C_LOST_SEND);
 		else
 			count(TXR_C_SENDS);
@@ -704,6 +708,7 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
 	__u32 n = snaplen < TXR_SNAPLEN_MAX ? snaplen : TXR_SNAPLEN_MAX;
 	if (n > avail)
 		n = avail;
+	__u64 flags = rb_flags(sizeof(struct txr_headers));
 	struct txr_headers *h = bpf_ringbuf_reserve(&txr_events, sizeof(*h), 0);
 	if (!h) {
 		count(TXR_C_LOST_SEND);
@@ -715,7 +720,7 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
 	if (n > TXR_SNAPLEN_MAX || bpf_probe_read_kernel(h->data, n, head + nh))
 		n = 0;
 	h->len = n;
-	bpf_ringbuf_submit(h, rb_flags());
+	bpf_ringbuf_submit(h, flags);
 }
 
 /* Emit the whole record and forget the skb. */
@@ -727,7 +732,7 @@ static __always_inline void finish_packet(struct txr_packet *p, __u64 key, enum 
 	if (summary_mode) {
 		summarise(p);
 		count(TXR_C_PACKETS);
-	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags())) {
+	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
 		count(TXR_C_LOST_PACKET);
 		count(TXR_LOST_STAGE_BASE + stage);
 	} else {
@@ -875,7 +880,7 @@ int BPF_PROG(txr_tp_tcp_retransmit_skb, const struct sock *sk, const struct sk_b
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
 	r.seq = BPF_CORE_READ(cb, seq);
 	r.end_seq = BPF_CORE_READ(cb, end_seq);
-	if (bpf_ringbuf_output(&txr_events, &r, sizeof(r), rb_flags()))
+	if (bpf_ringbuf_output(&txr_events, &r, sizeof(r), rb_flags(sizeof(r))))
 		count(TXR_C_LOST_SEND);
 	return 0;
 }

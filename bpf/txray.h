@@ -164,8 +164,8 @@ enum txr_counter {
 #define TXR_HIST_E2E TXR_ST_COUNT
 #define TXR_HIST_SLOTS ((TXR_ST_COUNT + 1) * TXR_HIST_BUCKETS)
 
-/* Force a ring buffer wakeup once this many bytes wait (else no wakeups:
- * user space polls on a timer). */
+/* The ring buffer wakes its reader each time the unread data grows past
+ * another multiple of this (else no wakeups: user space polls on a timer). */
 #define TXR_WAKEUP_BYTES (256 * 1024)
 
 #endif /* TXRAY_H */
