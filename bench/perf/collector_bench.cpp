@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "assembler.h"
-#include "json_fast.h"
 #include "record_convert.h"
 #include "trace_writer.h"
 #include "txray.h"
@@ -112,29 +111,20 @@ BENCHMARK(BM_RecordConvert);
 // Records in ring-buffer order: arg 0 = packets per send (1: sendto,
 // 8: sendmmsg), arg 1 = 1 when the send record comes first (a qdisc held the
 // packets past the syscall's return), 0 when the packets come first (veth).
-// kWrite: 0 = assemble only, 1 = the real TraceWriter, 2 = the json_fast.h
-// prototype with TraceWriter's buffering (1 MiB, fwrite).
-template <int kWrite>
+// kWrite: false = assemble only, true = and the real TraceWriter.
+template <bool kWrite>
 void run_collector(benchmark::State& state) {
     const auto per_send = static_cast<std::uint32_t>(state.range(0));
     const bool send_first = state.range(1) != 0;
     Records recs(kBatchSends, per_send);
     std::FILE* null = std::fopen("/dev/null", "w");
     TraceWriter writer(null);
-    std::string buf;
     std::uint64_t emitted = 0;
     Assembler asmb(
         [&](Packet&& p) {
             ++emitted;
-            if constexpr (kWrite == 1) {
-                writer.packet(p);
-            } else if constexpr (kWrite == 2) {
-                bench::append_packet_json_fast(buf, p);
-                buf.push_back('\n');
-                if (buf.size() > (1u << 20)) std::fwrite(buf.data(), 1, buf.size(), null), buf.clear();
-            } else {
-                benchmark::DoNotOptimize(p);
-            }
+            if constexpr (kWrite) writer.packet(p);
+            else benchmark::DoNotOptimize(p);
         },
         reason_name);
     std::uint64_t now = kBase;
@@ -152,12 +142,10 @@ void run_collector(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(emitted));
 }
 
-void BM_Collector_Assemble(benchmark::State& state) { run_collector<0>(state); }
-void BM_Collector_Full(benchmark::State& state) { run_collector<1>(state); }
-void BM_Collector_FullFastJson(benchmark::State& state) { run_collector<2>(state); }
+void BM_Collector_Assemble(benchmark::State& state) { run_collector<false>(state); }
+void BM_Collector_Full(benchmark::State& state) { run_collector<true>(state); }
 BENCHMARK(BM_Collector_Assemble)->Args({1, 0})->Args({1, 1})->Args({8, 0});
 BENCHMARK(BM_Collector_Full)->Args({1, 0})->Args({1, 1})->Args({8, 0});
-BENCHMARK(BM_Collector_FullFastJson)->Args({1, 0})->Args({1, 1})->Args({8, 0});
 
 // The JSON line alone, for one converted packet with its send return.
 void BM_PacketJson(benchmark::State& state) {
@@ -177,69 +165,9 @@ void BM_PacketJson(benchmark::State& state) {
 }
 BENCHMARK(BM_PacketJson);
 
-void BM_PacketJsonFast(benchmark::State& state) {
-    Packet p = packet_from_record(make_packet(1, 256, 0), reason_name);
-    p.stages.push_back({Stage::sendmsg_return, kBase + 3'000});
-    p.send_ret = 100;
-    std::string out;
-    std::uint64_t bytes = 0;
-    for (auto _ : state) {
-        out.clear();
-        bench::append_packet_json_fast(out, p);
-        bytes += out.size();
-        benchmark::DoNotOptimize(out.data());
-    }
-    state.SetItemsProcessed(state.iterations());
-    state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-}
-BENCHMARK(BM_PacketJsonFast);
-
-// The prototype must write exactly what the real writer writes.
-bool same_json_everywhere() {
-    std::vector<Packet> ps;
-    Packet base = packet_from_record(make_packet(77, 256, 0), reason_name);
-    base.stages.push_back({Stage::sendmsg_return, kBase + 3'000});
-    base.send_ret = 100;
-    ps.push_back(base);
-    Packet v6 = base;
-    v6.flow.family = 6;
-    for (int i = 0; i < 16; ++i) v6.flow.saddr[i] = static_cast<std::uint8_t>(i * 17), v6.flow.daddr[i] = i == 15;
-    v6.fragment = true, v6.frag_more = true, v6.frag_offset = 1448, v6.parent_id = 99;
-    ps.push_back(v6);
-    txr_packet dr = make_packet(5, 0, 0);
-    dr.end = TXR_END_DROP;
-    dr.drop_reason = 3;
-    dr.ts[TXR_ST_DROP] = dr.ts[TXR_ST_XMIT_DONE] + 10;
-    dr.xmit_rc = 16;
-    dr.requeues = 2;
-    dr.gso_segs = 4, dr.gso_size = 1448;
-    dr.proto = 6;
-    std::strcpy(dr.comm, "we\"ird\x01");
-    ps.push_back(packet_from_record(dr, reason_name));
-    Packet err = base;
-    err.outcome = OutcomeKind::error, err.send_errno = "ENOBUFS", err.send_ret = -105;
-    err.headers = {0x45, 0x00, 0xab};
-    err.flow.proto = 200;
-    ps.push_back(err);
-    Packet fam0 = base;
-    fam0.flow.family = 0, fam0.outcome = OutcomeKind::unfinished, fam0.xmit_rc.reset();
-    ps.push_back(fam0);
-    for (const Packet& p : ps) {
-        std::string a, b;
-        append_packet_json(a, p);
-        bench::append_packet_json_fast(b, p);
-        if (a != b) {
-            std::fprintf(stderr, "json_fast differs:\n%s\n%s\n", a.c_str(), b.c_str());
-            return false;
-        }
-    }
-    return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (!same_json_everywhere()) return 1;
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -5,15 +5,11 @@
 #include <string_view>
 
 #include "packet.h"
+#include "packet_json.h"
 #include "trace_format.h"
 
 namespace txray {
 
-// Appends s as a quoted JSON string (ASCII; control and non-ASCII bytes as \u00XX).
-void append_json_string(std::string& out, std::string_view s);
-
-// Serialises one packet as a single-line JSON object (no newline).
-void append_packet_json(std::string& out, const Packet& p);
 std::string header_json(const TraceHeader& h);
 std::string footer_json(const TraceFooter& f);
 
