@@ -203,6 +203,24 @@ void Assembler::tick(std::uint64_t now_ns) {
             ++it;
         }
     }
+    if (sends_.size() > opt_.max_waiting_sends) forget_oldest_sends();
+}
+
+void Assembler::forget_oldest_sends() {
+    // Only sends whose record came (waiting for packets); a send still
+    // missing its record holds packets, released by hold_ns above.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> done;  // (seen_ns, send id)
+    for (const auto& [id, st] : sends_)
+        if (st.info) done.emplace_back(st.seen_ns, id);
+    const std::size_t excess = sends_.size() - opt_.max_waiting_sends;
+    if (excess >= done.size()) {
+        for (const auto& [seen, id] : done) sends_.erase(id);
+        stats_.sends_forgotten += done.size();
+        return;
+    }
+    std::nth_element(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(excess), done.end());
+    for (std::size_t i = 0; i < excess; ++i) sends_.erase(done[i].second);
+    stats_.sends_forgotten += excess;
 }
 
 void Assembler::finish() {

@@ -25,6 +25,10 @@ public:
     struct Options {
         std::uint64_t hold_ns = 2'000'000'000;        // wait this long for a send record
         std::uint64_t send_keep_ns = 60'000'000'000;  // forget a send whose packets never came
+        // At most this many sends kept waiting for packets (the oldest go
+        // first): under ring buffer loss, sends whose packet records were
+        // lost would otherwise pile up for send_keep_ns (~180 bytes each).
+        std::size_t max_waiting_sends = 131072;
         std::uint64_t tcp_hold_ns = 200'000'000;      // TCP packets wait this long for retransmit marks
     };
     struct Stats {
@@ -35,6 +39,7 @@ public:
         std::uint64_t no_send_record = 0;  // held packets released without their send record
         std::uint64_t retransmits = 0;     // TCP segments marked as retransmissions
         std::uint64_t tcp_by_seq = 0;      // TCP segments tied to a send by sequence range
+        std::uint64_t sends_forgotten = 0; // dropped by max_waiting_sends before send_keep_ns
     };
 
     Assembler(Emit emit, DropReasonNamer reason_name);
@@ -53,6 +58,7 @@ public:
 
     const Stats& stats() const { return stats_; }
     std::size_t held_packets() const;
+    std::size_t tracked_sends() const { return sends_.size(); }
 
 private:
     struct SendState {
@@ -78,6 +84,7 @@ private:
     void emit_now(Packet&& p);
     void finish_tcp(Packet& p);
     void release_tcp(std::uint64_t now_ns, bool all);
+    void forget_oldest_sends();
 
     Emit emit_;
     DropReasonNamer reason_name_;

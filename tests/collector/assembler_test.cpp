@@ -168,6 +168,29 @@ TEST_F(Fixture, LostPacketRecordDoesNotBlockTheOthers) {
     EXPECT_EQ(out.size(), 3u);
 }
 
+// Under ring buffer loss, sends whose packet records were lost must not pile
+// up in memory for send_keep_ns: the oldest go beyond max_waiting_sends.
+TEST(AssemblerMemory, SendsWaitingForLostPacketsAreBounded) {
+    std::vector<Packet> out;
+    Assembler::Options opt;
+    opt.max_waiting_sends = 100;
+    Assembler a([&](Packet&& p) { out.push_back(std::move(p)); }, [](std::uint32_t) { return std::string(); }, opt);
+    for (std::uint64_t s = 1; s <= 1000; ++s) a.on_send(send_rec(s, 1, 100, s * 10, s * 10 + 5), s);
+    EXPECT_EQ(a.tracked_sends(), 1000u);
+    a.tick(2'000);
+    EXPECT_EQ(a.tracked_sends(), 100u);
+    EXPECT_EQ(a.stats().sends_forgotten, 900u);
+    // The newest were kept: a late packet of send 1000 still gets its return.
+    a.on_packet(rec(1, 0xa0, 1000, 10'000), 2'001);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].find(Stage::sendmsg_return), nullptr);
+    // One of the forgotten ones waits for a record that already went.
+    a.on_packet(rec(2, 0xb0, 1, 10), 2'002);
+    EXPECT_EQ(out.size(), 1u);
+    a.finish();
+    EXPECT_EQ(out.size(), 2u);
+}
+
 TEST_F(Fixture, ExpiredInFlightRecordIsUnfinished) {
     a.on_packet(rec(1, 0xa0, 0, 1000, TXR_END_EXPIRED), 0);
     ASSERT_EQ(out.size(), 1u);
