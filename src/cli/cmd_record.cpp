@@ -18,9 +18,13 @@ public:
     void on_packet(Packet&& p) override { writer_->packet(p); }
     void on_tick(const TickStats& t) override {
         writer_->flush();  // a killed recorder loses at most the last second
-        if (!to_stdout_)
-            std::fprintf(stderr, "\rtxray: %llu packets, %llu lost, %zu in flight   ",
-                         (unsigned long long)t.total_packets, (unsigned long long)t.lost, t.inflight);
+        if (!to_stdout_) {
+            // Loss is never silent: the running total, and where (the stage whose
+            // record found the ring buffer full).
+            std::string lost = t.lost ? " (" + lost_breakdown(t) + ")" : "";
+            std::fprintf(stderr, "\rtxray: %llu packets, %llu lost%s, %zu in flight   ",
+                         (unsigned long long)t.total_packets, (unsigned long long)t.lost, lost.c_str(), t.inflight);
+        }
     }
     void on_end(const TraceFooter& f) override {
         writer_->footer(f);

@@ -62,19 +62,21 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     return out;
 }
 
+std::string lost_breakdown(const TickStats& t) {
+    std::string out;
+    std::uint64_t packets = 0;
+    for (const auto& [s, n] : t.lost_by_stage) {
+        out += fmt::format("{} at {}, ", n, stage_name(s));
+        packets += n;
+    }
+    return out + fmt::format("{} send records", t.lost - packets);
+}
+
 std::string format_tick_line(const TickStats& t, const LiveStyle& st) {
     std::string out = fmt::format("{}-- {:.0f}s: {} pkts/s, {} dropped, {} failed sends, {} lost, {} untracked, {} in flight",
                                   c(st, kYellow), t.elapsed_s, t.packets, t.dropped, t.errors, t.lost, t.untracked,
                                   t.inflight);
-    if (t.lost) {
-        out += " (";
-        for (const auto& [s, n] : t.lost_by_stage) out += fmt::format("{} at {}, ", n, stage_name(s));
-        out += fmt::format("{} send records)", t.lost - [&] {
-            std::uint64_t sum = 0;
-            for (const auto& [s, n] : t.lost_by_stage) sum += n;
-            return sum;
-        }());
-    }
+    if (t.lost) out += " (" + lost_breakdown(t) + ")";
     bool first = true;
     for (Stage s : all_stages()) {
         const Samples& v = t.stage_delta[index(s)];

@@ -21,7 +21,7 @@ struct TickStats {
     std::vector<std::pair<Stage, std::uint64_t>> lost_by_stage;  // cumulative, packet records only
     std::uint64_t untracked = 0;      // cumulative: in-flight table full
     std::size_t inflight = 0;
-    std::vector<Samples> stage_delta;  // this interval, per stage
+    std::vector<Samples> stage_delta = std::vector<Samples>(kStageCount);  // this interval, per stage
 };
 
 class TraceConsumer {
