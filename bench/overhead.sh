@@ -7,7 +7,11 @@
 # round) it measures the sender's packets/s:
 #   untraced   nothing attached
 #   floor      txray-floor: empty BPF programs on txray's hooks
-#   record     txray record -o FILE (every stage available here)
+#   record     txray record -o FILE (every stage available here; FILE in OUT)
+#   record-null  txray record -o /dev/null: the same work (every record made,
+#              assembled and written as JSON) without the storage: the trace is
+#              ~850 bytes per packet, so at 200k packets/s the disk (or the page
+#              cache copy) can be the limit, not txray
 #   summary    txray live --summary (in-kernel histograms), when this txray has it
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
 #              when bpftrace is installed
@@ -19,13 +23,14 @@
 #   BUILD=dir            build tree (default: build-perf next to this script)
 #   ROUNDS=5             interleaved rounds
 #   SECONDS_PER_RUN=8    sender run per mode and round
-#   MODES="untraced floor record summary bpftrace"
-#   LONG_RUN=0           then a `txray record` run of this many seconds at max rate
-#                        (zero-loss check; 60 for the issue's target)
+#   MODES="untraced floor record record-null summary bpftrace"
+#   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
+#                        to /dev/null and to a file in OUT (zero-loss check; 60
+#                        for the issue's target)
 #   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
 #                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
-#                        (SIGSTOP 1.5 s of every 2 s) without and with --sample 8
+#                        (SIGSTOP 1.5 s of every 2 s) without and with --sample 16
 #   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
@@ -42,7 +47,7 @@ FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
-MODES=${MODES:-"untraced floor record summary bpftrace"}
+MODES=${MODES:-"untraced floor record record-null summary bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
 RSS_RUN=${RSS_RUN:-0}
@@ -133,6 +138,10 @@ run() {
         "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
+    record-null)
+        "$TXRAY" record -o /dev/null "$@" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     summary)
         "$TXRAY" live --summary "$@" >"$log" 2>&1 &
         pid=$!
@@ -177,6 +186,8 @@ d = "packets=%d,sends=%d,lost_sends=%d,untracked=%d" % (f["packets"], f["sends"]
 print(lost, d + (",lost_by_stage:" + by if by else ""))
 ' 2>/dev/null || echo "? no-footer")
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
+    record-null)  # no trace to read: the final line says "(N dropped, N lost events, ...)"
+        lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
     summary)
         lost=$(grep -oiE 'lost[ =:]+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || true)
         lost=${lost:-0} ;;
@@ -201,7 +212,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 if [ "$LONG_RUN" -gt 0 ]; then
-    echo "long run: txray record, ${LONG_RUN}s at max rate"
+    echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null and to a file in $OUT"
+    run record-null long "$LONG_RUN"
     run record long "$LONG_RUN"
 fi
 if [ "$RSS_RUN" -gt 0 ]; then
@@ -225,9 +237,9 @@ if [ "$RSS_RUN" -gt 0 ]; then
     echo "  txray: $(tr '\r' '\n' <"$OUT/rss.log" | grep -v '^ *$' | tail -1)"
 fi
 if [ "$THROTTLE" = 1 ]; then
-    echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample 8"
+    echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample 16"
     run throttled full "$SECS"
-    run throttled sample8 "$SECS" --sample 8
+    run throttled sample16 "$SECS" --sample 16
 fi
 
 # bpf_stats: run_time_ns/run_cnt of every txr_* (floor_*) program over one run.
@@ -285,7 +297,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "record", "summary", "bpftrace"]
+order = ["untraced", "floor", "record", "record-null", "summary", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")

@@ -21,7 +21,8 @@ public:
         if (!to_stdout_) {
             // Loss is never silent: the running total, and where (the stage whose
             // record found the ring buffer full).
-            std::string lost = t.lost ? " (" + lost_breakdown(t) + ")" : "";
+            std::string lost;
+            if (t.lost) lost.append(" (").append(lost_breakdown(t)).append(")");
             std::fprintf(stderr, "\rtxray: %llu packets, %llu lost%s, %zu in flight   ",
                          (unsigned long long)t.total_packets, (unsigned long long)t.lost, lost.c_str(), t.inflight);
         }

@@ -76,7 +76,7 @@ std::string format_tick_line(const TickStats& t, const LiveStyle& st) {
     std::string out = fmt::format("{}-- {:.0f}s: {} pkts/s, {} dropped, {} failed sends, {} lost, {} untracked, {} in flight",
                                   c(st, kYellow), t.elapsed_s, t.packets, t.dropped, t.errors, t.lost, t.untracked,
                                   t.inflight);
-    if (t.lost) out += " (" + lost_breakdown(t) + ")";
+    if (t.lost) out.append(" (").append(lost_breakdown(t)).append(")");
     bool first = true;
     for (Stage s : all_stages()) {
         const Samples& v = t.stage_delta[index(s)];
