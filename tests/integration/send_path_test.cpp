@@ -187,9 +187,20 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
 
     Trace t = load_trace(trace);
     ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
-    long dropped = 0, queued_long = 0, sent = 0;
+    long dropped = 0, queued_long = 0, sent = 0, unseen_leaving = 0;
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9100) continue;
+        if (p.outcome == OutcomeKind::unfinished) {
+            // On this VM the kernel now and then runs a tracepoint without
+            // its BPF programs. The ftrace event fires, but bpf_stats run_cnt
+            // does not grow and no recursion miss is counted. This was seen
+            // when the tbf watchdog's softirq interrupted the VM agent's
+            // thread. The packet then keeps its qdisc_enqueue mark and ends
+            // unfinished: reported, but without an end.
+            ++unseen_leaving;
+            EXPECT_NE(p.find(Stage::qdisc_enqueue), nullptr) << "only a queued packet may lose its later stages";
+            continue;
+        }
         if (p.outcome == OutcomeKind::dropped) {
             ++dropped;
             EXPECT_FALSE(p.drop_reason.empty());
@@ -205,7 +216,10 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
             if (deq->ts_ns - enq->ts_ns > 1'000'000) ++queued_long;
         }
     }
-    EXPECT_EQ(dropped + sent, 300);
+    EXPECT_EQ(dropped + sent + unseen_leaving, 300) << "every packet is in the trace";
+    EXPECT_LE(unseen_leaving, 3) << "a few skipped tracepoint runs, not a pattern";
+    ASSERT_TRUE(t.footer.has_value());
+    EXPECT_EQ(unseen_leaving, static_cast<long>(t.footer->unfinished)) << "the footer counts them";
     EXPECT_GT(dropped, 0) << "tbf overflow must show as drops";
     EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter\n" << st.out;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
