@@ -12,7 +12,9 @@
 #              assembled and written as JSON) without the storage: the trace is
 #              ~850 bytes per packet, so at 200k packets/s the disk (or the page
 #              cache copy) can be the limit, not txray
-#   summary    txray live --summary (in-kernel histograms), when this txray has it
+#   summary    txray live --summary (in-kernel histograms; lean: skb stages only)
+#   summary-syscalls  txray live --summary --syscalls (also the syscall, route
+#              and neighbour stages: the hooks of record, no records)
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
 #              when bpftrace is installed
 # and prints, per mode, the ratio to the same round's untraced rate
@@ -23,7 +25,7 @@
 #   BUILD=dir            build tree (default: build-perf next to this script)
 #   ROUNDS=5             interleaved rounds
 #   SECONDS_PER_RUN=8    sender run per mode and round
-#   MODES="untraced floor record record-null summary bpftrace"
+#   MODES="untraced floor record record-null summary summary-syscalls bpftrace"
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
 #                        to /dev/null and to a file in OUT (zero-loss check; 60
 #                        for the issue's target)
@@ -47,7 +49,7 @@ FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
-MODES=${MODES:-"untraced floor record record-null summary bpftrace"}
+MODES=${MODES:-"untraced floor record record-null summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
 RSS_RUN=${RSS_RUN:-0}
@@ -96,7 +98,7 @@ modes=()
 for m in $MODES; do
     case $m in
     floor) [ -x "$FLOOR" ] || { echo "# floor: skipped ($FLOOR not built)"; continue; } ;;
-    summary) [ $have_summary = 1 ] || { echo "# summary: skipped (txray live has no --summary)"; continue; } ;;
+    summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     esac
     modes+=("$m")
@@ -142,11 +144,13 @@ run() {
         "$TXRAY" record -o /dev/null "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    summary)
-        "$TXRAY" live --summary "$@" >"$log" 2>&1 &
+    summary | summary-syscalls)
+        local extra=""
+        [ "$mode" = summary-syscalls ] && extra=--syscalls
+        "$TXRAY" live --summary $extra "$@" >"$log" 2>&1 &
         pid=$!
         sleep 1.5
-        kill -0 $pid 2>/dev/null || { echo "# txray live --summary exited: $(tail -3 "$log")"; return 1; } ;;
+        kill -0 $pid 2>/dev/null || { echo "# txray live --summary $extra exited: $(tail -3 "$log")"; return 1; } ;;
     bpftrace)
         BPFTRACE_MAP_KEYS_MAX=65536 bpftrace "$BT_SCRIPT" >"$log" 2>&1 &
         pid=$!
@@ -188,7 +192,7 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
     record-null)  # no trace to read: the final line says "(N dropped, N lost events, ...)"
         lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
-    summary)
+    summary | summary-syscalls)
         lost=$(grep -oiE 'lost[ =:]+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || true)
         lost=${lost:-0} ;;
     bpftrace)
@@ -252,6 +256,8 @@ prog_stats() {  # MODE PREFIX
         pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
     summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
+    summary-syscalls) "$TXRAY" live --summary --syscalls >"$OUT/stats.log" 2>&1 &
+        pid=$!; sleep 1.5 ;;
     floor) "$FLOOR" >"$OUT/stats.log" 2>&1 &
         pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     esac
@@ -289,7 +295,7 @@ PY
 if [ "$PROG_STATS" = 1 ]; then
     [ -x "$FLOOR" ] && prog_stats floor floor_
     prog_stats record txr_
-    [ $have_summary = 1 ] && prog_stats summary txr_
+    [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
 fi
 
 # ----------------------------------------------------------------- summary
@@ -297,7 +303,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "record", "record-null", "summary", "bpftrace"]
+order = ["untraced", "floor", "record", "record-null", "summary", "summary-syscalls", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")

@@ -748,6 +748,8 @@ static __always_inline bool creates(enum txr_stage stage)
 	       stage == TXR_ST_DEV_QUEUE_XMIT;
 }
 
+#include "lean_summary.bpf.h"
+
 /* The length shrank since first sight: ip_fragment() cut the datagram and
  * this skb is now its first fragment. Read the fragment bits again. */
 static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_packet *p)
@@ -768,6 +770,10 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 {
 	__u64 key = (__u64)skb;
 	__u64 now = bpf_ktime_get_ns();
+	if (lean_summary) {
+		lean_stage(skb, stage, now);
+		return NULL;
+	}
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 
 	if (!p) {
@@ -975,6 +981,11 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 {
 	__u64 now = bpf_ktime_get_ns();
 	for (int i = 0; i < 8 && skb; i++) {
+		if (lean_summary) {
+			lean_stage(skb, TXR_ST_QDISC_DEQUEUE, now);
+			skb = BPF_CORE_READ(skb, next);
+			continue;
+		}
 		__u64 key = (__u64)skb;
 		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 		if (p)
@@ -1033,6 +1044,10 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_device *dev)
 {
+	if (lean_summary) {
+		lean_stage(skb, TXR_ST_DRIVER_XMIT, bpf_ktime_get_ns());
+		return 0;
+	}
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 	if (!p)
@@ -1054,6 +1069,10 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 SEC("tp_btf/netif_rx")
 int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
 {
+	if (lean_summary) {
+		lean_netif_rx(skb);
+		return 0;
+	}
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 	if (p && !p->ts[TXR_ST_NETIF_RX]) {
@@ -1068,6 +1087,10 @@ int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
 SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
 {
+	if (lean_summary) {
+		lean_xmit_done(skb, rc);
+		return 0;
+	}
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 	if (!p)
@@ -1091,6 +1114,10 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 SEC("tp_btf/consume_skb")
 int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 {
+	if (lean_summary) {
+		lean_end(skb, false);
+		return 0;
+	}
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 	if (!p)
@@ -1113,6 +1140,10 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	if (lean_summary) {
+		lean_end(skb, true);
+		return 0;
+	}
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 

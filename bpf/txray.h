@@ -154,6 +154,16 @@ enum txr_counter {
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */
+/* Lean summary mode: a packet in flight (txr_lean_inflight, keyed by skb). */
+struct txr_lean {
+	__u64 first; /* first stage seen */
+	__u64 prev;  /* latest stage seen */
+	__u64 out;   /* to the driver (its return), handed off, or dropped */
+	__u32 seen;  /* stages stamped: bit per stage, first time wins */
+	__u8 handoff;
+	__u8 pad[3];
+};
+
 #define TXR_LOST_STAGE_BASE ((int)TXR_C_COUNT)
 #define TXR_COUNTERS ((int)TXR_C_COUNT + (int)TXR_ST_COUNT)
 

@@ -1,5 +1,7 @@
 #include "hook_plan.h"
 
+#include <algorithm>
+
 namespace txray {
 
 std::string hook_kind_name(HookKind k) {
@@ -200,6 +202,23 @@ HookPlan choose_hooks(HookProber& prober, HookPreference pref) {
         plan.stages.push_back(std::move(choice));
     }
     return plan;
+}
+
+const std::vector<Stage>& lean_summary_off_stages() {
+    static const std::vector<Stage> off = {Stage::sendmsg,          Stage::udp_sendmsg, Stage::tcp_sendmsg,
+                                           Stage::tcp_transmit_skb, Stage::route,       Stage::neigh_resolve,
+                                           Stage::sendmsg_return};
+    return off;
+}
+
+void switch_off(HookPlan& plan, const std::vector<Stage>& stages, const std::string& why) {
+    for (auto& c : plan.stages) {
+        if (std::find(stages.begin(), stages.end(), c.stage) == stages.end() || !c.available) continue;
+        c.available = false;
+        c.programs.clear();
+        c.rejected.push_back(c.hook + ": " + why);
+        c.hook.clear();
+    }
 }
 
 }  // namespace txray

@@ -107,6 +107,9 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     auto tracefs = ensure_tracefs(tracefs_err);
     HookProber prober(*btf_, tracefs, cgroup2_mount());
     plan_ = choose_hooks(prober, opt.hooks);
+    lean_ = opt.summary && !opt.summary_syscalls && !opt.filters.tgid && opt.filters.comm.empty();
+    if (lean_)
+        switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
     if (!tracefs && !opt.verbose) {
         // Syscall stages need tracefs; the plan already says so per stage.
     }
@@ -130,11 +133,14 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_cgroup_level = cgroup.level;
     ro->f_netns = netns;
     ro->summary_mode = opt.summary ? 1 : 0;
+    ro->lean_summary = lean_ ? 1 : 0;
     if (opt.snaplen > TXR_SNAPLEN_MAX)
         throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
     ro->snaplen = opt.snaplen;
     bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
-    bpf_map__set_max_entries(skel_->maps.txr_inflight, opt.inflight_max);
+    // One of the two in-flight tables is used; the other stays at one entry.
+    bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt.inflight_max);
+    bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt.inflight_max : 1);
 
     // Load only the chosen programs.
     bpf_program* prog;
@@ -285,6 +291,22 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
         }
     }
     return out;
+}
+
+std::size_t Session::sweep_lean(std::uint64_t before_ns) {
+    int fd = bpf_map__fd(skel_->maps.txr_lean_inflight);
+    std::vector<std::uint64_t> stale;
+    std::uint64_t key = 0, next = 0;
+    txr_lean l{};
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+        first = false;
+        key = next;
+        if (bpf_map_lookup_elem(fd, &key, &l) == 0 && l.prev < before_ns) stale.push_back(key);
+    }
+    std::size_t n = 0;
+    for (auto k : stale) n += bpf_map_delete_elem(fd, &k) == 0;
+    return n;
 }
 
 std::size_t Session::inflight_count() const {

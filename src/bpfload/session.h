@@ -48,6 +48,10 @@ struct SessionOptions {
     std::uint32_t ringbuf_bytes = 16u << 20;
     std::uint32_t inflight_max = 32768;
     bool summary = false;  // in-kernel histograms only (txray live --summary)
+    // With summary: also the syscall, route and neighbour stages (costlier).
+    // Without it, and with no --pid/--comm filter (they need the syscall),
+    // the summary runs lean: skb stages only (bpf/lean_summary.bpf.h).
+    bool summary_syscalls = false;
     std::uint16_t snaplen = 0;  // record --headers: bytes from the IP header (0: none)
 };
 
@@ -90,6 +94,9 @@ public:
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);
     std::size_t inflight_count() const;
+    // Lean summary: forgets in-flight packets older than before_ns; returns how many.
+    std::size_t sweep_lean(std::uint64_t before_ns);
+    bool lean_summary() const { return lean_; }
 
 private:
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
@@ -98,6 +105,7 @@ private:
     static int on_record(void* ctx, void* data, std::size_t size);
 
     SessionOptions opt_;
+    bool lean_ = false;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;

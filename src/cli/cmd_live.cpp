@@ -60,7 +60,10 @@ void add_live_command(CLI::App& app, int& exit_code) {
     add_trace_options(*cmd, *opts);
     cmd->add_flag("-q,--quiet", *quiet, "Only the per-second summaries");
     cmd->add_flag("--summary", *summary,
-                  "In-kernel per-stage histograms only, no per-packet records (cheapest; approximate percentiles)");
+                  "In-kernel per-stage histograms only, no per-packet records (cheapest; approximate percentiles). "
+                  "Lean: from the first skb stage to the driver, unless --syscalls, --pid or --comm");
+    cmd->add_flag("--syscalls", opts->session.summary_syscalls,
+                  "With --summary: also the syscall, route and neighbour stages (about twice the cost)");
     cmd->callback([opts, quiet, summary, &exit_code] {
         finish_trace_options(*opts);
         if (*summary) {

@@ -39,6 +39,10 @@ int run_summary(const TraceOptions& o) {
     session.attach(nullptr, nullptr);
     const bool color = isatty(STDOUT_FILENO);
     fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");
+    if (session.lean_summary())
+        fmt::print(stderr,
+                   "txray: lean: skb stages only, end to end from the first skb stage; --syscalls adds the "
+                   "syscall, route and neighbour stages (about twice the cost)\n");
 
     Histograms prev{};
     Counters prev_c{};
@@ -50,7 +54,9 @@ int run_summary(const TraceOptions& o) {
         const bool done = o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9);
         if (now < next && !done) continue;
         next = now + 1'000'000'000ull;
-        for (const txr_packet& r : session.sweep(now - static_cast<std::uint64_t>(o.expire_s * 1e9))) (void)r;
+        const std::uint64_t before = now - static_cast<std::uint64_t>(o.expire_s * 1e9);
+        if (session.lean_summary()) session.sweep_lean(before);
+        else session.sweep(before);
         Histograms h = session.histograms();
         Counters c = session.counters();
         fmt::print("{}-- {:.0f}s: {} packets, {} drops, {} sends, {} untracked{}\n", color ? "\033[1m" : "",
