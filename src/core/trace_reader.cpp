@@ -6,6 +6,10 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -21,11 +25,27 @@ using nlohmann::json;
 // DOM parsers: the reference for every record type (and the fallback for
 // packet lines the fast parser declines).
 
+// get<T>, but a float that does not fit an integer T is an error, not
+// undefined behaviour (nlohmann casts it; the fuzzer found 1.7e25 -> uint64).
+template <typename T>
+T num(const json& v) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if (v.is_number_float()) {
+            const double d = v.get<double>();
+            const double hi = std::ldexp(1.0, std::numeric_limits<T>::digits);
+            const double lo = std::is_signed_v<T> ? -hi : 0.0;
+            if (!(d >= lo && d < hi)) throw std::out_of_range(fmt::format("number {} out of range", d));
+            return static_cast<T>(d);
+        }
+    }
+    return v.get<T>();
+}
+
 template <typename T>
 T get_or(const json& j, const char* key, T dflt) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return dflt;
-    return it->get<T>();
+    return num<T>(*it);
 }
 
 std::uint64_t parse_hex(const std::string& s) {
@@ -34,23 +54,23 @@ std::uint64_t parse_hex(const std::string& s) {
 
 bool packet_from_json(const json& j, Packet& p, std::string& err) {
     try {
-        p.id = j.at("id").get<std::uint64_t>();
+        p.id = num<std::uint64_t>(j.at("id"));
         if (auto it = j.find("skb"); it != j.end())
-            p.skb = it->is_string() ? parse_hex(it->get<std::string>()) : it->get<std::uint64_t>();
+            p.skb = it->is_string() ? parse_hex(it->get<std::string>()) : num<std::uint64_t>(*it);
         p.send_id = get_or<std::uint64_t>(j, "send", 0);
         p.msg_index = get_or<std::uint32_t>(j, "msg", 0);
         p.parent_id = get_or<std::uint64_t>(j, "parent", 0);
-        p.pid = j.at("pid").get<std::uint32_t>();
-        p.tid = j.at("tid").get<std::uint32_t>();
+        p.pid = num<std::uint32_t>(j.at("pid"));
+        p.tid = num<std::uint32_t>(j.at("tid"));
         p.comm = j.at("comm").get<std::string>();
         p.cgroup_id = get_or<std::uint64_t>(j, "cgroup", 0);
         p.netns = get_or<std::uint32_t>(j, "netns", 0);
         p.ifname = j.at("ifname").get<std::string>();
         p.ifindex = get_or<std::uint32_t>(j, "ifindex", 0);
         p.queue = get_or<std::uint16_t>(j, "queue", 0);
-        p.len = j.at("len").get<std::uint32_t>();
+        p.len = num<std::uint32_t>(j.at("len"));
         const json& f = j.at("flow");
-        p.flow.family = f.at("family").get<std::uint8_t>();
+        p.flow.family = num<std::uint8_t>(f.at("family"));
         auto proto = proto_from_name(f.at("proto").get<std::string>());
         if (!proto) throw std::runtime_error("unknown proto");
         p.flow.proto = *proto;
@@ -102,10 +122,10 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
             auto name = s.at("name").get<std::string>();
             auto stage = stage_from_name(name);
             if (!stage) continue;  // a stage from a newer minor version: ignore
-            p.stages.push_back({*stage, s.at("ts_ns").get<std::uint64_t>()});
+            p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns"))});
             if (*stage == Stage::xmit_done) p.xmit_rc = get_or<std::int32_t>(s, "rc", 0);
             if (*stage == Stage::drop && s.contains("reason")) p.drop_reason = s["reason"].get<std::string>();
-            if (*stage == Stage::sendmsg_return && s.contains("ret")) p.send_ret = s["ret"].get<std::int64_t>();
+            if (*stage == Stage::sendmsg_return && s.contains("ret")) p.send_ret = num<std::int64_t>(s["ret"]);
         }
         p.sort_stages();
         return true;
@@ -171,7 +191,7 @@ bool footer_from_json(const json& j, TraceFooter& f, std::string& err) {
         f.untracked = get_or<std::uint64_t>(j, "untracked", 0);
         f.unfinished = get_or<std::uint64_t>(j, "unfinished", 0);
         if (auto it = j.find("lost_by_stage"); it != j.end() && it->is_object())
-            for (auto& [k, v] : it->items()) f.lost_by_stage[k] = v.get<std::uint64_t>();
+            for (auto& [k, v] : it->items()) f.lost_by_stage[k] = num<std::uint64_t>(v);
         return true;
     } catch (const std::exception& e) {
         err = e.what();

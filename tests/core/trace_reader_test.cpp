@@ -2,6 +2,8 @@
 // corrupt/truncated/binary/huge/empty input, strict mode, cancellation.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -266,4 +268,21 @@ TEST(TraceReader, ThreadCountDoesNotChangeTheResult) {
     EXPECT_EQ(runs[0], runs[1]);
     EXPECT_EQ(runs[0], runs[2]);
     EXPECT_NE(runs[0].find("line 4501: bad packet"), std::string::npos);
+}
+
+TEST(TraceReader, IntegerFieldWrittenAsAHugeFloatIsRejectedNotCast) {
+    // Found by fuzz_trace_reader under UBSan: nlohmann casts 1.7e25 to uint64.
+    const auto base = nlohmann::json::parse(packet_line(synth_packets({.packets = 1})[0]));
+    auto with = [&](const char* key, double v) {
+        auto j = base;
+        j[key] = v;
+        return j.dump();
+    };
+    Packet p;
+    std::string err;
+    EXPECT_FALSE(packet_from_json_text(with("id", 1.66667e25), p, err));
+    EXPECT_NE(err.find("out of range"), std::string::npos) << err;
+    EXPECT_FALSE(packet_from_json_text(with("len", -3.5), p, err)) << "a negative length";
+    EXPECT_TRUE(packet_from_json_text(with("pid", 42.0), p, err)) << err;
+    EXPECT_EQ(p.pid, 42u);
 }
