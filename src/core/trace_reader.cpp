@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -334,22 +335,30 @@ private:
     }
     // A float or exponent after the digits: not an integer field.
     bool number_continues(const char* q) const { return q < end_ && (*q == '.' || *q == 'e' || *q == 'E'); }
+    // A number a double cannot hold (1e400) makes nlohmann reject the whole
+    // line ("number overflow"): decline it too, so both parsers agree.
     bool skip_number() {
         auto digits = [&] {
             const char* s = p_;
             while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
             return p_ > s;
         };
+        const char* start = p_;
+        bool real = false;
         if (p_ < end_ && *p_ == '-') ++p_;
         if (p_ < end_ && *p_ == '0') ++p_;
         else if (!digits()) return false;
-        if (p_ < end_ && *p_ == '.' && (++p_, !digits())) return false;
+        if (p_ < end_ && *p_ == '.' && (real = true, ++p_, !digits())) return false;
         if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            real = true;
             ++p_;
             if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
             if (!digits()) return false;
         }
-        return true;
+        if (!real) return true;  // integers of any length are fine (nlohmann makes big ones floats)
+        // strtod, not from_chars: an underflow (1e-400) is 0 for nlohmann too.
+        const std::string text(start, p_);
+        return std::isfinite(std::strtod(text.c_str(), nullptr));
     }
     static int hexval(char c) {
         if (c >= '0' && c <= '9') return c - '0';
