@@ -34,7 +34,7 @@ static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage
 	__builtin_memset(p, 0, sizeof(*p));
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	if (f_proto || f_port || f_host_family)
-		parse_headers(skb, p);
+		parse_headers(skb, p, false); /* filters set: off the hot path */
 	if (f_ifindex)
 		p->ifindex = BPF_CORE_READ(skb, dev, ifindex);
 	if (f_netns)

@@ -77,6 +77,12 @@ struct txr_send_ctx {
 	__u64 tcp_tx_ts;     /* latest __tcp_transmit_skb in this send */
 	__u32 tcp_seq_start; /* tcp_sock.write_seq at entry */
 	__u8 proto;
+	__u8 active;         /* inside a traced send (the storage outlives it) */
+	__u8 fd_proto;       /* the fd cache below: sk's protocol */
+	__u8 pad;
+	/* The thread's last fd -> socket answer (fd_to_inet_sock): the same
+	 * file, socket and sock again is the same inet socket. */
+	__u64 fd_file, fd_sock, fd_sk;
 };
 
 struct {
@@ -91,12 +97,26 @@ struct {
 	__type(value, struct txr_packet);
 } txr_inflight SEC(".maps");
 
+/* Per thread: task storage (freed with the thread; a lookup is a pointer
+ * chase from task_struct, and the context, with its fd cache, stays between
+ * sends), or, where a loaded program type may not call bpf_task_storage_get
+ * (cgroup_skb before 6.18-ish: user space probes), a hash keyed by tid whose
+ * entry lives from syscall entry to exit. User space sets which. */
+const volatile __u8 sends_in_task_storage = 1;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct txr_send_ctx);
 } txr_sends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* 1 when task storage is used */
+	__type(key, __u32);         /* tid */
+	__type(value, struct txr_send_ctx);
+} txr_sends_by_tid SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -190,21 +210,42 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
+/* What fd_to_inet_sock found: the objects behind the fd, kept per thread. */
+struct txr_fd_sock {
+	__u64 file, sock, sk;
+	__u8 proto;
+};
+
 /* The struct sock behind fd, or NULL if fd is not an AF_INET/AF_INET6 socket
- * (write() on files must cost next to nothing). */
-static __always_inline struct sock *fd_to_inet_sock(int fd)
+ * (write() on files must cost next to nothing). `last` (may be NULL) is the
+ * thread's previous answer: the same file whose socket still has the same sock
+ * is the same inet socket (a sock never changes slab, so neither its family
+ * nor its protocol), 3 reads instead of 11. */
+static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_send_ctx *last,
+						    struct txr_fd_sock *out)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
 	struct file *file = NULL;
 
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || !files)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	if (!file)
 		return NULL;
+	out->file = (__u64)file;
+	if (last && last->fd_file == (__u64)file) {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		if ((__u64)sock == last->fd_sock && (__u64)BPF_CORE_READ(sock, sk) == last->fd_sk) {
+			out->sock = last->fd_sock;
+			out->sk = last->fd_sk;
+			out->proto = last->fd_proto;
+			return (struct sock *)out->sk;
+		}
+	}
 	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	struct socket *sock = BPF_CORE_READ(file, private_data);
@@ -214,11 +255,14 @@ static __always_inline struct sock *fd_to_inet_sock(int fd)
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
+	out->sock = (__u64)sock;
+	out->sk = (__u64)sk;
+	out->proto = BPF_CORE_READ(sk, sk_protocol);
 	return sk;
 }
 
-/* Per-CPU notes about the thread running here, cheaper than a txr_sends
- * lookup. A note holds while that thread has not been switched out (nvcsw +
+/* Per-CPU notes about the thread running here, without a txr_sends (task
+ * storage) lookup. A note holds while that thread has not been switched out (nvcsw +
  * nivcsw unchanged), so whatever cleared it (a syscall boundary) ran here.
  *   TXR_NOTE_SAMPLED_OUT: --sample N left the thread's current send out (1 in
  *     N sends chosen at random: id counters advance in traffic-dependent
@@ -261,17 +305,29 @@ static __always_inline bool note_holds(__u32 which)
 	return n && n->valid && n->tid == tid && n->switches == task_switches();
 }
 
+static __always_inline struct txr_send_ctx *thread_ctx(void)
+{
+	if (sends_in_task_storage)
+		return bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0, 0);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&txr_sends_by_tid, &tid);
+}
+
 static __always_inline int send_enter(__u32 nr, int fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct txr_send_ctx *slot = thread_ctx();
 	struct txr_send_ctx ctx = {};
+	struct txr_fd_sock fs = {};
 
+	if (slot)
+		slot->active = 0; /* an exit never seen (attached mid-syscall) */
 	if (f_tgid && tgid != f_tgid)
 		return 0;
 	if (f_cgroup_id && bpf_get_current_ancestor_cgroup_id(f_cgroup_level) != f_cgroup_id)
 		return 0;
-	struct sock *sk = fd_to_inet_sock(fd);
+	struct sock *sk = fd_to_inet_sock(fd, slot, &fs);
 	if (!sk)
 		return 0;
 	bpf_get_current_comm(ctx.comm, sizeof(ctx.comm));
@@ -284,6 +340,13 @@ static __always_inline int send_enter(__u32 nr, int fd)
 		if (out)
 			return 0;
 	}
+	if (!slot && sends_in_task_storage)
+		slot = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
+					    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot && sends_in_task_storage) {
+		count(TXR_C_SENDS_FULL);
+		return 0;
+	}
 	ctx.enter_ts = ctx.msg_ts = bpf_ktime_get_ns();
 	ctx.sk = (__u64)sk;
 	ctx.cgroup_id = bpf_get_current_cgroup_id();
@@ -291,25 +354,47 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	ctx.tid = tid;
 	ctx.syscall_nr = nr;
 	ctx.fd = fd;
-	ctx.proto = BPF_CORE_READ(sk, sk_protocol);
+	ctx.proto = fs.proto;
 	if (ctx.proto == IPPROTO_TCP)
 		ctx.tcp_seq_start = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
-	if (bpf_map_update_elem(&txr_sends, &tid, &ctx, BPF_ANY))
+	ctx.active = 1;
+	ctx.fd_proto = fs.proto;
+	ctx.fd_file = fs.file;
+	ctx.fd_sock = fs.sock;
+	ctx.fd_sk = fs.sk;
+	if (slot)
+		*slot = ctx;
+	else if (bpf_map_update_elem(&txr_sends_by_tid, &tid, &ctx, BPF_ANY))
 		count(TXR_C_SENDS_FULL);
 	return 0;
 }
 
+static __always_inline struct txr_send_ctx *current_send(void)
+{
+	struct txr_send_ctx *ctx = thread_ctx();
+	return ctx && ctx->active ? ctx : NULL;
+}
+
 static __always_inline int send_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 zero = 0;
-	struct txr_send_ctx *ctx = bpf_map_lookup_elem(&txr_sends, &tid);
-	struct txr_send *s;
+	struct txr_send_ctx *ctx = current_send();
+	struct txr_send *s = NULL;
+	__u64 flags = 0;
 
 	if (!ctx)
 		return 0;
-	s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
+	/* Built in place in the ring buffer (summary mode: in scratch space). */
+	if (summary_mode) {
+		s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
+	} else {
+		flags = rb_flags(sizeof(*s));
+		s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
+		if (!s)
+			count(TXR_C_LOST_SEND);
+	}
 	if (s) {
+		__builtin_memset(s, 0, sizeof(*s));
 		s->kind = TXR_REC_SEND;
 		s->syscall_nr = ctx->syscall_nr;
 		s->send_id = ctx->send_id;
@@ -330,21 +415,16 @@ static __always_inline int send_exit(long ret)
 			s->tcp_seq_end = BPF_CORE_READ(tp, write_seq);
 		}
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
-		if (summary_mode)
-			count(TXR_C_SENDS);
-		else if (bpf_ringbuf_output(&txr_events, s, sizeof(*s), rb_flags(sizeof(*s))))
-			count(TXR_C_LOST_SEND);
-		else
-			count(TXR_C_SENDS);
+		count(TXR_C_SENDS);
+		if (!summary_mode)
+			bpf_ringbuf_submit(s, flags);
 	}
-	bpf_map_delete_elem(&txr_sends, &tid);
+	ctx->active = 0;
+	if (!sends_in_task_storage) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_delete_elem(&txr_sends_by_tid, &tid);
+	}
 	return 0;
-}
-
-static __always_inline struct txr_send_ctx *current_send(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	return bpf_map_lookup_elem(&txr_sends, &tid);
 }
 
 /* Stages before the skb exists: stamped on the thread's current message. */
@@ -398,10 +478,17 @@ static __always_inline void message_done(void)
 /* ------------------------------------------------------------------ */
 /* Packets                                                             */
 
-static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet *p)
+/* A field of a kernel object: a plain load where the verifier knows the
+ * pointer's type (tp_btf and fentry arguments, the cgroup skb through
+ * bpf_cast_to_kern_ctx: a faulting load reads 0, as a probe read would), a
+ * probe read (a helper call) where it does not (kprobe arguments). `trusted`
+ * is a constant in each program after inlining; the other branch is gone. */
+#define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet *p, bool trusted)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	unsigned char *head = KREAD(trusted, skb, head);
+	__u16 nh = KREAD(trusted, skb, network_header);
 	__u32 l4 = 0;
 	__u16 frag = 0;
 	__u8 ver = 0;
@@ -471,9 +558,9 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 			return;
 		__u32 seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
 		__u32 hdr_end = l4 + (th[12] >> 4) * 4;
-		unsigned char *data = BPF_CORE_READ(skb, data);
+		unsigned char *data = KREAD(trusted, skb, data);
 		__u32 data_off = data - head;
-		__u32 len = BPF_CORE_READ(skb, len);
+		__u32 len = KREAD(trusted, skb, len);
 		__u32 payload = hdr_end >= data_off && len > hdr_end - data_off ? len - (hdr_end - data_off) : 0;
 		p->tcp_flags = th[13];
 		p->tcp_seq = seq;
@@ -481,12 +568,18 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 	}
 }
 
-static __always_inline void set_device(struct txr_packet *p, const struct net_device *dev)
+static __always_inline void set_device(struct txr_packet *p, const struct net_device *dev, bool trusted)
 {
 	if (!dev)
 		return;
-	p->ifindex = BPF_CORE_READ(dev, ifindex);
-	bpf_probe_read_kernel_str(p->ifname, sizeof(p->ifname), dev->name);
+	__u32 ifindex = KREAD(trusted, dev, ifindex);
+	if (ifindex == p->ifindex && p->ifname[0])
+		return; /* the name was read when it got this ifindex */
+	p->ifindex = ifindex;
+	if (trusted)
+		__builtin_memcpy(p->ifname, dev->name, sizeof(p->ifname)); /* NUL-padded */
+	else
+		bpf_probe_read_kernel_str(p->ifname, sizeof(p->ifname), dev->name);
 }
 
 static __always_inline bool addr_eq(const __u8 *a, int n)
@@ -557,30 +650,33 @@ static __always_inline bool is_ip_stage(enum txr_stage stage)
 
 static __always_inline void emit_headers(struct sk_buff *skb, __u64 id);
 
-static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u64 key, enum txr_stage stage,
-							__u64 now)
+/* True when the record is now in txr_inflight (callers that need it look
+ * it up: most do not, and a lookup is a hash walk). */
+static __always_inline bool create_packet(struct sk_buff *skb, __u64 key, enum txr_stage stage,
+					  __u64 now, bool trusted)
 {
 	__u32 zero = 0;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_scratch, &zero);
 	struct txr_send_ctx *ctx = current_send();
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct sock *sk = KREAD(trusted, skb, sk);
 
 	if (!p)
-		return NULL;
+		return false;
 	__builtin_memset(p, 0, sizeof(*p));
 	p->kind = TXR_REC_PACKET;
 	p->skb = key;
 	p->sk = (__u64)sk;
-	p->len = BPF_CORE_READ(skb, len);
-	parse_headers(skb, p);
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	if (!dev) {
+	p->len = KREAD(trusted, skb, len);
+	parse_headers(skb, p, trusted);
+	struct net_device *dev = KREAD(trusted, skb, dev);
+	if (dev) {
+		set_device(p, dev, trusted);
+	} else {
 		/* Before ip_output() sets skb->dev (netfilter LOCAL_OUT): the
 		 * device the route leads to (skb_dst(skb)->dev). */
-		struct dst_entry *dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
-		dev = BPF_CORE_READ(dst, dev);
+		struct dst_entry *dst = (struct dst_entry *)(KREAD(trusted, skb, _skb_refdst) & ~1UL);
+		set_device(p, BPF_CORE_READ(dst, dev), false);
 	}
-	set_device(p, dev);
 
 	/* Only a packet of the socket the syscall writes to belongs to it: a
 	 * softirq running on this thread may transmit other sockets' skbs. */
@@ -614,28 +710,32 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 		}
 	} else {
 		if (f_tgid || f_has_comm)
-			return NULL;
+			return false;
 		p->id = next_id();
 		p->flags |= TXR_PF_NO_SEND;
 		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
-			return NULL;
+			return false;
 	}
 	if (!flow_matches(p)) {
 		count(TXR_C_FILTERED);
-		return NULL;
+		return false;
 	}
 	p->ts[stage] = now;
-	if (sk)
+	if (sk && trusted)
+		p->netns = sk->__sk_common.skc_net.net->ns.inum;
+	else if (sk)
 		p->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	else if (dev && trusted)
+		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage)) {
 		count(TXR_C_FILTERED);
-		return NULL;
+		return false;
 	}
 	if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
 		count(TXR_C_INFLIGHT_FULL);
-		return NULL;
+		return false;
 	}
 	if (snaplen && !summary_mode)
 		emit_headers(skb, p->id);
@@ -650,7 +750,7 @@ static __always_inline struct txr_packet *create_packet(struct sk_buff *skb, __u
 				ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
 		}
 	}
-	return bpf_map_lookup_elem(&txr_inflight, &key);
+	return true;
 }
 
 static __always_inline __u32 log2_bucket(__u64 v)
@@ -752,21 +852,21 @@ static __always_inline bool creates(enum txr_stage stage)
 
 /* The length shrank since first sight: ip_fragment() cut the datagram and
  * this skb is now its first fragment. Read the fragment bits again. */
-static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_packet *p)
+static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_packet *p, bool trusted)
 {
-	__u32 len = BPF_CORE_READ(skb, len);
+	__u32 len = KREAD(trusted, skb, len);
 	if (len >= p->len)
 		return;
 	p->len = len;
 	__u16 sport = p->sport, dport = p->dport;
-	parse_headers(skb, p);
+	parse_headers(skb, p, trusted);
 	if (!p->sport && !p->dport)
 		p->sport = sport, p->dport = dport;
 }
 
 /* Stamp `stage` on the skb's record (first time wins), creating the record at
  * a creating stage. Returns the record, or NULL when not followed. */
-static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum txr_stage stage)
+static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum txr_stage stage, bool trusted)
 {
 	__u64 key = (__u64)skb;
 	__u64 now = bpf_ktime_get_ns();
@@ -777,15 +877,17 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 
 	if (!p) {
-		if (!creates(stage))
-			return NULL;
-		return create_packet(skb, key, stage, now);
+		/* Created, or not followed: either way no stage to stamp now (no
+		 * caller needs the record of a packet it just created). */
+		if (creates(stage))
+			create_packet(skb, key, stage, now, trusted);
+		return NULL;
 	}
 	if (p->ts[stage])
 		return p;
 	p->ts[stage] = now;
 	if (stage == TXR_ST_DEV_QUEUE_XMIT)
-		refresh_fragment(skb, p);
+		refresh_fragment(skb, p, trusted);
 	/* A later IP stage of a message's first packet (fentry/kprobe kernels):
 	 * keep it for the fragments that may follow. */
 	if (is_ip_stage(stage) && p->send_id && !p->parent_id) {
@@ -857,9 +959,9 @@ int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 	int BPF_KPROBE(txr_kprobe_##name) { task_stage(stage); return 0; }
 #define SKB_HOOKS(name, func, stage, ...)                                                    \
 	SEC("fentry/" #func)                                                                 \
-	int BPF_PROG(txr_fentry_##name, __VA_ARGS__) { skb_stage(skb, stage); return 0; }    \
+	int BPF_PROG(txr_fentry_##name, __VA_ARGS__) { skb_stage(skb, stage, true); return 0; } \
 	SEC("kprobe/" #func)                                                                 \
-	int BPF_KPROBE(txr_kprobe_##name, __VA_ARGS__) { skb_stage(skb, stage); return 0; }
+	int BPF_KPROBE(txr_kprobe_##name, __VA_ARGS__) { skb_stage(skb, stage, false); return 0; }
 
 TASK_HOOKS(udp_sendmsg, udp_sendmsg, TXR_ST_UDP_SENDMSG)
 TASK_HOOKS(udpv6_sendmsg, udpv6_sendmsg, TXR_ST_UDP_SENDMSG)
@@ -921,7 +1023,7 @@ SEC("cgroup_skb/egress")
 int txr_cgroup_egress(struct __sk_buff *ctx)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-	skb_stage(skb, TXR_ST_IP_OUTPUT);
+	skb_stage(skb, TXR_ST_IP_OUTPUT, true);
 	return 1;
 }
 
@@ -958,17 +1060,17 @@ SKB_HOOKS(dev_queue_xmit, __dev_queue_xmit, TXR_ST_DEV_QUEUE_XMIT, struct sk_buf
 /* In __dev_queue_xmit after tc egress and the tx queue pick. */
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT); return 0; }
+{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT, true); return 0; }
 
 /* Fires only when the qdisc accepted the skb (dev_qdisc_enqueue). */
 SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
 {
-	struct txr_packet *p = skb_stage(skb, TXR_ST_QDISC_ENQUEUE);
+	struct txr_packet *p = skb_stage(skb, TXR_ST_QDISC_ENQUEUE, true);
 	if (p) {
 		/* What was ahead of it: includes itself (counted on enqueue). */
-		p->qdisc_backlog = BPF_CORE_READ(q, qstats.backlog);
-		p->qdisc_qlen = BPF_CORE_READ(q, q.qlen);
+		p->qdisc_backlog = q->qstats.backlog;
+		p->qdisc_qlen = q->q.qlen;
 	}
 	return 0;
 }
@@ -983,14 +1085,14 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	for (int i = 0; i < 8 && skb; i++) {
 		if (lean_summary) {
 			lean_stage(skb, TXR_ST_QDISC_DEQUEUE, now);
-			skb = BPF_CORE_READ(skb, next);
+			skb = skb->next;
 			continue;
 		}
 		__u64 key = (__u64)skb;
 		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 		if (p)
 			p->ts[TXR_ST_QDISC_DEQUEUE] = now;
-		skb = BPF_CORE_READ(skb, next);
+		skb = skb->next;
 	}
 	return 0;
 }
@@ -1000,9 +1102,12 @@ static __always_inline bool loops_back(const struct net_device *dev)
 	/* lo and veth pass the skb itself to a receive path (loopback_xmit,
 	 * veth_xmit -> __netif_rx); no TX completion will come. */
 	char kind[5] = {};
-	if (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK)
+	if (dev->flags & IFF_LOOPBACK)
 		return true;
-	const char *k = BPF_CORE_READ(dev, rtnl_link_ops, kind);
+	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
+	if (!ops)
+		return false;
+	const char *k = ops->kind;
 	if (!k)
 		return false;
 	bpf_probe_read_kernel(kind, 5, k);
@@ -1016,7 +1121,7 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 {
 	__u32 zero = 0;
 	struct txr_packet *par = bpf_map_lookup_elem(&txr_gso_parent, &zero);
-	if (!par || !par->id || par->sk != (__u64)BPF_CORE_READ(skb, sk))
+	if (!par || !par->id || par->sk != (__u64)skb->sk)
 		return NULL;
 	__u64 now = bpf_ktime_get_ns();
 	if (now - par->ts[TXR_ST_DEV_QUEUE_XMIT] > 1000000000ULL)
@@ -1037,8 +1142,24 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 	p->frag_off = 0;
 	p->tcp_seq = p->tcp_end_seq = 0;
 	p->tcp_flags = 0;
-	parse_headers(skb, p);
+	parse_headers(skb, p, true);
 	return p;
+}
+
+/* skb_shinfo(skb)->gso_size and gso_segs, adjacent u16s: one read. */
+static __always_inline void gso_fields(struct sk_buff *skb, __u16 *size, __u16 *segs)
+{
+	struct skb_shared_info *sh = (void *)(skb->head + skb->end);
+	__u32 both = 0;
+	if (bpf_core_field_offset(struct skb_shared_info, gso_segs) ==
+	    bpf_core_field_offset(struct skb_shared_info, gso_size) + 2) {
+		bpf_probe_read_kernel(&both, sizeof(both), &sh->gso_size);
+		*size = both & 0xffff;
+		*segs = both >> 16;
+	} else {
+		*size = BPF_CORE_READ(sh, gso_size);
+		*segs = BPF_CORE_READ(sh, gso_segs);
+	}
 }
 
 SEC("tp_btf/net_dev_start_xmit")
@@ -1055,12 +1176,10 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 	if (!p)
 		return 0;
 	p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
-	p->queue = BPF_CORE_READ(skb, queue_mapping);
-	p->len = BPF_CORE_READ(skb, len);
-	struct skb_shared_info *shinfo = (void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
-	p->gso_segs = BPF_CORE_READ(shinfo, gso_segs);
-	p->gso_size = BPF_CORE_READ(shinfo, gso_size);
-	set_device(p, dev);
+	p->queue = skb->queue_mapping;
+	p->len = skb->len;
+	gso_fields(skb, &p->gso_size, &p->gso_segs);
+	set_device(p, dev, true);
 	if (loops_back(dev))
 		p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
 	return 0;
@@ -1126,7 +1245,7 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
 		/* Consumed between the queue and the driver: validate_xmit_skb()
 		 * replaced a GSO skb by its segments (skb_gso_segment). */
-		struct skb_shared_info *sh = (void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+		struct skb_shared_info *sh = (void *)(skb->head + skb->end);
 		if (BPF_CORE_READ(sh, gso_size)) {
 			__u32 zero = 0;
 			bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
@@ -1151,9 +1270,11 @@ int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		/* Dropped before any creating stage saw it (netfilter LOCAL_OUT,
 		 * POST_ROUTING): still ours if the sending thread's socket owns it. */
 		struct txr_send_ctx *ctx = current_send();
-		if (!ctx || ctx->sk != (__u64)BPF_CORE_READ(skb, sk))
+		if (!ctx || ctx->sk != (__u64)skb->sk)
 			return 0;
-		p = create_packet(skb, key, TXR_ST_DROP, bpf_ktime_get_ns());
+		if (!create_packet(skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true))
+			return 0;
+		p = bpf_map_lookup_elem(&txr_inflight, &key);
 		if (!p)
 			return 0;
 	}

@@ -146,7 +146,7 @@ enum txr_counter {
 	TXR_C_LOST_PACKET = 0,   /* ring buffer full: packet records lost */
 	TXR_C_LOST_SEND,         /* ring buffer full: send records lost */
 	TXR_C_INFLIGHT_FULL,     /* txr_inflight full: packet not followed */
-	TXR_C_SENDS_FULL,        /* txr_sends full: syscall not followed */
+	TXR_C_SENDS_FULL,        /* no send context (storage allocation failed, or txr_sends_by_tid full) */
 	TXR_C_PACKETS,           /* packet records emitted */
 	TXR_C_SENDS,             /* send records emitted */
 	TXR_C_FILTERED,          /* packets rejected by a filter at creation */

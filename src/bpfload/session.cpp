@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <deque>
+#include <string_view>
 
 #include "packet.h"
 #include "pcap_filter.h"
@@ -34,6 +35,39 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 }
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// May a program of `type` call helper `id`? Loads "call id; r0 = 0; exit"
+// and reads the verifier's log: an unknown or disallowed helper is named as
+// such before any argument is checked. (libbpf 1.1's libbpf_probe_bpf_helper
+// misses 6.x's wording, "program of this type cannot use helper", and says
+// yes.) No log at all (no privilege): no.
+bool helper_allowed(bpf_prog_type type, bpf_func_id id) {
+    const bpf_insn insns[] = {
+        {.code = BPF_JMP | BPF_CALL, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = id},
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+        {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+    };
+    char log[4096] = "";
+    LIBBPF_OPTS(bpf_prog_load_opts, o, .log_level = 1, .log_size = sizeof log, .log_buf = log);
+    if (int fd = bpf_prog_load(type, nullptr, "GPL", insns, 3, &o); fd >= 0) {
+        close(fd);
+        return true;
+    }
+    const std::string_view l(log);
+    return !l.empty() && l.find("unknown func") == l.npos && l.find("invalid func") == l.npos &&
+           l.find("cannot use helper") == l.npos;
+}
+
+// Every program the plan loads may call bpf_task_storage_get: tracing types
+// may (5.11+); cgroup_skb on 6.18 may, on 6.12 may not.
+bool task_storage_everywhere(const HookPlan& plan) {
+    for (const auto& c : plan.stages)
+        for (const auto& name : c.programs)
+            if (name == "txr_cgroup_egress")
+                return helper_allowed(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_task_storage_get) &&
+                       helper_allowed(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_task_btf);
+    return true;
+}
 
 }  // namespace
 
@@ -141,6 +175,11 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     // One of the two in-flight tables is used; the other stays at one entry.
     bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt.inflight_max);
     bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt.inflight_max : 1);
+    // Send contexts in task storage, unless a chosen program's type may not
+    // call bpf_task_storage_get (cgroup_skb on 6.12 may not; 6.18 may): then
+    // in a hash keyed by thread id.
+    ro->sends_in_task_storage = task_storage_everywhere(plan_) ? 1 : 0;
+    bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, ro->sends_in_task_storage ? 1 : 16384);
 
     // Load only the chosen programs.
     bpf_program* prog;
