@@ -55,6 +55,14 @@ const volatile __u32 f_cgroup_level = 0;
 const volatile __u32 f_netns = 0;
 
 /* The sending thread's syscall, while it runs. */
+/* The thread's last fd -> socket answer (fd_to_inet_sock): the same file,
+ * socket and sock again is the same inet socket. */
+struct txr_fd_sock {
+	__u64 file, sock, sk;
+	__u8 proto;
+	__u8 pad[7];
+};
+
 struct txr_send_ctx {
 	__u64 send_id;
 	__u64 enter_ts;
@@ -78,11 +86,9 @@ struct txr_send_ctx {
 	__u32 tcp_seq_start; /* tcp_sock.write_seq at entry */
 	__u8 proto;
 	__u8 active;         /* inside a traced send (the storage outlives it) */
-	__u8 fd_proto;       /* the fd cache below: sk's protocol */
-	__u8 pad;
-	/* The thread's last fd -> socket answer (fd_to_inet_sock): the same
-	 * file, socket and sock again is the same inet socket. */
-	__u64 fd_file, fd_sock, fd_sk;
+	__u8 pad[2];
+	/* Last, and kept across sends: send_enter zeroes what comes before. */
+	struct txr_fd_sock fd_cache;
 };
 
 struct {
@@ -133,12 +139,6 @@ struct {
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txr_send);
-} txr_send_scratch SEC(".maps");
 
 /* The GSO skb validate_xmit_skb() just segmented in software and consumed on
  * this CPU: its segments reach net_dev_start_xmit next, unknown. */
@@ -211,17 +211,12 @@ static __always_inline bool comm_matches(const char *comm)
 }
 
 /* What fd_to_inet_sock found: the objects behind the fd, kept per thread. */
-struct txr_fd_sock {
-	__u64 file, sock, sk;
-	__u8 proto;
-};
-
 /* The struct sock behind fd, or NULL if fd is not an AF_INET/AF_INET6 socket
  * (write() on files must cost next to nothing). `last` (may be NULL) is the
  * thread's previous answer: the same file whose socket still has the same sock
  * is the same inet socket (a sock never changes slab, so neither its family
  * nor its protocol), 3 reads instead of 11. */
-static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_send_ctx *last,
+static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_fd_sock *last,
 						    struct txr_fd_sock *out)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -237,12 +232,12 @@ static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_sen
 	if (!file)
 		return NULL;
 	out->file = (__u64)file;
-	if (last && last->fd_file == (__u64)file) {
+	if (last && last->file == (__u64)file) {
 		struct socket *sock = BPF_CORE_READ(file, private_data);
-		if ((__u64)sock == last->fd_sock && (__u64)BPF_CORE_READ(sock, sk) == last->fd_sk) {
-			out->sock = last->fd_sock;
-			out->sk = last->fd_sk;
-			out->proto = last->fd_proto;
+		if ((__u64)sock == last->sock && (__u64)BPF_CORE_READ(sock, sk) == last->sk) {
+			out->sock = last->sock;
+			out->sk = last->sk;
+			out->proto = last->proto;
 			return (struct sock *)out->sk;
 		}
 	}
@@ -317,54 +312,59 @@ static __always_inline int send_enter(__u32 nr, int fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	struct txr_send_ctx *slot = thread_ctx();
-	struct txr_send_ctx ctx = {};
+	struct txr_send_ctx *c = thread_ctx();
+	struct txr_send_ctx local; /* the tid-hash fallback builds it here */
 	struct txr_fd_sock fs = {};
+	char comm[TXR_COMM_LEN];
 
-	if (slot)
-		slot->active = 0; /* an exit never seen (attached mid-syscall) */
+	if (c)
+		c->active = 0; /* an exit never seen (attached mid-syscall) */
 	if (f_tgid && tgid != f_tgid)
 		return 0;
 	if (f_cgroup_id && bpf_get_current_ancestor_cgroup_id(f_cgroup_level) != f_cgroup_id)
 		return 0;
-	struct sock *sk = fd_to_inet_sock(fd, slot, &fs);
+	struct sock *sk = fd_to_inet_sock(fd, c ? &c->fd_cache : NULL, &fs);
 	if (!sk)
 		return 0;
-	bpf_get_current_comm(ctx.comm, sizeof(ctx.comm));
-	if (!comm_matches(ctx.comm))
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (!comm_matches(comm))
 		return 0;
-	ctx.send_id = next_id();
+	__u64 send_id = next_id();
 	if (sample_every > 1) {
 		bool out = bpf_get_prandom_u32() % sample_every;
 		note_set(TXR_NOTE_SAMPLED_OUT, out);
 		if (out)
 			return 0;
 	}
-	if (!slot && sends_in_task_storage)
-		slot = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
-					    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!slot && sends_in_task_storage) {
-		count(TXR_C_SENDS_FULL);
-		return 0;
+	if (sends_in_task_storage) {
+		if (!c)
+			c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!c) {
+			count(TXR_C_SENDS_FULL);
+			return 0;
+		}
+		barrier_var(c); /* no address arithmetic on c hoisted above the check */
+	} else {
+		c = &local;
 	}
-	ctx.enter_ts = ctx.msg_ts = bpf_ktime_get_ns();
-	ctx.sk = (__u64)sk;
-	ctx.cgroup_id = bpf_get_current_cgroup_id();
-	ctx.pid = tgid;
-	ctx.tid = tid;
-	ctx.syscall_nr = nr;
-	ctx.fd = fd;
-	ctx.proto = fs.proto;
-	if (ctx.proto == IPPROTO_TCP)
-		ctx.tcp_seq_start = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
-	ctx.active = 1;
-	ctx.fd_proto = fs.proto;
-	ctx.fd_file = fs.file;
-	ctx.fd_sock = fs.sock;
-	ctx.fd_sk = fs.sk;
-	if (slot)
-		*slot = ctx;
-	else if (bpf_map_update_elem(&txr_sends_by_tid, &tid, &ctx, BPF_ANY))
+	/* Filled in place: this send's part from zero, the fd cache kept. */
+	__builtin_memset(c, 0, __builtin_offsetof(struct txr_send_ctx, fd_cache));
+	c->fd_cache = fs;
+	__builtin_memcpy(c->comm, comm, sizeof(comm));
+	c->send_id = send_id;
+	c->enter_ts = c->msg_ts = bpf_ktime_get_ns();
+	c->sk = (__u64)sk;
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->pid = tgid;
+	c->tid = tid;
+	c->syscall_nr = nr;
+	c->fd = fd;
+	c->proto = fs.proto;
+	if (fs.proto == IPPROTO_TCP)
+		c->tcp_seq_start = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+	c->active = 1;
+	if (!sends_in_task_storage && bpf_map_update_elem(&txr_sends_by_tid, &tid, &local, BPF_ANY))
 		count(TXR_C_SENDS_FULL);
 	return 0;
 }
@@ -377,16 +377,15 @@ static __always_inline struct txr_send_ctx *current_send(void)
 
 static __always_inline int send_exit(long ret)
 {
-	__u32 zero = 0;
 	struct txr_send_ctx *ctx = current_send();
 	struct txr_send *s = NULL;
 	__u64 flags = 0;
 
 	if (!ctx)
 		return 0;
-	/* Built in place in the ring buffer (summary mode: in scratch space). */
+	/* Built in place in the ring buffer; summary mode only counts it. */
 	if (summary_mode) {
-		s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
+		count(TXR_C_SENDS);
 	} else {
 		flags = rb_flags(sizeof(*s));
 		s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
@@ -416,8 +415,7 @@ static __always_inline int send_exit(long ret)
 		}
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
 		count(TXR_C_SENDS);
-		if (!summary_mode)
-			bpf_ringbuf_submit(s, flags);
+		bpf_ringbuf_submit(s, flags);
 	}
 	ctx->active = 0;
 	if (!sends_in_task_storage) {
