@@ -1,6 +1,7 @@
 #include "hook_probe.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "system.h"
 
@@ -91,6 +93,29 @@ ProbeResult HookProber::tracefs_event(const std::string& category, const std::st
     if (!tracefs_) return {false, "tracepoint: tracefs not mounted"};
     if (!std::filesystem::exists(*tracefs_ + "/events/" + category + "/" + name + "/id"))
         return {false, "tracepoint: " + category + ":" + name + " not in this kernel"};
+    return {true, ""};
+}
+
+// Loads "call id; r0 = 0; exit" and reads the verifier's log: an unknown or
+// disallowed helper is named as such before any argument is checked.
+// (libbpf 1.1's libbpf_probe_bpf_helper misses 6.x's wording, "program of
+// this type cannot use helper", and says yes.) No log at all (no privilege): no.
+ProbeResult HookProber::helper(bpf_prog_type type, bpf_func_id id, const std::string& name) {
+    const bpf_insn insns[] = {
+        {.code = BPF_JMP | BPF_CALL, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = id},
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+        {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+    };
+    char log[4096] = "";
+    LIBBPF_OPTS(bpf_prog_load_opts, o, .log_level = 1, .log_size = sizeof log, .log_buf = log);
+    Fd prog{bpf_prog_load(type, nullptr, "GPL", insns, 3, &o)};
+    if (prog.fd >= 0) return {true, ""};
+    const std::string_view l(log);
+    if (l.empty()) return {false, name + ": " + errno_text(errno) + " on load, no verifier log"};
+    if (l.find("unknown func") != l.npos || l.find("invalid func") != l.npos)
+        return {false, name + ": not in this kernel"};
+    if (l.find("cannot use helper") != l.npos)
+        return {false, name + ": not allowed in " + libbpf_bpf_prog_type_str(type) + " programs"};
     return {true, ""};
 }
 

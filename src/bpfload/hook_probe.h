@@ -2,6 +2,8 @@
 // person can act on ("fentry: EPERM on load", "kprobe: kernel built without
 // CONFIG_KPROBES").
 #pragma once
+#include <linux/bpf.h>
+
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,6 +27,8 @@ public:
     ProbeResult raw_tracepoint(const std::string& name);  // tp_btf/<name>
     ProbeResult tracefs_event(const std::string& category, const std::string& name);  // tp/<cat>/<name>
     ProbeResult cgroup_egress() const;
+    // May a program of `type` call helper `id`? `name` is the helper's, for the reason.
+    static ProbeResult helper(bpf_prog_type type, bpf_func_id id, const std::string& name);
 
 private:
     bool kallsyms_has(const std::string& func);

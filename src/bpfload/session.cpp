@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "packet.h"
+#include "hook_probe.h"
 #include "pcap_filter.h"
 #include "system.h"
 #include "txray.skel.h"
@@ -36,37 +37,20 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
-// May a program of `type` call helper `id`? Loads "call id; r0 = 0; exit"
-// and reads the verifier's log: an unknown or disallowed helper is named as
-// such before any argument is checked. (libbpf 1.1's libbpf_probe_bpf_helper
-// misses 6.x's wording, "program of this type cannot use helper", and says
-// yes.) No log at all (no privilege): no.
-bool helper_allowed(bpf_prog_type type, bpf_func_id id) {
-    const bpf_insn insns[] = {
-        {.code = BPF_JMP | BPF_CALL, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = id},
-        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
-        {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
-    };
-    char log[4096] = "";
-    LIBBPF_OPTS(bpf_prog_load_opts, o, .log_level = 1, .log_size = sizeof log, .log_buf = log);
-    if (int fd = bpf_prog_load(type, nullptr, "GPL", insns, 3, &o); fd >= 0) {
-        close(fd);
-        return true;
-    }
-    const std::string_view l(log);
-    return !l.empty() && l.find("unknown func") == l.npos && l.find("invalid func") == l.npos &&
-           l.find("cannot use helper") == l.npos;
-}
+// Where send contexts live: task storage, if every program the plan loads
+// may call bpf_task_storage_get (tracing types may, 5.11+; cgroup_skb may on
+// 6.18, not on 6.12), else a hash keyed by thread id. Returns the reason for
+// the fallback, or nothing.
+constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
 
-// Every program the plan loads may call bpf_task_storage_get: tracing types
-// may (5.11+); cgroup_skb on 6.18 may, on 6.12 may not.
-bool task_storage_everywhere(const HookPlan& plan) {
+std::optional<std::string> task_storage_refused(const HookPlan& plan) {
     for (const auto& c : plan.stages)
         for (const auto& name : c.programs)
             if (name == "txr_cgroup_egress")
-                return helper_allowed(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_task_storage_get) &&
-                       helper_allowed(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_task_btf);
-    return true;
+                for (auto [id, helper] : {std::pair{BPF_FUNC_task_storage_get, "bpf_task_storage_get"},
+                                          std::pair{BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf"}})
+                    if (auto r = HookProber::helper(BPF_PROG_TYPE_CGROUP_SKB, id, helper); !r.ok) return r.why;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -178,8 +162,11 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     // Send contexts in task storage, unless a chosen program's type may not
     // call bpf_task_storage_get (cgroup_skb on 6.12 may not; 6.18 may): then
     // in a hash keyed by thread id.
-    ro->sends_in_task_storage = task_storage_everywhere(plan_) ? 1 : 0;
-    bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, ro->sends_in_task_storage ? 1 : 16384);
+    auto refused = task_storage_refused(plan_);
+    ro->sends_in_task_storage = refused ? 0 : 1;
+    bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, refused ? kSendsByTid : 1);
+    send_storage_ = refused ? "hash by thread id, " + std::to_string(kSendsByTid) + " entries (" + *refused + ")"
+                            : "task storage, one per sending thread";
 
     // Load only the chosen programs.
     bpf_program* prog;
@@ -307,21 +294,36 @@ Histograms Session::histograms() const {
     return h;
 }
 
-std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
-    std::vector<txr_packet> out;
-    int fd = bpf_map__fd(skel_->maps.txr_inflight);
-    std::vector<std::uint64_t> stale;
+namespace {
+
+// Calls f(key) for every key of a map keyed by skb address. When the kernel
+// deletes the current key meanwhile, the walk restarts at the first key
+// (htab_map_get_next_key), so a key may come twice: the sweeps' "read again
+// and delete" skips a repeat; a count is approximate.
+template <typename F>
+void for_each_skb_key(int fd, F&& f) {
     std::uint64_t key = 0, next = 0;
-    txr_packet p{};
     bool first = true;
     while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
         first = false;
         key = next;
-        if (bpf_map_lookup_elem(fd, &key, &p)) continue;
+        f(key);
+    }
+}
+
+}  // namespace
+
+std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
+    std::vector<txr_packet> out;
+    int fd = bpf_map__fd(skel_->maps.txr_inflight);
+    std::vector<std::uint64_t> stale;
+    txr_packet p{};
+    for_each_skb_key(fd, [&](std::uint64_t key) {
+        if (bpf_map_lookup_elem(fd, &key, &p)) return;
         std::uint64_t newest = 0;
         for (auto ts : p.ts) newest = ts > newest ? ts : newest;
         if (before_ns == UINT64_MAX || newest < before_ns) stale.push_back(key);
-    }
+    });
     for (auto k : stale) {
         // Read again and delete: if the kernel finished it meanwhile, it is gone.
         if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
@@ -335,29 +337,18 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
 std::size_t Session::sweep_lean(std::uint64_t before_ns) {
     int fd = bpf_map__fd(skel_->maps.txr_lean_inflight);
     std::vector<std::uint64_t> stale;
-    std::uint64_t key = 0, next = 0;
     txr_lean l{};
-    bool first = true;
-    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
-        first = false;
-        key = next;
+    for_each_skb_key(fd, [&](std::uint64_t key) {
         if (bpf_map_lookup_elem(fd, &key, &l) == 0 && l.prev < before_ns) stale.push_back(key);
-    }
+    });
     std::size_t n = 0;
     for (auto k : stale) n += bpf_map_delete_elem(fd, &k) == 0;
     return n;
 }
 
 std::size_t Session::inflight_count() const {
-    int fd = bpf_map__fd(skel_->maps.txr_inflight);
     std::size_t n = 0;
-    std::uint64_t key = 0, next = 0;
-    bool first = true;
-    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
-        first = false;
-        key = next;
-        ++n;
-    }
+    for_each_skb_key(bpf_map__fd(skel_->maps.txr_inflight), [&](std::uint64_t) { ++n; });
     return n;
 }
 

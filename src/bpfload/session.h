@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -97,6 +98,8 @@ public:
     // Lean summary: forgets in-flight packets older than before_ns; returns how many.
     std::size_t sweep_lean(std::uint64_t before_ns);
     bool lean_summary() const { return lean_; }
+    // Where the per-thread send contexts live, and why (txray doctor).
+    const std::string& send_context_storage() const { return send_storage_; }
 
 private:
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
@@ -106,6 +109,7 @@ private:
 
     SessionOptions opt_;
     bool lean_ = false;
+    std::string send_storage_;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;

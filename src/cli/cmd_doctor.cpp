@@ -42,6 +42,7 @@ int doctor(TraceOptions& o) {
         for (const auto& r : c.rejected) fmt::print("{:<16} {:<9}   rejected {}\n", "", "", r);
     }
     fmt::print("\n{} of {} stages available; the chosen programs loaded.\n", available, session.plan().stages.size());
+    fmt::print("send contexts in {}\n", session.send_context_storage());
     return 0;
 }
 

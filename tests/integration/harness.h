@@ -1,11 +1,14 @@
 // Helpers for tests that run the real txray as root: processes, a veth pair
 // into a throw-away network namespace, and reading the trace back.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <set>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,21 @@ public:
 
 private:
     bool ok_ = false;
+};
+
+// A fixture with its own veth pair into a fresh namespace (`tag` names it);
+// skipped without root.
+class NetnsTest : public ::testing::Test {
+protected:
+    explicit NetnsTest(std::string tag) : tag_(std::move(tag)) {}
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
+        net = std::make_unique<VethNetns>(tag_);
+    }
+    std::unique_ptr<VethNetns> net;
+
+private:
+    std::string tag_;
 };
 
 std::string txray_bin();

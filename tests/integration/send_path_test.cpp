@@ -48,13 +48,9 @@ bool in_kernel_order(const Packet& p) {
     return true;
 }
 
-class SendPath : public ::testing::Test {
+class SendPath : public NetnsTest {
 protected:
-    void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-        net = std::make_unique<VethNetns>("sp");
-    }
-    std::unique_ptr<VethNetns> net;
+    SendPath() : NetnsTest("sp") {}
 };
 
 TEST_F(SendPath, EverySendWayIsTracedOnceInKernelOrder) {
@@ -253,6 +249,58 @@ TEST(Cli, DoctorNamesAHookOrAReasonForEveryStage) {
         std::string line = r.out.substr(pos + 1, r.out.find('\n', pos + 1) - pos - 1);
         EXPECT_NE(line.find(" ok "), std::string::npos) << line;
     }
+}
+
+// "key 4B  value 200B  max_entries N" of map `id`, per bpftool.
+long map_max_entries(int id) {
+    RunResult r = run("bpftool map show id " + std::to_string(id));
+    auto pos = r.out.find("max_entries ");
+    return pos == std::string::npos ? -1 : std::atol(r.out.c_str() + pos + 12);
+}
+
+// The ids of the maps program `id` uses ("map_ids 4,5,6").
+std::vector<int> program_map_ids(int id) {
+    RunResult r = run("bpftool prog show id " + std::to_string(id));
+    std::vector<int> ids;
+    auto pos = r.out.find("map_ids ");
+    if (pos == std::string::npos) return ids;
+    std::istringstream in(r.out.substr(pos + 8, r.out.find_first_of(" \n", pos + 8) - pos - 8));
+    for (std::string n; std::getline(in, n, ',');) ids.push_back(std::atoi(n.c_str()));
+    return ids;
+}
+
+// Doctor says where the per-thread send contexts live (task storage where
+// every loaded program type may call bpf_task_storage_get, else a hash keyed
+// by thread id), and a recorder loads exactly that: the fallback hash is
+// sized to hold contexts only when it is the one used.
+TEST(Cli, DoctorSaysWhereSendContextsLiveAndTheRecorderAgrees) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    RunResult doc = run(txray_bin() + " doctor");
+    ASSERT_EQ(doc.status, 0) << doc.out;
+    auto pos = doc.out.find("\nsend contexts in ");
+    ASSERT_NE(pos, std::string::npos) << doc.out;
+    const std::string line = doc.out.substr(pos + 1, doc.out.find('\n', pos + 1) - pos - 1);
+    const bool task_storage = line.rfind("send contexts in task storage", 0) == 0;
+    if (!task_storage) {  // the fallback names its size and why
+        EXPECT_NE(line.find("hash by thread id, 16384 entries ("), std::string::npos) << line;
+    }
+
+    const std::string dir = scratch_dir(), trace = dir + "/storage.json";
+    auto before = loaded_txray_program_ids();
+    Child rec({txray_bin(), "record", "-o", trace}, dir + "/storage.log");
+    ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/storage.log");
+    auto mine = left_behind(before, loaded_txray_program_ids());
+    ASSERT_FALSE(mine.empty());
+    long by_tid = -1;
+    bool has_task_storage_map = false;
+    for (int m : program_map_ids(mine.front())) {
+        RunResult show = run("bpftool map show id " + std::to_string(m));
+        if (show.out.find(" name txr_sends_by_ti") != std::string::npos) by_tid = map_max_entries(m);
+        if (show.out.find("task_storage  name txr_sends ") != std::string::npos) has_task_storage_map = true;
+    }
+    EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(dir + "/storage.log");
+    EXPECT_TRUE(has_task_storage_map);
+    EXPECT_EQ(by_tid, task_storage ? 1 : 16384) << line;
 }
 
 }  // namespace

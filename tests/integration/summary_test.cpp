@@ -45,12 +45,9 @@ SummaryOutput parse_summary(const std::string& text) {
     return s;
 }
 
-class Summary : public ::testing::Test {
+class Summary : public NetnsTest {
 protected:
-    void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-        net = std::make_unique<VethNetns>("sm");
-    }
+    Summary() : NetnsTest("sm") {}
     // Runs `txray live --summary` for 4 s around `count` UDP datagrams.
     SummaryOutput run_summary(const std::vector<std::string>& extra, int count, const std::string& tag) {
         const std::string log = scratch_dir() + "/summary-" + tag + ".log";
@@ -74,7 +71,6 @@ protected:
         EXPECT_TRUE(gone) << "programs left after --duration";
         return parse_summary(read_file(log));
     }
-    std::unique_ptr<VethNetns> net;
 };
 
 TEST_F(Summary, LeanCountsEveryPacketFromTheFirstSkbStage) {

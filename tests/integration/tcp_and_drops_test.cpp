@@ -41,12 +41,9 @@ long tcp_payload(const Packet& p) {
     return len;
 }
 
-class Path : public ::testing::Test {
+class Path : public NetnsTest {
 protected:
-    void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-        net = std::make_unique<VethNetns>("tcp");
-    }
+    Path() : NetnsTest("tcp") {}
     // Runs `txray record` with `args` around `traffic`, returns the trace.
     Trace record(const std::string& name, std::vector<std::string> args, const std::function<void()>& traffic) {
         const std::string trace = scratch_dir() + "/" + name + ".json";
@@ -61,7 +58,6 @@ protected:
         EXPECT_TRUE(t.status.error.empty()) << t.status.summary();
         return t;
     }
-    std::unique_ptr<VethNetns> net;
 };
 
 TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {

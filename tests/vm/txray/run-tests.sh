@@ -19,6 +19,9 @@ PATH_STAGES="sendmsg udp_sendmsg route ip_local_out ip_output neigh_output dev_q
 for h in auto kprobe tracepoint; do
 	if txray doctor --hooks $h >$T/doctor-$h.txt 2>&1; then
 		vm_pass doctor.$h "$(grep 'stages available' $T/doctor-$h.txt)"
+		# Where send contexts live: task storage, or the tid hash and why.
+		storage=$(grep '^send contexts in ' $T/doctor-$h.txt)
+		[ -n "$storage" ] && vm_pass doctor.$h.storage "$storage" || vm_fail doctor.$h.storage "no 'send contexts in' line"
 	else
 		vm_fail doctor.$h "exit $?: $(tail -3 $T/doctor-$h.txt | tr '\n' ' ')"
 	fi
