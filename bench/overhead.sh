@@ -12,6 +12,8 @@
 #              assembled and written as JSON) without the storage: the trace is
 #              ~850 bytes per packet, so at 200k packets/s the disk (or the page
 #              cache copy) can be the limit, not txray
+#   record-zst txray record -o FILE.json.zst: zstd-compressed (~13x smaller):
+#              the disk keeps up; the collector also compresses
 #   summary    txray live --summary (in-kernel histograms; lean: skb stages only)
 #   summary-syscalls  txray live --summary --syscalls (also the syscall, route
 #              and neighbour stages: the hooks of record, no records)
@@ -25,10 +27,10 @@
 #   BUILD=dir            build tree (default: build-perf next to this script)
 #   ROUNDS=5             interleaved rounds
 #   SECONDS_PER_RUN=8    sender run per mode and round
-#   MODES="untraced floor record record-null summary summary-syscalls bpftrace"
+#   MODES="untraced floor record record-null record-zst summary summary-syscalls bpftrace"
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
-#                        to /dev/null and to a file in OUT (zero-loss check; 60
-#                        for the issue's target)
+#                        to /dev/null, to a file and to a .zst file in OUT
+#                        (zero-loss check; 60 for the issue's target)
 #   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
 #                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
@@ -49,7 +51,7 @@ FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
-MODES=${MODES:-"untraced floor record record-null summary summary-syscalls bpftrace"}
+MODES=${MODES:-"untraced floor record record-null record-zst summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
 RSS_RUN=${RSS_RUN:-0}
@@ -75,7 +77,7 @@ cleanup() {
     wait 2>/dev/null
     ip link del "$HIF" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
-    [ "$KEEP" = 1 ] || rm -f "$OUT"/*.jsonl
+    [ "$KEEP" = 1 ] || rm -f "$OUT"/*.jsonl "$OUT"/*.json.zst
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -140,8 +142,10 @@ run() {
         "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    record-null)
-        "$TXRAY" record -o /dev/null "$@" >"$log" 2>&1 &
+    record-null | record-zst)
+        local to=/dev/null
+        [ "$mode" = record-zst ] && to="$OUT/$mode.$tag.json.zst"
+        "$TXRAY" record -o "$to" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     summary | summary-syscalls)
@@ -190,8 +194,9 @@ d = "packets=%d,sends=%d,lost_sends=%d,untracked=%d" % (f["packets"], f["sends"]
 print(lost, d + (",lost_by_stage:" + by if by else ""))
 ' 2>/dev/null || echo "? no-footer")
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
-    record-null)  # no trace to read: the final line says "(N dropped, N lost events, ...)"
-        lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
+    record-null | record-zst)  # the final line says "(N dropped, N lost events, ...)"
+        lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?')
+        [ "$mode" = record-zst ] && { detail="zst_bytes_per_packet=$(python3 -c "import os, sys; print(round(os.path.getsize(sys.argv[1]) / max(1, int(sys.argv[2]))))" "$OUT/$mode.$tag.json.zst" "$(tr '\r' '\n' <"$log" | grep -oE 'wrote [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 1)")"; [ "$KEEP" = 1 ] || rm -f "$OUT/$mode.$tag.json.zst"; } ;;
     summary | summary-syscalls)
         lost=$(grep -oiE 'lost[ =:]+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || true)
         lost=${lost:-0} ;;
@@ -216,9 +221,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 if [ "$LONG_RUN" -gt 0 ]; then
-    echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null and to a file in $OUT"
+    echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null, to a file and to a .zst file in $OUT"
     run record-null long "$LONG_RUN"
     run record long "$LONG_RUN"
+    run record-zst long "$LONG_RUN"
 fi
 if [ "$RSS_RUN" -gt 0 ]; then
     echo "rss run: txray record -o /dev/null, ${RSS_RUN}s at max rate"
@@ -303,7 +309,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "record", "record-null", "summary", "summary-syscalls", "bpftrace"]
+order = ["untraced", "floor", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")

@@ -9,7 +9,7 @@ build_pkgs=(
   build-essential cmake pkg-config git
   clang llvm                     # BPF objects (clang -target bpf), llvm-strip
   libbpf-dev bpftool libelf-dev zlib1g-dev   # loader, skeletons, vmlinux.h
-  nlohmann-json3-dev             # trace I/O
+  nlohmann-json3-dev libzstd-dev # trace I/O (zstd: compressed traces)
   libcli11-dev libfmt-dev        # command line, formatting (std::format is not in g++ 12)
   libimgui-dev libglfw3-dev libgl-dev libstb-dev   # txray-ui
   iproute2                       # ip/tc for the tests and examples
@@ -23,7 +23,7 @@ test_pkgs=(
   tshark                         # pcapng export checked by Wireshark's reader
   python3 python3-jsonschema     # recorded traces validated against docs/trace-format.schema.json
   clang libclang-rt-14-dev       # libFuzzer target and sanitizers
-  qemu-system-x86 busybox-static cpio xz-utils libzstd-dev   # kernel matrix (tests/vm)
+  qemu-system-x86 busybox-static cpio xz-utils   # kernel matrix (tests/vm)
   bpftrace                       # comparison in the overhead benchmark
 )
 

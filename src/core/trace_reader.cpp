@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "zstd_stream.h"
+
 namespace txray {
 namespace {
 
@@ -920,7 +922,41 @@ struct Batch {
 
 }  // namespace
 
+namespace {
+ReadStatus read_lines(std::istream& in, TraceSink& sink, const ReadOptions& opt);
+}
+
+// A trace is JSON Lines, plain or zstd-compressed (`record -o X.zst`): the
+// first byte tells ('{' starts a plain trace's header; 0x28 a zstd frame).
 ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt) {
+    if (in.peek() != 0x28) return read_lines(in, sink, opt);
+    char magic[4] = {};
+    in.read(magic, sizeof magic);
+    const std::string_view first(magic, static_cast<std::size_t>(in.gcount()));
+    if (!starts_with_zstd_magic(first)) {
+        ReadStatus st;
+        st.fatal = true;
+        st.error = "not a txray trace: neither JSON Lines nor zstd-compressed";
+        return st;
+    }
+    ZstdReadBuf zbuf(in, first);
+    std::istream plain(&zbuf);
+    ReadOptions o = opt;
+    if (opt.progress) o.progress = [&](std::uint64_t) { opt.progress(zbuf.compressed_bytes()); };
+    ReadStatus st = read_lines(plain, sink, o);
+    if (!zbuf.error().empty()) {
+        // The text ended where decoding stopped (mid-line, or between lines):
+        // every complete record before it was loaded; the decoder says why.
+        st.error = zbuf.error();
+        if (!st.stopped_line) st.stopped_line = st.lines + 1;
+        std::erase_if(st.warnings, [](const std::string& w) { return w.starts_with("no footer"); });
+    }
+    return st;
+}
+
+namespace {
+
+ReadStatus read_lines(std::istream& in, TraceSink& sink, const ReadOptions& opt) {
     ReadStatus st;
     LineSource src(in);
     RecordHandler handler(sink, opt, st);
@@ -979,6 +1015,8 @@ ReadStatus read_trace(std::istream& in, TraceSink& sink, const ReadOptions& opt)
         st.warnings.push_back("no footer: the recording did not finish (killed?); every complete record was loaded");
     return st;
 }
+
+}  // namespace
 
 Trace load_trace(const std::string& path, const ReadOptions& opt) {
     Trace t;

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "zstd_stream.h"
+
 namespace txray {
 
 std::string header_json(const TraceHeader& h) {
@@ -43,10 +45,15 @@ TraceWriter::TraceWriter(std::FILE* f) : f_(f) {}
 
 TraceWriter::TraceWriter(const std::string& path) : f_(std::fopen(path.c_str(), "w")), owned_(true) {
     if (!f_) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    if (is_zstd_path(path)) zstd_ = std::make_unique<ZstdWriter>(f_);
 }
 
 TraceWriter::~TraceWriter() {
     flush();
+    if (zstd_) {
+        zstd_->finish();
+        std::fflush(f_);
+    }
     if (owned_ && f_) std::fclose(f_);
 }
 
@@ -74,7 +81,8 @@ void TraceWriter::footer(const TraceFooter& f) {
 
 void TraceWriter::flush() {
     if (!f_) return;
-    if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), f_);
+    if (zstd_) zstd_->write_flushed(buf_);
+    else if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), f_);
     buf_.clear();
     std::fflush(f_);
 }

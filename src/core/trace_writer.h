@@ -1,6 +1,7 @@
 // Writes a trace as JSON Lines: header, packets, footer.
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,7 +14,11 @@ namespace txray {
 std::string header_json(const TraceHeader& h);
 std::string footer_json(const TraceFooter& f);
 
-// Buffered writer on a FILE* it does not own (stdout) or a path it opens.
+class ZstdWriter;
+
+// Buffered writer on a FILE* it does not own (stdout) or a path it opens; a
+// path ending in .zst is written zstd-compressed (zstd_stream.h), each
+// flush() a block that decodes on its own.
 class TraceWriter {
 public:
     explicit TraceWriter(std::FILE* f);       // not owned
@@ -32,6 +37,7 @@ private:
     void line(const std::string& s);
     std::FILE* f_ = nullptr;
     bool owned_ = false;
+    std::unique_ptr<ZstdWriter> zstd_;
     std::string buf_;
     std::uint64_t packets_ = 0;
 };

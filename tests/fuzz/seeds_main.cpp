@@ -2,6 +2,7 @@
 // valid trace, packets with every optional field, and damaged variants.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "synth.h"
@@ -44,5 +45,15 @@ int main(int argc, char** argv) {
     put(dir, "corrupt", corrupt);
     put(dir, "header_only", header_json(synth_header(opt)) + "\n");
     put(dir, "not_a_trace", "{\"name\":\"x\",\"version\":\"1.0.0\"}\n");
+    // The same trace zstd-compressed (record -o X.zst), whole and cut short.
+    {
+        TraceWriter w((dir / "trace.zst").string());
+        w.header(synth_header(opt));
+        for (const Packet& p : packets) w.packet(p);
+        w.footer({});
+    }
+    std::ifstream in(dir / "trace.zst", std::ios::binary);
+    const std::string zst((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    put(dir, "truncated.zst", zst.substr(0, zst.size() * 2 / 3));
     return 0;
 }

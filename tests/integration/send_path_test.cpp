@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -220,6 +221,36 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter\n" << st.out;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
     EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty());
+}
+
+// -o X.zst: the same trace, zstd-compressed, and every reader takes it.
+TEST_F(SendPath, RecordToZstWritesACompressedTraceThatLoads) {
+    const std::string dir = scratch_dir(), trace = dir + "/compressed.json.zst";
+    Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp"}, dir + "/zst.log");
+    // The header is written (compressed) once the programs are attached.
+    auto size = [&] {
+        std::error_code ec;
+        auto n = std::filesystem::file_size(trace, ec);
+        return ec ? 0 : n;
+    };
+    for (int i = 0; i < 300 && size() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_GT(size(), 0u) << read_file(dir + "/zst.log");
+    ASSERT_EQ(run(testsend_bin() + " send --to " + net->v4_peer + " --port 9750 --count 50 --size 120").status, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(rec.interrupt_and_wait(), 0) << read_file(dir + "/zst.log");
+    const std::string bytes = read_file(trace);
+    ASSERT_EQ(bytes.substr(0, 4), std::string("\x28\xb5\x2f\xfd", 4)) << "a zstd frame";
+    Trace t = load_trace(trace);
+    ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
+    EXPECT_TRUE(t.status.warnings.empty());
+    ASSERT_TRUE(t.footer.has_value());
+    int ours = 0;
+    for (const auto& p : t.packets)
+        if (p.flow.dport == 9750 && p.outcome == OutcomeKind::sent && p.find(Stage::sendmsg)) ++ours;
+    EXPECT_EQ(ours, 50);
+    RunResult rep = run(txray_bin() + " report " + trace);
+    EXPECT_EQ(rep.status, 0) << rep.out;
+    EXPECT_NE(rep.out.find("-> " + net->v4_peer + ":9750"), std::string::npos) << rep.out;
 }
 
 TEST(Cli, ErrorsAreOneClearLine) {

@@ -24,7 +24,7 @@ void draw_file_browser(AppState& s) {
         return;
     }
     ImGui::TextUnformatted(listing.dir.c_str());
-    if (ImGui::Checkbox("trace files only (.json, .jsonl, .txr)", &trace_only)) listing = list_dir(s.browser_dir, trace_only);
+    if (ImGui::Checkbox("trace files only (.json, .jsonl, .txr, .zst)", &trace_only)) listing = list_dir(s.browser_dir, trace_only);
     if (!listing.error.empty()) ImGui::TextColored({1, 0.4f, 0.4f, 1}, "%s", listing.error.c_str());
     std::string open_path;
     ImGui::BeginChild("entries", {0, -ImGui::GetFrameHeightWithSpacing() * 1.2f}, true);

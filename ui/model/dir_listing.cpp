@@ -24,7 +24,7 @@ DirListing list_dir(const std::string& dir, bool trace_only) {
         d.is_dir = e.is_directory(e2);
         if (!d.is_dir) {
             const auto ext = e.path().extension().string();
-            if (trace_only && ext != ".json" && ext != ".jsonl" && ext != ".txr") continue;
+            if (trace_only && ext != ".json" && ext != ".jsonl" && ext != ".txr" && ext != ".zst") continue;
             d.size = e.file_size(e2);
         }
         out.entries.push_back(std::move(d));

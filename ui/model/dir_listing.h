@@ -18,7 +18,7 @@ struct DirListing {
     std::string error;             // why it could not be listed
 };
 
-// trace_only: files ending in .json/.jsonl/.txr only (directories always).
+// trace_only: files ending in .json/.jsonl/.txr/.zst only (directories always).
 DirListing list_dir(const std::string& dir, bool trace_only);
 
 }  // namespace txray::ui

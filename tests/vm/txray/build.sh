@@ -23,7 +23,7 @@ if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
 	[ "$BUILD/src/core/libtxray_core.a" -nt "$vmcheck" ]; then
 	echo "txray-vmcheck"
 	${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" "$HERE/txray-vmcheck.cpp" \
-		"$BUILD/src/core/libtxray_core.a" -o "$vmcheck"
+		"$BUILD/src/core/libtxray_core.a" -lzstd -o "$vmcheck"
 fi
 mkdir -p "$OUT"
 cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$vmcheck" "$OUT/"
