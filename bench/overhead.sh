@@ -222,9 +222,11 @@ done
 
 if [ "$LONG_RUN" -gt 0 ]; then
     echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null, to a file and to a .zst file in $OUT"
-    run record-null long "$LONG_RUN"
-    run record long "$LONG_RUN"
-    run record-zst long "$LONG_RUN"
+    # The plain file last, each after a sync: its gigabytes of dirty page
+    # cache throttle any writer (balance_dirty_pages) while they drain.
+    sync; run record-null long "$LONG_RUN"
+    sync; run record-zst long "$LONG_RUN"
+    sync; run record long "$LONG_RUN"
 fi
 if [ "$RSS_RUN" -gt 0 ]; then
     echo "rss run: txray record -o /dev/null, ${RSS_RUN}s at max rate"

@@ -253,17 +253,25 @@ int Session::on_record(void* ctx, void* data, std::size_t size) {
     } else if (kind == TXR_REC_HEADERS && size >= sizeof(txr_headers)) {
         if (self->on_headers_) self->on_headers_(*static_cast<const txr_headers*>(data));
     }
-    return 0;
+    // A negative return stops libbpf's loop; this record counts as consumed
+    // (ringbuf_process_ring stores the consumer position first).
+    return --self->budget_ == 0 ? -E2BIG : 0;
 }
 
 int Session::poll(int timeout_ms) {
     if (!ring_) return 0;
-    int n = ring_buffer__poll(ring_.get(), timeout_ms);
-    return n < 0 ? (n == -EINTR ? 0 : n) : n + drain();
+    budget_ = kRecordsPerPoll;
+    int err = ring_buffer__poll(ring_.get(), behind_ ? 0 : timeout_ms);
+    // With BPF_RB_NO_WAKEUP records wait without an epoll event: take them too.
+    if (err >= 0) err = ring_buffer__consume(ring_.get());
+    behind_ = err == -E2BIG;
+    if (err < 0 && err != -E2BIG && err != -EINTR) return err;
+    return static_cast<int>(kRecordsPerPoll - budget_);
 }
 
 int Session::drain() {
     if (!ring_) return 0;
+    budget_ = SIZE_MAX;
     int n = ring_buffer__consume(ring_.get());
     return n < 0 ? 0 : n;
 }

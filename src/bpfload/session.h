@@ -84,10 +84,14 @@ public:
     void detach();
     bool attached() const { return !links_.empty(); }
 
-    // Drains the ring buffer, waiting up to timeout_ms for a wakeup first.
-    // Returns records consumed.
+    // Reads the ring buffer, waiting up to timeout_ms for a wakeup first (not
+    // at all when the last call left records behind). Returns records
+    // consumed: at most kRecordsPerPoll, since while producers outpace the
+    // reader libbpf's consume loop would otherwise never return, and the
+    // caller's once-a-second work (progress, flush, expiry, Ctrl-C) with it.
+    static constexpr std::size_t kRecordsPerPoll = 1u << 16;
     int poll(int timeout_ms);
-    int drain();
+    int drain();  // everything left (after detach(): no new records)
 
     Counters counters() const;
     Histograms histograms() const;
@@ -120,6 +124,8 @@ private:
     SendHandler on_send_;
     RetransHandler on_retrans_;
     HeadersHandler on_headers_;
+    std::size_t budget_ = SIZE_MAX;  // records this poll may still take
+    bool behind_ = false;            // the last poll stopped at its budget
 };
 
 // Route libbpf's messages: to stderr when verbose, else kept for errors only.

@@ -143,6 +143,7 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
     SendState& st = it->second;
     if (inserted) st.seen_ns = now_ns;
     if (!st.info) {
+        if (st.waiting.empty() && p.tid) waiting_by_tid_[p.tid].push_back(p.send_id);
         st.waiting.push_back(std::move(p));
         return;
     }
@@ -150,9 +151,33 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
     if (++st.emitted >= st.info->packets) sends_.erase(it);
 }
 
+// A thread's syscalls run one after another, and the ring buffer hands
+// records over in the order they were reserved: a send's record (reserved at
+// its syscall's exit) comes before anything of the thread's next syscall. So
+// when a send record of thread T arrives, every other send of T still waiting
+// for its record lost it (ring buffer full): its packets need not wait
+// hold_ns (under heavy loss that wait held ~a second of packets in memory).
+// Packet records are no such proof: a packet queued in a qdisc ends after
+// the thread's later syscalls have begun.
+void Assembler::release_lost_sends_of(std::uint32_t tid, std::uint64_t arrived_send) {
+    auto w = waiting_by_tid_.find(tid);
+    if (w == waiting_by_tid_.end()) return;
+    for (std::uint64_t id : w->second) {
+        auto it = sends_.find(id);
+        if (id == arrived_send || it == sends_.end() || it->second.info) continue;
+        for (Packet& p : it->second.waiting) {
+            ++stats_.no_send_record;
+            emit(std::move(p));
+        }
+        sends_.erase(it);
+    }
+    w->second.clear();  // kept (with its capacity) for the thread's next send
+}
+
 void Assembler::on_send(const txr_send& s, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     ++stats_.sends;
+    if (s.tid) release_lost_sends_of(s.tid, s.send_id);
     if (s.proto == 6 && s.sk && s.tcp_seq_end != s.tcp_seq_start) {
         auto& q = tcp_sends_[s.sk];
         q.push_back({s.tcp_seq_start, s.tcp_seq_end, s.send_id, s.pid, s.tid,
@@ -204,6 +229,14 @@ void Assembler::tick(std::uint64_t now_ns) {
         }
     }
     if (sends_.size() > opt_.max_waiting_sends) forget_oldest_sends();
+    // Threads that sent no record since: drop the ids released above.
+    for (auto w = waiting_by_tid_.begin(); w != waiting_by_tid_.end();) {
+        std::erase_if(w->second, [this](std::uint64_t id) {
+            auto it = sends_.find(id);
+            return it == sends_.end() || it->second.info;
+        });
+        w = w->second.empty() ? waiting_by_tid_.erase(w) : std::next(w);
+    }
 }
 
 void Assembler::forget_oldest_sends() {
@@ -230,6 +263,7 @@ void Assembler::finish() {
             emit(std::move(p));
         }
     sends_.clear();
+    waiting_by_tid_.clear();
     release_tcp(0, true);
 }
 

@@ -4,7 +4,8 @@
 // The kernel emits a packet when it ends (free/drop/hand-off) and a send when
 // its syscall returns; either may come first (veth finishes packets inside the
 // syscall, a qdisc may hold them long after). A packet of a send is held until
-// the send's record arrives, or until hold_ns passes.
+// the send's record arrives, until a later send record of the same thread
+// shows that record was lost, or until hold_ns passes.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -85,11 +86,14 @@ private:
     void finish_tcp(Packet& p);
     void release_tcp(std::uint64_t now_ns, bool all);
     void forget_oldest_sends();
+    void release_lost_sends_of(std::uint32_t tid, std::uint64_t arrived_send);
 
     Emit emit_;
     DropReasonNamer reason_name_;
     Options opt_;
     std::unordered_map<std::uint64_t, SendState> sends_;
+    // Sends with packets waiting and no record yet, by thread.
+    std::unordered_map<std::uint32_t, std::vector<std::uint64_t>> waiting_by_tid_;
     std::unordered_map<std::uint64_t, std::deque<TcpSendRange>> tcp_sends_;  // by socket
     // First transmissions per socket: [seq, end) -> packet id; bounded per socket.
     struct TcpRange {

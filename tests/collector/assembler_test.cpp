@@ -157,6 +157,36 @@ TEST_F(Fixture, LostSendRecordReleasesPacketsAfterTheHoldTime) {
     EXPECT_EQ(a.stats().no_send_record, 1u);
 }
 
+TEST_F(Fixture, ALaterSendRecordOfTheThreadReleasesPacketsAtOnce) {
+    // Send 7's record was lost; the thread's next syscall (8) returned: its
+    // record proves 7's will not come, so packet 1 goes out now, not after
+    // hold_ns (under heavy loss that wait held ~a second of packets).
+    a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
+    a.on_packet(rec(2, 0xb0, 8, 3000), 1'001);
+    EXPECT_TRUE(out.empty()) << "a packet record is no proof: both wait";
+    a.on_send(send_rec(8, 1, 128, 2990, 4000), 1'002);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 1u);
+    EXPECT_EQ(out[0].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(out[1].id, 2u);
+    ASSERT_NE(out[1].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(a.stats().no_send_record, 1u);
+    EXPECT_EQ(a.held_packets(), 0u);
+    EXPECT_EQ(a.tracked_sends(), 0u);
+}
+
+TEST_F(Fixture, AnotherThreadsSendRecordReleasesNothing) {
+    a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
+    txr_send other = send_rec(9, 0, 100, 900, 950);
+    other.tid = 43;
+    a.on_send(other, 1'001);
+    EXPECT_TRUE(out.empty());
+    a.on_send(send_rec(7, 1, 128, 990, 2000), 1'002);  // its own record still comes
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(a.stats().no_send_record, 0u);
+}
+
 TEST_F(Fixture, LostPacketRecordDoesNotBlockTheOthers) {
     a.on_send(send_rec(7, 3, 300, 990, 1500), 0);
     a.on_packet(rec(1, 0xa0, 7, 1000), 0);
