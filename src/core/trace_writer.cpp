@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "background_writer.h"
 #include "zstd_stream.h"
 
 namespace txray {
@@ -46,15 +47,28 @@ TraceWriter::TraceWriter(std::FILE* f) : f_(f) {}
 TraceWriter::TraceWriter(const std::string& path) : f_(std::fopen(path.c_str(), "w")), owned_(true) {
     if (!f_) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
     if (is_zstd_path(path)) zstd_ = std::make_unique<ZstdWriter>(f_);
+    background_ = std::make_unique<BackgroundWriter>([this](std::string_view text) { write(text); });
 }
 
 TraceWriter::~TraceWriter() {
     flush();
+    background_.reset();  // everything handed over is written
     if (zstd_) {
         zstd_->finish();
         std::fflush(f_);
     }
     if (owned_ && f_) std::fclose(f_);
+}
+
+void TraceWriter::write(std::string_view text) {
+    try {
+        if (zstd_) zstd_->write_flushed(text);
+        else if (!text.empty()) std::fwrite(text.data(), 1, text.size(), f_);
+    } catch (const std::exception& e) {  // libzstd failed (out of memory): say so once
+        if (!failed_) std::fprintf(stderr, "txray: writing the trace failed: %s\n", e.what());
+        failed_ = true;
+    }
+    std::fflush(f_);
 }
 
 void TraceWriter::line(const std::string& s) {
@@ -81,10 +95,12 @@ void TraceWriter::footer(const TraceFooter& f) {
 
 void TraceWriter::flush() {
     if (!f_) return;
-    if (zstd_) zstd_->write_flushed(buf_);
-    else if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), f_);
+    if (background_) {
+        background_->hand_over(buf_);
+        return;
+    }
+    write(buf_);
     buf_.clear();
-    std::fflush(f_);
 }
 
 }  // namespace txray
