@@ -34,7 +34,9 @@
 #   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
 #                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
-#                        (SIGSTOP 1.5 s of every 2 s) without and with --sample 16
+#                        (SIGSTOP 1.5 s of every 2 s) without and with --sample N
+#   THROTTLE_SAMPLES="16 32"  the N tried: 1/N of the rate must fit in the 16 MiB
+#                        ring for the 1.5 s stall (~430 bytes per sampled packet)
 #   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
@@ -54,6 +56,7 @@ SECS=${SECONDS_PER_RUN:-8}
 MODES=${MODES:-"untraced floor record record-null record-zst summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
+THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
 RSS_RUN=${RSS_RUN:-0}
 PROG_STATS=${PROG_STATS:-0}
 KEEP=${KEEP:-0}
@@ -249,9 +252,9 @@ if [ "$RSS_RUN" -gt 0 ]; then
     echo "  txray: $(tr '\r' '\n' <"$OUT/rss.log" | grep -v '^ *$' | tail -1)"
 fi
 if [ "$THROTTLE" = 1 ]; then
-    echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample 16"
+    echo "loss demo: collector stopped 1.5 s of every 2 s (SIGSTOP), ${SECS}s, without and with --sample N (N in ${THROTTLE_SAMPLES})"
     run throttled full "$SECS"
-    run throttled sample16 "$SECS" --sample 16
+    for n in $THROTTLE_SAMPLES; do run throttled "sample$n" "$SECS" --sample "$n"; done
 fi
 
 # bpf_stats: run_time_ns/run_cnt of every txr_* (floor_*) program over one run.
