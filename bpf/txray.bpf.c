@@ -54,7 +54,6 @@ const volatile __u64 f_cgroup_id = 0;
 const volatile __u32 f_cgroup_level = 0;
 const volatile __u32 f_netns = 0;
 
-/* The sending thread's syscall, while it runs. */
 /* The thread's last fd -> socket answer (fd_to_inet_sock): the same file,
  * socket and sock again is the same inet socket. */
 struct txr_fd_sock {
@@ -63,6 +62,7 @@ struct txr_fd_sock {
 	__u8 pad[7];
 };
 
+/* The sending thread's syscall, while it runs. */
 struct txr_send_ctx {
 	__u64 send_id;
 	__u64 enter_ts;
@@ -139,7 +139,6 @@ struct {
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
 
-
 /* The GSO skb validate_xmit_skb() just segmented in software and consumed on
  * this CPU: its segments reach net_dev_start_xmit next, unknown. */
 struct {
@@ -210,7 +209,6 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
-/* What fd_to_inet_sock found: the objects behind the fd, kept per thread. */
 /* The struct sock behind fd, or NULL if fd is not an AF_INET/AF_INET6 socket
  * (write() on files must cost next to nothing). `last` (may be NULL) is the
  * thread's previous answer: the same file whose socket still has the same sock

@@ -19,6 +19,7 @@ public:
     void on_packet(Packet&& p) override { writer_->packet(p); }
     void on_tick(const TickStats& t) override {
         writer_->flush();  // a killed recorder loses at most the last second
+        report_write_error();
         if (!to_stdout_) {
             // Loss is never silent: the running total, and where (the stage whose
             // record found the ring buffer full).
@@ -30,12 +31,25 @@ public:
     }
     void on_end(const TraceFooter& f) override {
         writer_->footer(f);
+        writer_->close();
         std::fprintf(stderr, "%stxray: wrote %llu packets (%llu dropped, %llu lost events, %llu unfinished)\n",
                      to_stdout_ ? "" : "\n", (unsigned long long)f.packets, (unsigned long long)f.dropped,
                      (unsigned long long)(f.lost + f.lost_sends), (unsigned long long)f.unfinished);
+        report_write_error();
+        if (failed_) std::fprintf(stderr, "txray: the trace is incomplete: some records could not be written\n");
     }
+    bool write_failed() const { return failed_; }
 
 private:
+    // Once, as soon as it is known (the writer thread keeps the first error).
+    void report_write_error() {
+        if (failed_) return;
+        const std::string e = writer_->error();
+        if (e.empty()) return;
+        failed_ = true;
+        std::fprintf(stderr, "\ntxray: cannot write the trace: %s\n", e.c_str());
+    }
+    bool failed_ = false;
     std::unique_ptr<TraceWriter> writer_;
     bool to_stdout_;
 };
@@ -54,6 +68,7 @@ void add_record_command(CLI::App& app, int& exit_code) {
         auto writer = to_stdout ? std::make_unique<TraceWriter>(stdout) : std::make_unique<TraceWriter>(*out);
         RecordConsumer consumer(std::move(writer), to_stdout);
         exit_code = run_trace(*opts, consumer);
+        if (exit_code == 0 && consumer.write_failed()) exit_code = 1;
     });
 }
 

@@ -50,25 +50,46 @@ TraceWriter::TraceWriter(const std::string& path) : f_(std::fopen(path.c_str(), 
     background_ = std::make_unique<BackgroundWriter>([this](std::string_view text) { write(text); });
 }
 
-TraceWriter::~TraceWriter() {
+TraceWriter::~TraceWriter() { close(); }
+
+std::string TraceWriter::close() {
+    if (!f_) return error();
     flush();
     background_.reset();  // everything handed over is written
     if (zstd_) {
-        zstd_->finish();
-        std::fflush(f_);
+        try {
+            zstd_->finish();
+        } catch (const std::exception& e) {
+            fail(e.what());
+        }
     }
-    if (owned_ && f_) std::fclose(f_);
+    if (std::fflush(f_) != 0) fail(std::strerror(errno));
+    if (owned_ && std::fclose(f_) != 0) fail(std::strerror(errno));
+    f_ = nullptr;
+    return error();
 }
 
+std::string TraceWriter::error() const {
+    std::lock_guard l(error_mutex_);
+    return error_;
+}
+
+void TraceWriter::fail(const std::string& why) {
+    std::lock_guard l(error_mutex_);
+    if (error_.empty()) error_ = why;
+}
+
+// On the writer thread for a path (flush() for stdout). A full disk or a
+// failing libzstd is kept as error(): the caller says so; nothing is hidden.
 void TraceWriter::write(std::string_view text) {
     try {
         if (zstd_) zstd_->write_flushed(text);
-        else if (!text.empty()) std::fwrite(text.data(), 1, text.size(), f_);
-    } catch (const std::exception& e) {  // libzstd failed (out of memory): say so once
-        if (!failed_) std::fprintf(stderr, "txray: writing the trace failed: %s\n", e.what());
-        failed_ = true;
+        else if (!text.empty() && std::fwrite(text.data(), 1, text.size(), f_) != text.size())
+            fail(std::strerror(errno));
+    } catch (const std::exception& e) {
+        fail(e.what());
     }
-    std::fflush(f_);
+    if (std::fflush(f_) != 0 || std::ferror(f_)) fail(std::strerror(errno));
 }
 
 void TraceWriter::line(const std::string& s) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -34,18 +35,24 @@ public:
     void packet(const Packet& p);
     void footer(const TraceFooter& f);
     void flush();  // writes the buffer (or hands it to the writer thread) and fflush()es
+    // Writes everything, ends the zstd frame, closes the file; returns error().
+    std::string close();
+    // The first write failure ("No space left on device"), or "".
+    std::string error() const;
     std::uint64_t packets_written() const { return packets_; }
 
 private:
     void line(const std::string& s);
     void write(std::string_view text);  // compressed or not, then fflush
+    void fail(const std::string& why);
     std::FILE* f_ = nullptr;
     bool owned_ = false;
     std::unique_ptr<ZstdWriter> zstd_;
     std::unique_ptr<BackgroundWriter> background_;  // destroyed before zstd_ finishes
     std::string buf_;
     std::uint64_t packets_ = 0;
-    bool failed_ = false;
+    mutable std::mutex error_mutex_;  // error_ is set on the writer thread
+    std::string error_;
 };
 
 }  // namespace txray

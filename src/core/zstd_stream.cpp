@@ -36,7 +36,7 @@ void ZstdWriter::compress(std::string_view data, int directive) {
         ZSTD_outBuffer out{out_.data(), out_.size(), 0};
         const std::size_t left = ZSTD_compressStream2(ctx_->c, &out, &in, static_cast<ZSTD_EndDirective>(directive));
         if (ZSTD_isError(left)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(left));
-        if (out.pos) std::fwrite(out_.data(), 1, out.pos, f_);  // errors: ferror(), as for plain traces
+        if (out.pos) std::fwrite(out_.data(), 1, out.pos, f_);  // a failure shows in ferror()
         if (left == 0 && in.pos == in.size) return;  // everything in and flushed (or the frame ended)
     }
 }

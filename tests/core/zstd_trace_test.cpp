@@ -146,3 +146,23 @@ TEST(ZstdTrace, NotZstdAfterTheMagicByteIsOneClearError) {
     EXPECT_FALSE(st.error.empty());
     EXPECT_TRUE(got.empty());
 }
+
+// A full disk is not hidden: the writer keeps the first error and close()
+// returns it, compressed or not (/dev/full fails every write with ENOSPC).
+TEST(TraceWriterErrors, AFullDiskIsReportedNotIgnored) {
+    if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+    TempFile zst("full.json.zst");
+    std::filesystem::create_symlink("/dev/full", zst.path);
+    for (const std::string& path : {std::string("/dev/full"), zst.path.string()}) {
+        SynthOptions opt{.packets = 100};
+        TraceWriter w(path);
+        w.header(synth_header(opt));
+        for (const Packet& p : synth_packets(opt)) w.packet(p);
+        EXPECT_EQ(w.close(), "No space left on device") << path;
+        EXPECT_EQ(w.error(), "No space left on device") << path;
+    }
+    TempFile ok("fine.json");
+    TraceWriter w(ok.path.string());
+    w.header(synth_header({}));
+    EXPECT_EQ(w.close(), "");
+}

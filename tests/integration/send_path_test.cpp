@@ -253,6 +253,16 @@ TEST_F(SendPath, RecordToZstWritesACompressedTraceThatLoads) {
     EXPECT_NE(rep.out.find("-> " + net->v4_peer + ":9750"), std::string::npos) << rep.out;
 }
 
+// A trace that cannot be written is an error, said while recording and at
+// the end, and the exit status says it (not "wrote N packets" and 0).
+TEST(Cli, RecordToAFullDiskSaysSoAndFails) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    RunResult r = run(txray_bin() + " record -o /dev/full --duration 1.5");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("txray: cannot write the trace: No space left on device\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("txray: the trace is incomplete"), std::string::npos) << r.out;
+}
+
 TEST(Cli, ErrorsAreOneClearLine) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     RunResult r = run(txray_bin() + " live --iface txray-no-such-if --duration 1");
