@@ -37,12 +37,12 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
+constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
+
 // Where send contexts live: task storage, if every program the plan loads
 // may call bpf_task_storage_get (tracing types may, 5.11+; cgroup_skb may on
 // 6.18, not on 6.12), else a hash keyed by thread id. Returns the reason for
 // the fallback, or nothing.
-constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
-
 std::optional<std::string> task_storage_refused(const HookPlan& plan) {
     for (const auto& c : plan.stages)
         for (const auto& name : c.programs)
