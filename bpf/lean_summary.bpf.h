@@ -1,8 +1,16 @@
 /* Lean summary mode (txray live --summary): per-stage and end-to-end
- * histograms from the skb stages alone. A packet is 32 bytes in
- * txr_lean_inflight: no syscall context, no headers, no names, no records.
+ * histograms from the skb stages alone. A packet is 32 bytes (struct
+ * txr_lean): no syscall context, no headers, no names, no records.
  * Each stage adds (now - previous stage) to its histogram row; the end adds
  * first stage -> out (driver, handoff or drop) to the end-to-end row.
+ *
+ * Where a packet's state lives: in the slot of the thread that carries it
+ * (txr_lean_slots, task storage) while it runs the thread's synchronous path,
+ * cgroup egress to the driver's return; a veth or lo packet ends there and
+ * never touches the hash. It moves to txr_lean_inflight (keyed by skb
+ * address) when it may go on in another context: accepted by a qdisc, queued
+ * for a neighbour, left with a driver (TX completion), or displaced by the
+ * thread's next packet. See thread_slot.bpf.h.
  *
  * Included by txray.bpf.c after the filter helpers; every skb stage program
  * branches here first when lean_summary is set (a const volatile: the
@@ -19,6 +27,20 @@ struct {
 	__type(key, __u64);     /* skb address */
 	__type(value, struct txr_lean);
 } txr_lean_inflight SEC(".maps");
+
+struct txr_lean_slot {
+	__u64 key;  /* skb address; 0: empty */
+	__u8 busy;  /* a program of this thread holds it (see slot_enter) */
+	__u8 pad[7];
+	struct txr_lean l;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct txr_lean_slot);
+} txr_lean_slots SEC(".maps");
 
 /* The filters, only when some are set: most summaries run unfiltered. */
 static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage)
@@ -47,7 +69,28 @@ static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage
 	return true;
 }
 
-static __always_inline void lean_finish(struct txr_lean *l, __u64 key, __u64 now, bool drop)
+static __always_inline struct txr_lean_slot *lean_slot_enter(bool create)
+{
+	if (!slots_on)
+		return NULL;
+	struct txr_lean_slot *s = bpf_task_storage_get(&txr_lean_slots, bpf_get_current_task_btf(), 0,
+						       create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return slot_take(s);
+}
+
+static __always_inline struct txr_lean *lean_find(struct txr_lean_slot *s, __u64 key)
+{
+	return slot_find(s, key, l, &txr_lean_inflight);
+}
+
+/* The slot's packet goes on elsewhere: into the hash. */
+static __always_inline void lean_spill(struct txr_lean_slot *s)
+{
+	slot_spill(s, l, &txr_lean_inflight);
+}
+
+static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean *l, __u64 key, __u64 now,
+					bool drop)
 {
 	__u64 out = l->out ? l->out : now;
 	if (out > l->first)
@@ -55,21 +98,31 @@ static __always_inline void lean_finish(struct txr_lean *l, __u64 key, __u64 now
 	if (drop)
 		count(TXR_C_DROPS);
 	count(TXR_C_PACKETS);
-	bpf_map_delete_elem(&txr_lean_inflight, &key);
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_lean_inflight, &key);
 }
 
-/* Stamp `stage` on the skb (creating its entry at a creating stage).
- * Returns the entry, or NULL when not followed. */
-static __always_inline struct txr_lean *lean_stage(struct sk_buff *skb, enum txr_stage stage, __u64 now)
+/* Stamp `stage` on the skb (creating its entry at a creating stage: in the
+ * thread's slot if `may_slot`, past netfilter, see create_packet).
+ * Returns the entry, or NULL when not followed or just created. */
+static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, struct sk_buff *skb,
+						   enum txr_stage stage, __u64 now, bool may_slot)
 {
 	__u64 key = (__u64)skb;
-	struct txr_lean *l = bpf_map_lookup_elem(&txr_lean_inflight, &key);
+	struct txr_lean *l = lean_find(s, key);
 	if (!l) {
 		if (!creates(stage) || !lean_admit(skb, stage))
 			return NULL;
 		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage};
-		if (bpf_map_update_elem(&txr_lean_inflight, &key, &n, BPF_NOEXIST))
+		if (s && may_slot) {
+			lean_spill(s); /* the thread's previous packet, if still here */
+			s->l = n;
+			s->key = key;
+		} else if (bpf_map_update_elem(&txr_lean_inflight, &key, &n, BPF_NOEXIST)) {
 			count(TXR_C_INFLIGHT_FULL);
+		}
 		return NULL;
 	}
 	if (l->seen & (1u << stage))
@@ -83,27 +136,67 @@ static __always_inline struct txr_lean *lean_stage(struct sk_buff *skb, enum txr
 	return l;
 }
 
+/* A stage program's lean path: one stage on one skb. */
+static __always_inline void lean_skb_stage(struct sk_buff *skb, enum txr_stage stage, __u64 now, bool may_slot)
+{
+	struct txr_lean_slot *s = lean_slot_enter(creates(stage) && may_slot);
+	lean_stage(s, skb, stage, now, may_slot);
+	/* Accepted by a qdisc (dequeued by whichever CPU runs it next), or
+	 * resolving its neighbour (may wait in its queue): out of the slot. */
+	if ((stage == TXR_ST_QDISC_ENQUEUE || stage == TXR_ST_NEIGH_RESOLVE) && s && s->key == (__u64)skb)
+		lean_spill(s);
+	slot_leave(s);
+}
+
+/* qdisc_dequeue's list (skb->next), up to 8. */
+static __always_inline void lean_dequeued(struct sk_buff *skb, __u64 now)
+{
+	struct txr_lean_slot *s = lean_slot_enter(false);
+	for (int i = 0; i < 8 && skb; i++) {
+		lean_stage(s, skb, TXR_ST_QDISC_DEQUEUE, now, false);
+		skb = skb->next;
+	}
+	slot_leave(s);
+}
+
+/* neigh_event_send_done with rc 1: the packet the thread just made waits in
+ * the neighbour's arp_queue; whoever resolves it sends it. */
+static __always_inline void lean_neigh_queued(void)
+{
+	struct txr_lean_slot *s = lean_slot_enter(false);
+	if (s && s->key && !(s->l.seen & (1u << TXR_ST_DEV_QUEUE_XMIT)))
+		lean_stage(s, (struct sk_buff *)s->key, TXR_ST_NEIGH_RESOLVE, bpf_ktime_get_ns(), false);
+	lean_spill(s);
+	slot_leave(s);
+}
+
 /* veth and lo hand the skb to a receive path (netif_rx): the packet is out
  * of the send path when ndo_start_xmit returns (net_dev_xmit). */
 static __always_inline void lean_netif_rx(struct sk_buff *skb)
 {
-	struct txr_lean *l = lean_stage(skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns());
+	struct txr_lean_slot *s = lean_slot_enter(false);
+	struct txr_lean *l = lean_stage(s, skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns(), false);
 	if (l)
 		l->handoff = 1;
+	slot_leave(s);
 }
 
 static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 {
-	if (rc != 0)
-		return; /* NETDEV_TX_BUSY: requeued and sent again; else freed */
+	struct txr_lean_slot *s = lean_slot_enter(false);
 	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
 	/* Only the address is used: a TX completion may have freed it. */
-	struct txr_lean *l = lean_stage(skb, TXR_ST_XMIT_DONE, now);
-	if (!l)
-		return;
-	l->out = now; /* end to end: up to the driver's return */
-	if (l->handoff)
-		lean_finish(l, key, now, false);
+	struct txr_lean *l = rc == 0 ? lean_stage(s, skb, TXR_ST_XMIT_DONE, now, false) : NULL;
+	if (l) {
+		l->out = now; /* end to end: up to the driver's return */
+		if (l->handoff)
+			lean_finish(s, l, key, now, false);
+	}
+	/* Left with the driver (its TX completion frees it, on any CPU), or
+	 * NETDEV_TX_BUSY (requeued, sent again later). */
+	if (s && s->key == key)
+		lean_spill(s);
+	slot_leave(s);
 }
 
 /* consume_skb / kfree_skb. A handed-off skb freed by the receiver (possibly
@@ -111,16 +204,16 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 static __always_inline void lean_end(struct sk_buff *skb, bool drop)
 {
 	__u64 key = (__u64)skb;
-	struct txr_lean *l = bpf_map_lookup_elem(&txr_lean_inflight, &key);
-	if (!l)
-		return;
-	__u64 now = bpf_ktime_get_ns();
-	if (l->handoff) {
-		lean_finish(l, key, now, false);
-		return;
+	struct txr_lean_slot *s = lean_slot_enter(false);
+	struct txr_lean *l = lean_find(s, key);
+	if (l) {
+		__u64 now = bpf_ktime_get_ns();
+		if (!l->handoff) {
+			lean_stage(s, skb, drop ? TXR_ST_DROP : TXR_ST_FREE, now, false);
+			if (drop)
+				l->out = now;
+		}
+		lean_finish(s, l, key, now, drop && !l->handoff);
 	}
-	lean_stage(skb, drop ? TXR_ST_DROP : TXR_ST_FREE, now);
-	if (drop)
-		l->out = now;
-	lean_finish(l, key, now, drop);
+	slot_leave(s);
 }

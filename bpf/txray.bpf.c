@@ -8,7 +8,9 @@
  *   - task_stage():  stages before an skb exists (syscall entry, udp_sendmsg,
  *                    route lookup): stamped into the sending thread's txr_send_ctx;
  *   - skb_stage():   stages on an skb: stamped into the packet's txr_packet,
- *                    kept in txr_inflight keyed by skb address.
+ *                    kept in the sending thread's slot while the thread
+ *                    carries it (thread_slot.bpf.h), else in txr_inflight
+ *                    keyed by skb address.
  * A packet is created at the first skb stage that sees it, inheriting the
  * thread's syscall context (the UDP path is synchronous), and emitted once,
  * whole, to the ring buffer when it is freed, dropped or handed to a peer.
@@ -21,6 +23,7 @@
 
 #include "txray.h"
 #include "pcap_filter.bpf.h"
+#include "thread_slot.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -103,6 +106,22 @@ struct {
 	__type(value, struct txr_packet);
 } txr_inflight SEC(".maps");
 
+/* The packet the current thread carries (thread_slot.bpf.h); spilled into
+ * txr_inflight when it may go on elsewhere. */
+struct txr_pkt_slot {
+	__u64 key; /* skb address; 0: empty */
+	__u8 busy;
+	__u8 pad[7];
+	struct txr_packet p;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct txr_pkt_slot);
+} txr_pkt_slots SEC(".maps");
+
 /* Per thread: task storage (freed with the thread; a lookup is a pointer
  * chase from task_struct, and the context, with its fd cache, stays between
  * sends), or, where a loaded program type may not call bpf_task_storage_get
@@ -167,6 +186,34 @@ static __always_inline void count(__u32 which)
 	__u64 *c = bpf_map_lookup_elem(&txr_counters, &which);
 	if (c)
 		*c += 1;
+}
+
+/* The current thread's packet slot, taken (NULL if it has none or another
+ * program of this thread holds it). Made only in create_packet. */
+static __always_inline struct txr_pkt_slot *pkt_slot_enter(void)
+{
+	if (!slots_on)
+		return NULL;
+	struct txr_pkt_slot *s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0, 0);
+	return slot_take(s);
+}
+
+/* The skb's record: in the thread's slot, else in txr_inflight. */
+static __always_inline struct txr_packet *find_packet(struct txr_pkt_slot *s, __u64 key)
+{
+	return slot_find(s, key, p, &txr_inflight);
+}
+
+/* The slot's packet may go on in another context: into txr_inflight. */
+static __always_inline void spill_packet(struct txr_pkt_slot *s)
+{
+	slot_spill(s, p, &txr_inflight);
+}
+
+static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
+{
+	if (s && s->key == key)
+		spill_packet(s);
 }
 
 /* Unique per boot without a shared cache line: (per-cpu counter << 8) | cpu. */
@@ -416,6 +463,10 @@ static __always_inline int send_exit(long ret)
 		bpf_ringbuf_submit(s, flags);
 	}
 	ctx->active = 0;
+	/* Whatever the send left in the thread's slot goes on without it. */
+	struct txr_pkt_slot *slot = pkt_slot_enter();
+	spill_packet(slot);
+	slot_leave(slot);
 	if (!sends_in_task_storage) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_delete_elem(&txr_sends_by_tid, &tid);
@@ -646,16 +697,40 @@ static __always_inline bool is_ip_stage(enum txr_stage stage)
 
 static __always_inline void emit_headers(struct sk_buff *skb, __u64 id);
 
-/* True when the record is now in txr_inflight (callers that need it look
- * it up: most do not, and a lookup is a hash walk). */
-static __always_inline bool create_packet(struct sk_buff *skb, __u64 key, enum txr_stage stage,
-					  __u64 now, bool trusted)
+/* True when the record is now in the thread's slot or in txr_inflight
+ * (callers that need it find it: most do not). A packet of the thread's own
+ * send is built in the thread's slot (made here, the first time; *sp is then
+ * the taken slot) when `may_slot`: the stage is past netfilter, which could
+ * queue it to user space (NFQUEUE) and reinject it from another thread. */
+static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_buff *skb, __u64 key,
+					  enum txr_stage stage, __u64 now, bool trusted, bool may_slot)
 {
 	__u32 zero = 0;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_scratch, &zero);
+	struct txr_packet *p = NULL;
 	struct txr_send_ctx *ctx = current_send();
 	struct sock *sk = KREAD(trusted, skb, sk);
+	struct txr_pkt_slot *s = *sp;
+	bool in_slot = false;
 
+	/* Only a packet of the socket the syscall writes to belongs to it: a
+	 * softirq running on this thread may transmit other sockets' skbs. */
+	if (ctx && ctx->sk != (__u64)sk)
+		ctx = NULL;
+	if (slots_on && may_slot && ctx) {
+		if (!s) {
+			s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+			s = slot_take(s);
+			*sp = s;
+		}
+		if (s) {
+			spill_packet(s); /* the thread's previous packet, if still here */
+			p = &s->p;
+			in_slot = true;
+		}
+	}
+	if (!p)
+		p = bpf_map_lookup_elem(&txr_scratch, &zero);
 	if (!p)
 		return false;
 	__builtin_memset(p, 0, sizeof(*p));
@@ -674,10 +749,6 @@ static __always_inline bool create_packet(struct sk_buff *skb, __u64 key, enum t
 		set_device(p, BPF_CORE_READ(dst, dev), false);
 	}
 
-	/* Only a packet of the socket the syscall writes to belongs to it: a
-	 * softirq running on this thread may transmit other sockets' skbs. */
-	if (ctx && ctx->sk != (__u64)sk)
-		ctx = NULL;
 	if (ctx) {
 		p->id = next_id();
 		p->send_id = ctx->send_id;
@@ -729,7 +800,9 @@ static __always_inline bool create_packet(struct sk_buff *skb, __u64 key, enum t
 		count(TXR_C_FILTERED);
 		return false;
 	}
-	if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
+	if (in_slot && s) {
+		s->key = key;
+	} else if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
 		count(TXR_C_INFLIGHT_FULL);
 		return false;
 	}
@@ -769,17 +842,29 @@ static __always_inline void hist_add(__u32 row, __u64 delta)
 		*c += 1;
 }
 
+/* hist_add as a global function: verified once on its own, and its caller
+ * sees one path (log2_bucket's branches give each bucket its own constant,
+ * which the verifier would follow separately through every later stage). */
+__noinline int txr_hist_add(__u32 row, __u64 delta)
+{
+	hist_add(row, delta);
+	return 0;
+}
+
 /* Summary mode: each stage's time since the previous stage (kernel order),
- * and syscall (or first stage) to the driver's return, or to the drop. */
-static __always_inline void summarise(const struct txr_packet *p)
+ * and syscall (or first stage) to the driver's return, or to the drop.
+ * Global too: verified once, not once per path of each caller. */
+__noinline int txr_summarise(const struct txr_packet *p)
 {
 	__u64 prev = 0, first = 0, last = 0;
+	if (!p)
+		return 0;
 	for (int s = 0; s < TXR_ST_SENDMSG_RETURN; s++) {
 		__u64 ts = p->ts[s];
 		if (!ts)
 			continue;
 		if (prev && ts >= prev)
-			hist_add(s, ts - prev);
+			txr_hist_add(s, ts - prev);
 		prev = ts;
 		if (!first)
 			first = ts;
@@ -787,7 +872,8 @@ static __always_inline void summarise(const struct txr_packet *p)
 			last = ts;
 	}
 	if (first && last > first)
-		hist_add(TXR_HIST_E2E, last - first);
+		txr_hist_add(TXR_HIST_E2E, last - first);
+	return 0;
 }
 
 /* record --headers: up to snaplen bytes of the linear data from the IP header
@@ -819,14 +905,15 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
 	bpf_ringbuf_submit(h, flags);
 }
 
-/* Emit the whole record and forget the skb. */
-static __always_inline void finish_packet(struct txr_packet *p, __u64 key, enum txr_stage stage, __u8 end)
+/* Emit the whole record and forget the skb (p: found in s or the hash). */
+static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
+					  enum txr_stage stage, __u8 end)
 {
 	p->end = end;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
 	if (summary_mode) {
-		summarise(p);
+		txr_summarise(p);
 		count(TXR_C_PACKETS);
 	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
 		count(TXR_C_LOST_PACKET);
@@ -834,7 +921,10 @@ static __always_inline void finish_packet(struct txr_packet *p, __u64 key, enum 
 	} else {
 		count(TXR_C_PACKETS);
 	}
-	bpf_map_delete_elem(&txr_inflight, &key);
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_inflight, &key);
 }
 
 /* Stages that may see a packet first (and so create its record). */
@@ -861,22 +951,20 @@ static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_pac
 }
 
 /* Stamp `stage` on the skb's record (first time wins), creating the record at
- * a creating stage. Returns the record, or NULL when not followed. */
-static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum txr_stage stage, bool trusted)
+ * a creating stage (in the thread's slot if `may_slot`, see create_packet).
+ * Returns the record, or NULL when not followed. *sp: the taken slot. */
+static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, struct sk_buff *skb,
+						    enum txr_stage stage, bool trusted, bool may_slot)
 {
 	__u64 key = (__u64)skb;
 	__u64 now = bpf_ktime_get_ns();
-	if (lean_summary) {
-		lean_stage(skb, stage, now);
-		return NULL;
-	}
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	struct txr_packet *p = find_packet(*sp, key);
 
 	if (!p) {
 		/* Created, or not followed: either way no stage to stamp now (no
 		 * caller needs the record of a packet it just created). */
 		if (creates(stage))
-			create_packet(skb, key, stage, now, trusted);
+			create_packet(sp, skb, key, stage, now, trusted, may_slot);
 		return NULL;
 	}
 	if (p->ts[stage])
@@ -892,6 +980,22 @@ static __always_inline struct txr_packet *skb_stage(struct sk_buff *skb, enum tx
 			ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
 	}
 	return p;
+}
+
+/* A stage program's whole work on one skb. A packet accepted by a qdisc or
+ * resolving its neighbour goes on in another context: out of the slot. */
+static __always_inline void skb_stage_prog(struct sk_buff *skb, enum txr_stage stage, bool trusted,
+					   bool may_slot)
+{
+	if (lean_summary) {
+		lean_skb_stage(skb, stage, bpf_ktime_get_ns(), may_slot);
+		return;
+	}
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	skb_stage(&s, skb, stage, trusted, may_slot);
+	if (stage == TXR_ST_NEIGH_RESOLVE)
+		spill_if_holds(s, (__u64)skb);
+	slot_leave(s);
 }
 
 /* Route stage: fib_table_lookup also fires for input routes; only a thread
@@ -955,9 +1059,11 @@ int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 	int BPF_KPROBE(txr_kprobe_##name) { task_stage(stage); return 0; }
 #define SKB_HOOKS(name, func, stage, ...)                                                    \
 	SEC("fentry/" #func)                                                                 \
-	int BPF_PROG(txr_fentry_##name, __VA_ARGS__) { skb_stage(skb, stage, true); return 0; } \
+	int BPF_PROG(txr_fentry_##name, __VA_ARGS__)                                         \
+	{ skb_stage_prog(skb, stage, true, stage >= TXR_ST_NEIGH_OUTPUT); return 0; }        \
 	SEC("kprobe/" #func)                                                                 \
-	int BPF_KPROBE(txr_kprobe_##name, __VA_ARGS__) { skb_stage(skb, stage, false); return 0; }
+	int BPF_KPROBE(txr_kprobe_##name, __VA_ARGS__)                                       \
+	{ skb_stage_prog(skb, stage, false, stage >= TXR_ST_NEIGH_OUTPUT); return 0; }
 
 TASK_HOOKS(udp_sendmsg, udp_sendmsg, TXR_ST_UDP_SENDMSG)
 TASK_HOOKS(udpv6_sendmsg, udpv6_sendmsg, TXR_ST_UDP_SENDMSG)
@@ -1019,7 +1125,7 @@ SEC("cgroup_skb/egress")
 int txr_cgroup_egress(struct __sk_buff *ctx)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-	skb_stage(skb, TXR_ST_IP_OUTPUT, true);
+	skb_stage_prog(skb, TXR_ST_IP_OUTPUT, true, true); /* past POST_ROUTING */
 	return 1;
 }
 
@@ -1039,13 +1145,20 @@ int BPF_PROG(txr_tp_neigh_event_send_done, struct neighbour *n, int rc)
 {
 	if (rc != 1)
 		return 0;
+	if (lean_summary) {
+		lean_neigh_queued();
+		return 0;
+	}
 	struct txr_send_ctx *sc = current_send();
 	if (!sc || !sc->last_key)
 		return 0;
 	__u64 key = sc->last_key;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
 	if (p && !p->ts[TXR_ST_NEIGH_RESOLVE] && !p->ts[TXR_ST_DEV_QUEUE_XMIT])
 		p->ts[TXR_ST_NEIGH_RESOLVE] = bpf_ktime_get_ns();
+	spill_if_holds(s, key); /* whoever resolves the neighbour sends it */
+	slot_leave(s);
 	return 0;
 }
 
@@ -1056,18 +1169,25 @@ SKB_HOOKS(dev_queue_xmit, __dev_queue_xmit, TXR_ST_DEV_QUEUE_XMIT, struct sk_buf
 /* In __dev_queue_xmit after tc egress and the tx queue pick. */
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
-{ skb_stage(skb, TXR_ST_DEV_QUEUE_XMIT, true); return 0; }
+{ skb_stage_prog(skb, TXR_ST_DEV_QUEUE_XMIT, true, true); return 0; }
 
 /* Fires only when the qdisc accepted the skb (dev_qdisc_enqueue). */
 SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
 {
-	struct txr_packet *p = skb_stage(skb, TXR_ST_QDISC_ENQUEUE, true);
+	if (lean_summary) {
+		lean_skb_stage(skb, TXR_ST_QDISC_ENQUEUE, bpf_ktime_get_ns(), false);
+		return 0;
+	}
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = skb_stage(&s, skb, TXR_ST_QDISC_ENQUEUE, true, false);
 	if (p) {
 		/* What was ahead of it: includes itself (counted on enqueue). */
 		p->qdisc_backlog = q->qstats.backlog;
 		p->qdisc_qlen = q->q.qlen;
 	}
+	spill_if_holds(s, (__u64)skb); /* dequeued by whichever CPU runs the qdisc */
+	slot_leave(s);
 	return 0;
 }
 
@@ -1078,12 +1198,12 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	     struct sk_buff *skb)
 {
 	__u64 now = bpf_ktime_get_ns();
+	if (lean_summary) {
+		lean_dequeued(skb, now);
+		return 0;
+	}
+	/* Spilled at enqueue: in the hash. */
 	for (int i = 0; i < 8 && skb; i++) {
-		if (lean_summary) {
-			lean_stage(skb, TXR_ST_QDISC_DEQUEUE, now);
-			skb = skb->next;
-			continue;
-		}
 		__u64 key = (__u64)skb;
 		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 		if (p)
@@ -1162,22 +1282,24 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_device *dev)
 {
 	if (lean_summary) {
-		lean_stage(skb, TXR_ST_DRIVER_XMIT, bpf_ktime_get_ns());
+		lean_skb_stage(skb, TXR_ST_DRIVER_XMIT, bpf_ktime_get_ns(), false);
 		return 0;
 	}
 	__u64 key = (__u64)skb;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
 	if (!p)
 		p = gso_segment(skb, key);
-	if (!p)
-		return 0;
-	p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
-	p->queue = skb->queue_mapping;
-	p->len = skb->len;
-	gso_fields(skb, &p->gso_size, &p->gso_segs);
-	set_device(p, dev, true);
-	if (loops_back(dev))
-		p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
+	if (p) {
+		p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
+		p->queue = skb->queue_mapping;
+		p->len = skb->len;
+		gso_fields(skb, &p->gso_size, &p->gso_segs);
+		set_device(p, dev, true);
+		if (loops_back(dev))
+			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
+	}
+	slot_leave(s);
 	return 0;
 }
 
@@ -1189,11 +1311,13 @@ int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
 		return 0;
 	}
 	__u64 key = (__u64)skb;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
 	if (p && !p->ts[TXR_ST_NETIF_RX]) {
 		p->ts[TXR_ST_NETIF_RX] = bpf_ktime_get_ns();
 		p->end = TXR_END_HANDOFF;
 	}
+	slot_leave(s);
 	return 0;
 }
 
@@ -1207,19 +1331,23 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 		return 0;
 	}
 	__u64 key = (__u64)skb;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
-	if (!p)
-		return 0;
-	p->ts[TXR_ST_XMIT_DONE] = bpf_ktime_get_ns();
-	p->xmit_rc = rc;
-	if (rc == NETDEV_TX_BUSY) {
-		p->requeues++;
-		p->flags |= TXR_PF_REQUEUED;
-		p->end = 0;
-		return 0;
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
+	if (p) {
+		p->ts[TXR_ST_XMIT_DONE] = bpf_ktime_get_ns();
+		p->xmit_rc = rc;
+		if (rc == NETDEV_TX_BUSY) {
+			p->requeues++;
+			p->flags |= TXR_PF_REQUEUED;
+			p->end = 0;
+		} else if (rc == 0 && p->end == TXR_END_HANDOFF) {
+			finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+		}
 	}
-	if (rc == 0 && p->end == TXR_END_HANDOFF)
-		finish_packet(p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+	/* Still here: left with the driver (its TX completion frees it, on any
+	 * CPU), or requeued (NETDEV_TX_BUSY) for a later dequeue. */
+	spill_if_holds(s, key);
+	slot_leave(s);
 	return 0;
 }
 
@@ -1234,21 +1362,23 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 		return 0;
 	}
 	__u64 key = (__u64)skb;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
-	if (!p)
-		return 0;
-	p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
-	if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
-		/* Consumed between the queue and the driver: validate_xmit_skb()
-		 * replaced a GSO skb by its segments (skb_gso_segment). */
-		struct skb_shared_info *sh = (void *)(skb->head + skb->end);
-		if (BPF_CORE_READ(sh, gso_size)) {
-			__u32 zero = 0;
-			bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
+	if (p) {
+		p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
+		if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
+			/* Consumed between the queue and the driver: validate_xmit_skb()
+			 * replaced a GSO skb by its segments (skb_gso_segment). */
+			struct skb_shared_info *sh = (void *)(skb->head + skb->end);
+			if (BPF_CORE_READ(sh, gso_size)) {
+				__u32 zero = 0;
+				bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
+			}
 		}
+		finish_packet(s, p, key, TXR_ST_FREE,
+			      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
 	}
-	finish_packet(p, key, TXR_ST_FREE,
-		      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
+	slot_leave(s);
 	return 0;
 }
 
@@ -1260,22 +1390,23 @@ int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		return 0;
 	}
 	__u64 key = (__u64)skb;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
 
 	if (!p) {
 		/* Dropped before any creating stage saw it (netfilter LOCAL_OUT,
-		 * POST_ROUTING): still ours if the sending thread's socket owns it. */
+		 * POST_ROUTING): still ours if the sending thread's socket owns it.
+		 * Made in the hash (rare, and ended right here). */
 		struct txr_send_ctx *ctx = current_send();
-		if (!ctx || ctx->sk != (__u64)skb->sk)
-			return 0;
-		if (!create_packet(skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true))
-			return 0;
-		p = bpf_map_lookup_elem(&txr_inflight, &key);
-		if (!p)
-			return 0;
+		if (ctx && ctx->sk == (__u64)skb->sk &&
+		    create_packet(&s, skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true, false))
+			p = bpf_map_lookup_elem(&txr_inflight, &key);
 	}
-	p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
-	p->drop_reason = reason;
-	finish_packet(p, key, TXR_ST_DROP, TXR_END_DROP);
+	if (p) {
+		p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
+		p->drop_reason = reason;
+		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);
+	}
+	slot_leave(s);
 	return 0;
 }

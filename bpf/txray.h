@@ -151,6 +151,8 @@ enum txr_counter {
 	TXR_C_SENDS,             /* send records emitted */
 	TXR_C_FILTERED,          /* packets rejected by a filter at creation */
 	TXR_C_DROPS,             /* packets that ended in kfree_skb */
+	TXR_C_SPILLED,           /* packets moved from their thread's slot to the
+				  * in-flight hash (thread_slot.bpf.h) */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */

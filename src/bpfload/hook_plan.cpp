@@ -206,8 +206,7 @@ HookPlan choose_hooks(HookProber& prober, HookPreference pref) {
 
 const std::vector<Stage>& lean_summary_off_stages() {
     static const std::vector<Stage> off = {Stage::sendmsg,          Stage::udp_sendmsg, Stage::tcp_sendmsg,
-                                           Stage::tcp_transmit_skb, Stage::route,       Stage::neigh_resolve,
-                                           Stage::sendmsg_return};
+                                           Stage::tcp_transmit_skb, Stage::route,       Stage::sendmsg_return};
     return off;
 }
 

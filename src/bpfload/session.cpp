@@ -167,6 +167,17 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, refused ? kSendsByTid : 1);
     send_storage_ = refused ? "hash by thread id, " + std::to_string(kSendsByTid) + " entries (" + *refused + ")"
                             : "task storage, one per sending thread";
+    // Packet slots (bpf/thread_slot.bpf.h) live in task storage too. The lean
+    // summary also needs the neighbour stage: it is where a packet that waits
+    // for ARP/ND leaves its thread's slot (its tracepoint finds the packet
+    // nowhere else, so without slots it has nothing to stamp).
+    const StageChoice* neigh = plan_.find(Stage::neigh_resolve);
+    if (lean_ && refused && neigh && neigh->available && neigh->kind == HookKind::tracepoint)
+        switch_off(plan_, {Stage::neigh_resolve}, "needs task storage in cgroup_skb programs in the lean --summary");
+    ro->slots_on = !refused && (!lean_ || (neigh && neigh->available)) ? 1 : 0;
+    packet_store_ = ro->slots_on ? "the sending thread's slot while it carries them (task storage), else a hash by skb"
+                    : refused   ? "a hash by skb (" + *refused + ")"
+                                : "a hash by skb (the lean --summary has no neighbour stage here)";
 
     // Load only the chosen programs.
     bpf_program* prog;

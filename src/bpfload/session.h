@@ -104,6 +104,8 @@ public:
     bool lean_summary() const { return lean_; }
     // Where the per-thread send contexts live, and why (txray doctor).
     const std::string& send_context_storage() const { return send_storage_; }
+    // Where packets in flight live (bpf/thread_slot.bpf.h).
+    const std::string& packet_store() const { return packet_store_; }
 
 private:
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
@@ -114,6 +116,7 @@ private:
     SessionOptions opt_;
     bool lean_ = false;
     std::string send_storage_;
+    std::string packet_store_;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;

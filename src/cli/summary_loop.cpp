@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "live_printer.h"
+#include "trace_loop.h"
 #include "system.h"
 
 namespace txray {
@@ -42,7 +43,7 @@ int run_summary(const TraceOptions& o) {
     if (session.lean_summary())
         fmt::print(stderr,
                    "txray: lean: skb stages only, end to end from the first skb stage; --syscalls adds the "
-                   "syscall, route and neighbour stages (about twice the cost)\n");
+                   "syscall and route stages (about twice the cost)\n");
 
     Histograms prev{};
     Counters prev_c{};
@@ -89,6 +90,7 @@ int run_summary(const TraceOptions& o) {
         if (done || (o.count && c[TXR_C_PACKETS] >= o.count)) break;
     }
     session.detach();
+    if (o.session.verbose) print_slot_use(session.counters());
     return 0;
 }
 

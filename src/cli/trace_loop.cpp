@@ -38,6 +38,13 @@ TraceHeader make_header(const Session& s, const TraceOptions& o) {
     return h;
 }
 
+void print_slot_use(const Counters& c) {
+    std::fprintf(stderr,
+                 "txray: %llu packets moved from their thread's slot to the in-flight hash "
+                 "(accepted by a qdisc, queued for a neighbour, left with a driver, or displaced by the thread's next packet)\n",
+                 static_cast<unsigned long long>(c[TXR_C_SPILLED]));
+}
+
 int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     g_stop = 0;
     install_signal_handlers();
@@ -111,6 +118,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     f.untracked = c[TXR_C_INFLIGHT_FULL];
     f.unfinished = assembler.stats().unfinished;
     consumer.on_end(f);
+    if (o.session.verbose) print_slot_use(c);
     return 0;
 }
 

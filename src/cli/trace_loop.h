@@ -37,4 +37,8 @@ TraceHeader make_header(const Session& s, const TraceOptions& o);
 // Returns the process exit code.
 int run_trace(const TraceOptions& o, TraceConsumer& consumer);
 
+// --verbose, at the end: how many packets left their thread's slot for the
+// in-flight hash (bpf/thread_slot.bpf.h), on stderr.
+void print_slot_use(const Counters& c);
+
 }  // namespace txray

@@ -80,6 +80,15 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
+long moved_from_slots(const std::string& output) {
+    const std::string tail = " packets moved from their thread's slot";
+    const auto at = output.find(tail);
+    if (at == std::string::npos) return -1;
+    const auto start = output.rfind("txray: ", at);
+    if (start == std::string::npos) return -1;
+    return std::stol(output.substr(start + 7, at - start - 7));
+}
+
 bool wait_for_header(const std::string& path, double timeout_s) {
     auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     while (std::chrono::steady_clock::now() < end) {

@@ -41,6 +41,9 @@ std::uint64_t monotonic_now_ns();
 std::string read_file(const std::string& path);
 // Waits until `path` has a first complete line (the recorder attached).
 bool wait_for_header(const std::string& path, double timeout_s = 30);
+// From a --verbose run's output: "txray: N packets moved from their thread's
+// slot ..." (N), or -1 when the line is missing.
+long moved_from_slots(const std::string& output);
 
 // veth pair: host side `host_if` (10.77.N.1/24, fd77:N::1/64) <-> `peer_if`
 // (10.77.N.2, fd77:N::2) inside namespace `ns`. Removed on destruction.

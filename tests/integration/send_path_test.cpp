@@ -172,7 +172,8 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     const std::string dir = scratch_dir();
     const std::string trace = dir + "/tbf.json";
     const auto progs_before = loaded_txray_program_ids();
-    Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp"}, dir + "/tbf.log");
+    Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp", "--verbose"},
+              dir + "/tbf.log");
     ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/tbf.log");
     RunResult s = run(testsend_bin() + " send --to " + net->v4_peer + " --port 9100 --way sendto --count 300 --size 1000");
     ASSERT_EQ(s.status, 0) << s.out;
@@ -220,7 +221,42 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     EXPECT_GT(dropped, 0) << "tbf overflow must show as drops";
     EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter\n" << st.out;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
+    // Each packet the qdisc accepted left its thread's slot for the hash at
+    // enqueue (dequeued later, in the qdisc's softirq); a drop ended in it.
+    // (The first packet may have waited for ARP: it left at that point.)
+    long left = 0;
+    for (const auto& p : t.packets)
+        left += p.flow.dport == 9100 && (p.find(Stage::qdisc_enqueue) || p.find(Stage::neigh_resolve));
+    EXPECT_EQ(moved_from_slots(read_file(dir + "/tbf.log")), left) << read_file(dir + "/tbf.log");
     EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty());
+}
+
+// Without a qdisc (veth's default) a UDP packet runs from cgroup egress to
+// veth's handoff in its sending thread: made, stamped and ended in the
+// thread's slot, never in the in-flight hash (bpf/thread_slot.bpf.h).
+TEST_F(SendPath, VethPacketsStayInTheirThreadsSlot) {
+    const std::string dir = scratch_dir(), trace = dir + "/slot.json", log = dir + "/slot.log";
+    Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp", "--verbose"}, log);
+    ASSERT_TRUE(wait_for_header(trace)) << read_file(log);
+    RunResult s = run(testsend_bin() + " send --to " + net->v4_peer + " --port 9120 --way sendto --count 200 --size 100");
+    ASSERT_EQ(s.status, 0) << s.out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
+    Trace t = load_trace(trace);
+    ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
+    long sent = 0, waited_for_arp = 0;
+    for (const auto& p : t.packets)
+        if (p.flow.dport == 9120) {
+            EXPECT_EQ(p.outcome_string(), "sent");
+            EXPECT_NE(p.find(Stage::ip_output), nullptr);
+            EXPECT_NE(p.find(Stage::xmit_done), nullptr);
+            sent += p.outcome == OutcomeKind::sent;
+            waited_for_arp += p.find(Stage::neigh_resolve) != nullptr;
+        }
+    EXPECT_EQ(sent, 200);
+    EXPECT_LE(waited_for_arp, 1);
+    // Only a packet that waited for ARP left its slot (sent by the ARP reply).
+    EXPECT_EQ(moved_from_slots(read_file(log)), waited_for_arp) << read_file(log);
 }
 
 // -o X.zst: the same trace, zstd-compressed, and every reader takes it.
@@ -325,6 +361,11 @@ TEST(Cli, DoctorSaysWhereSendContextsLiveAndTheRecorderAgrees) {
     if (!task_storage) {  // the fallback names its size and why
         EXPECT_NE(line.find("hash by thread id, 16384 entries ("), std::string::npos) << line;
     }
+    // Packet slots live in task storage too: with it, or not at all.
+    EXPECT_NE(doc.out.find(task_storage ? "\npackets in flight in the sending thread's slot while it carries them"
+                                        : "\npackets in flight in a hash by skb ("),
+              std::string::npos)
+        << doc.out;
 
     const std::string dir = scratch_dir(), trace = dir + "/storage.json";
     auto before = loaded_txray_program_ids();

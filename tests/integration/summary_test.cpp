@@ -95,7 +95,7 @@ TEST_F(Summary, SyscallsAddTheSyscallAndRouteStages) {
 
 TEST_F(Summary, LeanDropsMatchTheQdiscCounter) {
     ASSERT_EQ(run("tc qdisc add dev " + net->host_if + " root tbf rate 4mbit burst 4kb limit 10kb").status, 0);
-    SummaryOutput s = run_summary({}, 300, "tbf");
+    SummaryOutput s = run_summary({"--verbose"}, 300, "tbf");
     RunResult st = run("tc -s qdisc show dev " + net->host_if);
     long tc_dropped = -1;
     if (auto pos = st.out.find("dropped "); pos != std::string::npos) tc_dropped = std::stol(st.out.substr(pos + 8));
@@ -105,6 +105,21 @@ TEST_F(Summary, LeanDropsMatchTheQdiscCounter) {
     // (README, Known limits): then they are not counted as packets at all.
     EXPECT_LE(300 - s.packets, 3) << s.text;
     EXPECT_TRUE(s.rows.count("qdisc_dequeue")) << s.text;
+    // An accepted packet left its thread's slot at enqueue, a dropped one
+    // ended in it (and the first may have left it waiting for ARP).
+    const long moved = moved_from_slots(s.text);
+    EXPECT_GE(moved, 300 - s.drops - 3) << s.text;
+    EXPECT_LE(moved, 300 - s.drops + 1) << s.text;
+}
+
+// Without a qdisc no packet leaves its thread's slot (bpf/thread_slot.bpf.h),
+// except one that waited for ARP.
+TEST_F(Summary, LeanVethPacketsStayInTheirThreadsSlot) {
+    SummaryOutput s = run_summary({"--verbose"}, 200, "slot");
+    EXPECT_EQ(s.packets, 200) << s.text;
+    const long moved = moved_from_slots(s.text);
+    EXPECT_GE(moved, 0) << s.text;
+    EXPECT_LE(moved, s.rows.count("neigh_resolve") ? 1 : 0) << s.text;
 }
 
 }  // namespace
