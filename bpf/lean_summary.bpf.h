@@ -143,8 +143,8 @@ static __always_inline void lean_skb_stage(struct sk_buff *skb, enum txr_stage s
 	lean_stage(s, skb, stage, now, may_slot);
 	/* Accepted by a qdisc (dequeued by whichever CPU runs it next), or
 	 * resolving its neighbour (may wait in its queue): out of the slot. */
-	if ((stage == TXR_ST_QDISC_ENQUEUE || stage == TXR_ST_NEIGH_RESOLVE) && s && s->key == (__u64)skb)
-		lean_spill(s);
+	if (stage == TXR_ST_QDISC_ENQUEUE || stage == TXR_ST_NEIGH_RESOLVE)
+		slot_spill_if_holds(s, (__u64)skb, l, &txr_lean_inflight);
 	slot_leave(s);
 }
 
@@ -164,6 +164,8 @@ static __always_inline void lean_dequeued(struct sk_buff *skb, __u64 now)
 static __always_inline void lean_neigh_queued(void)
 {
 	struct txr_lean_slot *s = lean_slot_enter(false);
+	/* The tracepoint has no skb: the slot's key is its address, and a
+	 * non-creating stage uses nothing else of it. */
 	if (s && s->key && !(s->l.seen & (1u << TXR_ST_DEV_QUEUE_XMIT)))
 		lean_stage(s, (struct sk_buff *)s->key, TXR_ST_NEIGH_RESOLVE, bpf_ktime_get_ns(), false);
 	lean_spill(s);
@@ -194,8 +196,7 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 	}
 	/* Left with the driver (its TX completion frees it, on any CPU), or
 	 * NETDEV_TX_BUSY (requeued, sent again later). */
-	if (s && s->key == key)
-		lean_spill(s);
+	slot_spill_if_holds(s, key, l, &txr_lean_inflight);
 	slot_leave(s);
 }
 

@@ -60,3 +60,10 @@ const volatile __u8 slots_on = 0;
 			(s)->key = 0;                                                \
 		}                                                                    \
 	} while (0)
+
+/* The same, only if the slot holds skb address `k`. */
+#define slot_spill_if_holds(s, k, field, map)                                        \
+	do {                                                                         \
+		if ((s) && (s)->key == (k))                                          \
+			slot_spill(s, field, map);                                   \
+	} while (0)

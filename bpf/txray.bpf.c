@@ -212,8 +212,7 @@ static __always_inline void spill_packet(struct txr_pkt_slot *s)
 
 static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 {
-	if (s && s->key == key)
-		spill_packet(s);
+	slot_spill_if_holds(s, key, p, &txr_inflight);
 }
 
 /* Unique per boot without a shared cache line: (per-cpu counter << 8) | cpu. */
