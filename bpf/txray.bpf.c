@@ -36,6 +36,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define NEXTHDR_FRAGMENT 44
+#define NR_SENDMMSG 307 /* x86_64 */
 
 /* Filters, set by user space before load (0 / empty: no filter). */
 const volatile __u32 f_tgid = 0;
@@ -49,6 +50,7 @@ const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
 const volatile __u8 summary_mode = 0; /* histograms only, no records */
 const volatile __u16 snaplen = 0;     /* record --headers: bytes from the IP header */
+const volatile __u64 wakeup_bytes = 256 * 1024; /* per CPU, see rb_flags() */
 /* Issue 7 filters: a tcpdump expression (programs in txr_pcap_progs, see
  * pcap_filter.bpf.h), a cgroup v2 subtree (id of the cgroup and its level),
  * a network namespace (inode). */
@@ -167,12 +169,18 @@ struct {
 	__type(value, struct txr_packet);
 } txr_gso_parent SEC(".maps");
 
+/* What each CPU alone writes: its packet and send id counter, and the ring
+ * buffer bytes it reserved since it last asked for a wakeup (rb_flags()). */
+struct txr_cpu_state {
+	__u64 ids;
+	__u64 unwoken;
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} txr_idgen SEC(".maps");
+	__type(value, struct txr_cpu_state);
+} txr_cpu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -219,24 +227,32 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 static __always_inline __u64 next_id(void)
 {
 	__u32 zero = 0;
-	__u64 *c = bpf_map_lookup_elem(&txr_idgen, &zero);
+	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
 	if (!c)
 		return 0;
-	*c += 1;
-	return (*c << 8) | (bpf_get_smp_processor_id() & 0xff);
+	c->ids += 1;
+	return (c->ids << 8) | (bpf_get_smp_processor_id() & 0xff);
 }
 
-/* No wakeup per record: user space drains on a timer (100 ms), and is woken
- * each time the unread data grows past another multiple of TXR_WAKEUP_BYTES.
- * Only the record that crosses the mark asks for it: a forced wakeup is an
- * irq_work (a self-IPI: a VM exit on KVM), so asking on every record while the
- * reader is behind cost ~0.5 us per record (bpf_ringbuf_commit()). Two CPUs
- * racing may both or neither cross; the timer covers the miss. */
+/* No wakeup per record: user space drains on a timer (100 ms), and each CPU
+ * asks for a wakeup once it has reserved another `wakeup_bytes` (user space
+ * sizes it so that every CPU's share fits the ring several times over). A
+ * forced wakeup is an irq_work (a self-IPI: a VM exit on KVM), so asking on
+ * every record while the reader is behind cost ~0.5 us per record
+ * (bpf_ringbuf_commit()). Counted on this CPU, not from the ring's unread
+ * size: bpf_ringbuf_query(BPF_RB_AVAIL_DATA) reads consumer_pos, a cache line
+ * the reader writes from another CPU (~30 ns a record, measured with perf). */
 static __always_inline __u64 rb_flags(__u64 size)
 {
-	__u64 avail = bpf_ringbuf_query(&txr_events, BPF_RB_AVAIL_DATA);
-	return (avail / TXR_WAKEUP_BYTES) != ((avail + size + 8) / TXR_WAKEUP_BYTES) ?
-		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u32 zero = 0;
+	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
+	if (!c)
+		return 0;
+	c->unwoken += size + 8; /* + BPF_RINGBUF_HDR_SZ */
+	if (c->unwoken < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	c->unwoken = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* ------------------------------------------------------------------ */
@@ -515,8 +531,9 @@ static __always_inline void task_stage(enum txr_stage stage)
 static __always_inline void message_done(void)
 {
 	struct txr_send_ctx *ctx = current_send();
+	/* Only sendmmsg has a next message whose start the clock gives. */
 	if (ctx)
-		next_message(ctx, bpf_ktime_get_ns()); /* clears the route note too */
+		next_message(ctx, ctx->syscall_nr == NR_SENDMMSG ? bpf_ktime_get_ns() : 0); /* clears the route note too */
 	else
 		note_set(TXR_NOTE_ROUTE_SEEN, false);
 }
@@ -889,7 +906,6 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
 	__u32 n = snaplen < TXR_SNAPLEN_MAX ? snaplen : TXR_SNAPLEN_MAX;
 	if (n > avail)
 		n = avail;
-	__u64 flags = rb_flags(sizeof(struct txr_headers));
 	struct txr_headers *h = bpf_ringbuf_reserve(&txr_events, sizeof(*h), 0);
 	if (!h) {
 		count(TXR_C_LOST_SEND);
@@ -901,7 +917,9 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
 	if (n > TXR_SNAPLEN_MAX || bpf_probe_read_kernel(h->data, n, head + nh))
 		n = 0;
 	h->len = n;
-	bpf_ringbuf_submit(h, flags);
+	/* rb_flags() after the read: its map lookup between the bound check
+	 * and the read spilled n, and 6.1's verifier lost the bound. */
+	bpf_ringbuf_submit(h, rb_flags(sizeof(*h)));
 }
 
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
@@ -1035,7 +1053,7 @@ static __always_inline void route_stage(void)
 /* x86_64 syscall numbers; the collector names them. */
 SYS_PAIR(sendto, 44)
 SYS_PAIR(sendmsg, 46)
-SYS_PAIR(sendmmsg, 307)
+SYS_PAIR(sendmmsg, NR_SENDMMSG)
 SYS_PAIR(write, 1)
 SYS_PAIR(writev, 20)
 

@@ -176,8 +176,4 @@ struct txr_lean {
 #define TXR_HIST_E2E TXR_ST_COUNT
 #define TXR_HIST_SLOTS ((TXR_ST_COUNT + 1) * TXR_HIST_BUCKETS)
 
-/* The ring buffer wakes its reader each time the unread data grows past
- * another multiple of this (else no wakeups: user space polls on a timer). */
-#define TXR_WAKEUP_BYTES (256 * 1024)
-
 #endif /* TXRAY_H */

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <string_view>
 
@@ -156,6 +157,11 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
         throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
     ro->snaplen = opt.snaplen;
     bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
+    // Each CPU asks for a wakeup after reserving this much (rb_flags() in
+    // txray.bpf.c): at most 1 MiB, and all CPUs' shares together a quarter
+    // of the ring, so the reader is woken well before it fills.
+    const int cpus = std::max(1, libbpf_num_possible_cpus());
+    ro->wakeup_bytes = std::clamp<std::uint64_t>(opt.ringbuf_bytes / 4 / cpus, 4096, 1 << 20);
     // One of the two in-flight tables is used; the other stays at one entry.
     bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt.inflight_max);
     bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt.inflight_max : 1);
