@@ -17,6 +17,9 @@
 #   summary    txray live --summary (in-kernel histograms; lean: skb stages only)
 #   summary-syscalls  txray live --summary --syscalls (also the syscall, route
 #              and neighbour stages: the hooks of record, no records)
+#   floor-no-exit, floor-no-syscalls, floor-no-fib  (not run by default) the
+#              floor without the sys_exit, the syscall (enter and exit) or the
+#              fib_table_lookup programs: what those hooks cost by themselves
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
 #              when bpftrace is installed
 # and prints, per mode, the ratio to the same round's untraced rate
@@ -102,7 +105,7 @@ command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
     case $m in
-    floor) [ -x "$FLOOR" ] || { echo "# floor: skipped ($FLOOR not built)"; continue; } ;;
+    floor | floor-no-*) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     esac
@@ -137,8 +140,16 @@ run() {
     local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
     case $mode in
     untraced) ;;
-    floor)
-        "$FLOOR" >"$log" 2>&1 &
+    floor | floor-no-*)
+        local skip=()
+        case $mode in
+        floor-no-exit) skip=(--skip exit_) ;;
+        floor-no-syscalls) skip=(--skip exit_ --skip enter_) ;;
+        floor-no-fib) skip=(--skip fib) ;;
+        floor) ;;
+        *) echo "# unknown mode $mode"; return 1 ;;
+        esac
+        "$FLOOR" "${skip[@]}" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" attached 20 || { echo "# floor did not start: $(cat "$log")"; kill -INT $pid; return 1; } ;;
     record | throttled)
@@ -314,7 +325,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
+order = ["untraced", "floor", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -331,14 +342,18 @@ for m in order:
     print(f"| {m} | {statistics.median(pps):,.0f} | {ratios[0]:.3f} / {med:.3f} / {ratios[-1]:.3f} | {100 * (1 - med):.1f}% "
           f"| {'/'.join(lost)} | {max(cpu):.3f} max | {max(rss):.1f} |")
 rec = [r for r in rows if r[0] == "record" and r[1].startswith("r")]
+rec_null = [r for r in rows if r[0] == "record-null" and r[1].startswith("r")]
 flo = [r for r in rows if r[0] == "floor" and r[1].startswith("r")]
 summ = [r for r in rows if r[0] == "summary" and r[1].startswith("r")]
 def med_ratio(rs):
     v = [float(r[2]) / base[r[1]] for r in rs if base.get(r[1])]
     return statistics.median(v) if v else None
-rr, fr, sr = med_ratio(rec), med_ratio(flo), med_ratio(summ)
-if rr and sr:
-    print(f"\nsummary overhead / record overhead (medians): {(1 - sr) / (1 - rr):.2f}" if rr < 1 else "")
+rr, fr, sr, nr = med_ratio(rec), med_ratio(flo), med_ratio(summ), med_ratio(rec_null)
+print()
+if rr and sr and rr < 1:
+    print(f"summary overhead / record overhead (medians): {(1 - sr) / (1 - rr):.2f}")
+if nr and sr and nr < 1:
+    print(f"summary overhead / record-null overhead (medians): {(1 - sr) / (1 - nr):.2f}")
 if rr and fr:
     print(f"record overhead above the floor (medians): {100 * (fr - rr):.1f} points")
 ub = statistics.median(base.values()) if base else 0

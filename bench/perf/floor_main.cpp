@@ -1,6 +1,8 @@
 // txray-floor: loads bench/perf/floor.bpf.c (empty programs on txray's hooks),
 // attaches them all, prints "attached N" and waits for SIGINT/SIGTERM or
-// --seconds S. The "floor" of bench/overhead.sh.
+// --seconds S. The "floor" of bench/overhead.sh. --skip TEXT (repeatable):
+// leave out the programs whose name holds TEXT, to see what each hook costs
+// (overhead.sh's floor-no-* modes).
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -35,8 +37,16 @@ std::string cgroup2_mount() {
 
 int main(int argc, char** argv) {
     double seconds = 0;
-    for (int i = 1; i + 1 < argc; i += 2)
-        if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+    std::vector<std::string> skip;
+    for (int i = 1; i < argc; i += 2) {
+        const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
+        if (value && !std::strcmp(argv[i], "--seconds")) seconds = std::atof(value);
+        else if (value && !std::strcmp(argv[i], "--skip")) skip.emplace_back(value);
+        else {
+            std::fprintf(stderr, "usage: txray-floor [--seconds S] [--skip TEXT]...\n");
+            return 2;
+        }
+    }
     libbpf_set_print([](libbpf_print_level lvl, const char* f, va_list ap) {
         return lvl == LIBBPF_WARN ? std::vfprintf(stderr, f, ap) : 0;
     });
@@ -49,6 +59,10 @@ int main(int argc, char** argv) {
     int cg_fd = -1;
     bpf_program* p;
     bpf_object__for_each_program(p, skel->obj) {
+        std::string name = bpf_program__name(p);
+        bool skipped = false;
+        for (const std::string& s : skip) skipped |= name.find(s) != std::string::npos;
+        if (skipped) continue;
         bpf_link* l = nullptr;
         if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
             if (cg_fd < 0) cg_fd = open(cgroup2_mount().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
