@@ -7,7 +7,7 @@
 set -euo pipefail
 TXRAY=${1:?txray binary}; SEND=${2:?txray-testsend binary}; S=${3:-4}; ROUNDS=${4:-3}
 NS=txrfc-$$; H=txrfc$$h; P=txrfc$$p
-cleanup() { ip link del "$H" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; }
+cleanup() { ip link del "$H" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -f /tmp/txrfc-$$.log; }
 trap cleanup EXIT
 ip netns add "$NS"
 ip link add "$H" type veth peer name "$P"

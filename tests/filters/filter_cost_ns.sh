@@ -9,7 +9,7 @@ set -euo pipefail
 TXRAY=${1:?txray binary}; SEND=${2:?txray-testsend binary}; N=${3:-50000}
 NS=txrfn-$$; H=txrfn$$h; P=txrfn$$p
 OLD=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() { sysctl -q -w kernel.bpf_stats_enabled="$OLD"; ip link del "$H" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; }
+cleanup() { sysctl -q -w kernel.bpf_stats_enabled="$OLD"; ip link del "$H" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -f /tmp/txrfn-$$.log; }
 trap cleanup EXIT
 ip netns add "$NS"
 ip link add "$H" type veth peer name "$P"

@@ -1,11 +1,14 @@
 #include "harness.h"
 
+#include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -133,13 +136,26 @@ std::uint64_t VethNetns::tx_packets() const {
 std::string txray_bin() { return TXRAY_BIN; }
 std::string testsend_bin() { return TESTSEND_BIN; }
 
+namespace {
+// Removed at exit when every test of the process passed (kept for a look
+// otherwise, or with TXRAY_KEEP_SCRATCH=1).
+struct ScratchDir {
+    std::string path = std::filesystem::temp_directory_path() / ("txray-it-" + std::to_string(getpid()));
+    ScratchDir() { std::filesystem::create_directories(path); }
+    ~ScratchDir() {
+        if (!::testing::UnitTest::GetInstance()->Passed() || std::getenv("TXRAY_KEEP_SCRATCH")) {
+            std::fprintf(stderr, "(test files kept in %s)\n", path.c_str());
+            return;
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+}  // namespace
+
 std::string scratch_dir() {
-    static std::string dir = [] {
-        std::string d = std::filesystem::temp_directory_path() / ("txray-it-" + std::to_string(getpid()));
-        std::filesystem::create_directories(d);
-        return d;
-    }();
-    return dir;
+    static ScratchDir dir;
+    return dir.path;
 }
 
 std::set<int> loaded_txray_program_ids() {
