@@ -29,6 +29,9 @@ void add_trace_options(CLI::App& cmd, TraceOptions& o) {
     cmd.add_flag("--headers", o.headers,
                  "Capture each packet's headers from the IP header on (for `txray export --format pcapng`)");
     cmd.add_option("--snaplen", o.snaplen, "Bytes captured with --headers (default 128, at most 256; no payload by default)");
+    cmd.add_option("--ring-mb", o.ring_mb,
+                   "Ring buffer size in MiB, a power of 2 from 1 to 1024 (default 16): a bigger ring rides out "
+                   "longer collector stalls without loss");
     cmd.add_flag("-v,--verbose", o.session.verbose, "Show libbpf's log");
 }
 
@@ -36,6 +39,10 @@ void finish_trace_options(TraceOptions& o) {
     o.session.snaplen = o.headers ? o.snaplen : 0;
     if (o.headers && (o.snaplen == 0 || o.snaplen > TXR_SNAPLEN_MAX))
         throw TxrayError("--snaplen: between 1 and " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
+    // BPF_MAP_TYPE_RINGBUF: a power-of-2 multiple of the page size.
+    if (o.ring_mb == 0 || o.ring_mb > 1024 || (o.ring_mb & (o.ring_mb - 1)))
+        throw CLI::ValidationError("--ring-mb: a power of 2 from 1 to 1024 (MiB), not " + std::to_string(o.ring_mb));
+    o.session.ringbuf_bytes = o.ring_mb << 20;
     if (!o.proto.empty()) {
         auto p = proto_from_name(o.proto);
         if (!p) throw TxrayError("--proto: unknown protocol '" + o.proto + "' (udp, tcp, icmp or a number)");

@@ -15,9 +15,10 @@ struct TraceOptions {
     double duration_s = 0;   // 0: until Ctrl-C
     std::uint64_t count = 0; // 0: no limit
     std::string hooks = "auto";
-    double expire_s = 10;
-    bool headers = false;                // capture packet headers (for pcapng export)
-    std::uint16_t snaplen = 128;    // in-flight packets older than this are reported unfinished
+    double expire_s = 10;           // in-flight packets older than this are reported unfinished
+    bool headers = false;           // capture packet headers (for pcapng export)
+    std::uint16_t snaplen = 128;
+    std::uint32_t ring_mb = 16;     // ring buffer size in MiB (a power of 2)
     std::vector<std::string> expression; // positional words: a tcpdump expression
 };
 

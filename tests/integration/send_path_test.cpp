@@ -346,6 +346,27 @@ std::vector<int> program_map_ids(int id) {
     return ids;
 }
 
+// --ring-mb sizes the ring buffer the kernel side writes to; a size the
+// kernel would refuse (not a power of 2) is a usage error before anything loads.
+TEST(Cli, RingMbSizesTheRingBuffer) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    RunResult bad = run(txray_bin() + " record -o /dev/null --ring-mb 3");
+    EXPECT_EQ(bad.status, 2) << bad.out;
+    EXPECT_NE(bad.out.find("--ring-mb: a power of 2 from 1 to 1024 (MiB), not 3"), std::string::npos) << bad.out;
+
+    const std::string dir = scratch_dir(), trace = dir + "/ring.json";
+    auto before = loaded_txray_program_ids();
+    Child rec({txray_bin(), "record", "--ring-mb", "64", "-o", trace}, dir + "/ring.log");
+    ASSERT_TRUE(wait_for_header(trace)) << read_file(dir + "/ring.log");
+    long ring = -1;
+    for (int prog : left_behind(before, loaded_txray_program_ids()))
+        for (int m : program_map_ids(prog))
+            if (run("bpftool map show id " + std::to_string(m)).out.find(" name txr_events ") != std::string::npos)
+                ring = map_max_entries(m);
+    EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(dir + "/ring.log");
+    EXPECT_EQ(ring, 64L << 20);
+}
+
 // Doctor says where the per-thread send contexts live (task storage where
 // every loaded program type may call bpf_task_storage_get, else a hash keyed
 // by thread id), and a recorder loads exactly that: the fallback hash is
