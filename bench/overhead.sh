@@ -17,6 +17,9 @@
 #   summary    txray live --summary (in-kernel histograms; lean: skb stages only)
 #   summary-syscalls  txray live --summary --syscalls (also the syscall, route
 #              and neighbour stages: the hooks of record, no records)
+#   floor-clock  the floor's programs also reading the clock once per stage
+#              and packet, as txray does (8 reads per datagram here): the least
+#              any per-stage timing can cost on these hooks
 #   floor-no-exit, floor-no-syscalls, floor-no-fib  (not run by default) the
 #              floor without the sys_exit, the syscall (enter and exit) or the
 #              fib_table_lookup programs: what those hooks cost by themselves
@@ -30,7 +33,7 @@
 #   BUILD=dir            build tree (default: build-perf next to this script)
 #   ROUNDS=5             interleaved rounds
 #   SECONDS_PER_RUN=8    sender run per mode and round
-#   MODES="untraced floor record record-null record-zst summary summary-syscalls bpftrace"
+#   MODES="untraced floor floor-clock record record-null record-zst summary summary-syscalls bpftrace"
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
 #                        to /dev/null, to a file and to a .zst file in OUT
 #                        (zero-loss check; 60 for the issue's target)
@@ -56,7 +59,7 @@ FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
-MODES=${MODES:-"untraced floor record record-null record-zst summary summary-syscalls bpftrace"}
+MODES=${MODES:-"untraced floor floor-clock record record-null record-zst summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
 THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
@@ -105,9 +108,11 @@ command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
     case $m in
-    floor | floor-no-*) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
+    floor | floor-clock | floor-no-*) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
+    untraced | record | record-null | record-zst) ;;
+    *) die "unknown mode $m (see MODES in the header)" ;;
     esac
     modes+=("$m")
 done
@@ -140,16 +145,17 @@ run() {
     local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
     case $mode in
     untraced) ;;
-    floor | floor-no-*)
-        local skip=()
+    floor | floor-clock | floor-no-*)
+        local args=()
         case $mode in
-        floor-no-exit) skip=(--skip exit_) ;;
-        floor-no-syscalls) skip=(--skip exit_ --skip enter_) ;;
-        floor-no-fib) skip=(--skip fib) ;;
+        floor-no-exit) args=(--skip exit_) ;;
+        floor-no-syscalls) args=(--skip exit_ --skip enter_) ;;
+        floor-no-fib) args=(--skip fib) ;;
+        floor-clock) args=(--clock) ;;
         floor) ;;
         *) echo "# unknown mode $mode"; return 1 ;;
         esac
-        "$FLOOR" "${skip[@]}" >"$log" 2>&1 &
+        "$FLOOR" "${args[@]}" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" attached 20 || { echo "# floor did not start: $(cat "$log")"; kill -INT $pid; return 1; } ;;
     record | throttled)
@@ -174,6 +180,7 @@ run() {
         pid=$!
         wait_for "$log" Attaching 30 || { echo "# bpftrace did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
         sleep 1 ;;
+    *) echo "# unknown mode $mode"; return 1 ;;
     esac
     sleep 0.3
     local c0=0 t0 t1 stopper=""
@@ -280,7 +287,7 @@ prog_stats() {  # MODE PREFIX
         pid=$!; sleep 1.5 ;;
     summary-syscalls) "$TXRAY" live --summary --syscalls >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
-    floor) "$FLOOR" >"$OUT/stats.log" 2>&1 &
+    floor | floor-clock) "$FLOOR" $([ $mode = floor-clock ] && echo --clock) >"$OUT/stats.log" 2>&1 &
         pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     esac
     sleep 0.3
@@ -315,7 +322,7 @@ print(f"  {'total':<18} {'':>8} {'':>7} {tot / sent:7.0f}")
 PY
 }
 if [ "$PROG_STATS" = 1 ]; then
-    [ -x "$FLOOR" ] && prog_stats floor floor_
+    [ -x "$FLOOR" ] && prog_stats floor floor_ && prog_stats floor-clock floor_
     prog_stats record txr_
     [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
 fi
@@ -325,7 +332,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
+order = ["untraced", "floor", "floor-clock", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")

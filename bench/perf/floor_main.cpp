@@ -2,7 +2,8 @@
 // attaches them all, prints "attached N" and waits for SIGINT/SIGTERM or
 // --seconds S. The "floor" of bench/overhead.sh. --skip TEXT (repeatable):
 // leave out the programs whose name holds TEXT, to see what each hook costs
-// (overhead.sh's floor-no-* modes).
+// (overhead.sh's floor-no-* modes). --clock: the stamping programs also read
+// the clock, once per stage and packet as txray does (floor-clock mode).
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -37,20 +38,27 @@ std::string cgroup2_mount() {
 
 int main(int argc, char** argv) {
     double seconds = 0;
+    bool clock = false;
     std::vector<std::string> skip;
-    for (int i = 1; i < argc; i += 2) {
+    for (int i = 1; i < argc; i++) {
         const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
-        if (value && !std::strcmp(argv[i], "--seconds")) seconds = std::atof(value);
-        else if (value && !std::strcmp(argv[i], "--skip")) skip.emplace_back(value);
+        if (!std::strcmp(argv[i], "--clock")) clock = true;
+        else if (value && !std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[++i]);
+        else if (value && !std::strcmp(argv[i], "--skip")) skip.emplace_back(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: txray-floor [--seconds S] [--skip TEXT]...\n");
+            std::fprintf(stderr, "usage: txray-floor [--seconds S] [--clock] [--skip TEXT]...\n");
             return 2;
         }
     }
     libbpf_set_print([](libbpf_print_level lvl, const char* f, va_list ap) {
         return lvl == LIBBPF_WARN ? std::vfprintf(stderr, f, ap) : 0;
     });
-    floor_bpf* skel = floor_bpf::open_and_load();
+    floor_bpf* skel = floor_bpf::open();
+    if (skel) skel->rodata->stamp = clock;
+    if (skel && floor_bpf::load(skel)) {
+        floor_bpf::destroy(skel);
+        skel = nullptr;
+    }
     if (!skel) {
         std::fprintf(stderr, "txray-floor: load failed: %s\n", std::strerror(errno));
         return 1;
