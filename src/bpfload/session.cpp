@@ -6,10 +6,10 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
-#include <algorithm>
 #include <deque>
 #include <string_view>
 
