@@ -108,7 +108,7 @@ command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
     case $m in
-    floor | floor-clock | floor-no-*) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
+    floor | floor-clock | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     untraced | record | record-null | record-zst) ;;
@@ -152,8 +152,6 @@ run() {
         floor-no-syscalls) args=(--skip exit_ --skip enter_) ;;
         floor-no-fib) args=(--skip fib) ;;
         floor-clock) args=(--clock) ;;
-        floor) ;;
-        *) echo "# unknown mode $mode"; return 1 ;;
         esac
         "$FLOOR" "${args[@]}" >"$log" 2>&1 &
         pid=$!
@@ -322,7 +320,10 @@ print(f"  {'total':<18} {'':>8} {'':>7} {tot / sent:7.0f}")
 PY
 }
 if [ "$PROG_STATS" = 1 ]; then
-    [ -x "$FLOOR" ] && prog_stats floor floor_ && prog_stats floor-clock floor_
+    if [ -x "$FLOOR" ]; then
+        prog_stats floor floor_
+        [[ " ${modes[*]} " == *" floor-clock "* ]] && prog_stats floor-clock floor_
+    fi
     prog_stats record txr_
     [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
 fi

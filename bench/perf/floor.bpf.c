@@ -53,17 +53,17 @@ static __always_inline void keep_route_time(void)
 	c->route_pending = 0;
 }
 
-#define EMPTY_SYS(name)                                                                  \
+#define SYS_PAIR(name)                                                                  \
 	SEC("tp/syscalls/sys_enter_" #name)                                              \
 	int floor_enter_##name(void *ctx) { keep_time(1); return 0; }                    \
 	SEC("tp/syscalls/sys_exit_" #name)                                               \
 	int floor_exit_##name(void *ctx) { keep_time(0); return 0; }
 
-EMPTY_SYS(sendto)
-EMPTY_SYS(sendmsg)
-EMPTY_SYS(sendmmsg)
-EMPTY_SYS(write)
-EMPTY_SYS(writev)
+SYS_PAIR(sendto)
+SYS_PAIR(sendmsg)
+SYS_PAIR(sendmmsg)
+SYS_PAIR(write)
+SYS_PAIR(writev)
 
 #define EMPTY_TP(tp)                                                                     \
 	SEC("tp_btf/" #tp)                                                               \

@@ -9,7 +9,7 @@
 #   - txray-floor --clock loads programs that call bpf_ktime_get_ns and the
 #     plain floor's do not (the verifier drops the dead branch), as bpftool
 #     shows in the translated instructions;
-#   - an unknown mode is refused (exit 2).
+#   - an unknown mode is refused (exit 2), also one that looks like a floor mode.
 # Needs root. Environment: TXRAY, TESTSEND, FLOOR (the built binaries).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,8 +46,10 @@ calls_clock() {  # FLOOR-ARGS...: 0 if floor_net_dev_queue calls bpf_ktime_get_n
 calls_clock --clock || { cat "$out/xlated"; fail "txray-floor --clock: no clock read in floor_net_dev_queue"; }
 calls_clock && { cat "$out/xlated"; fail "txray-floor: the empty floor reads the clock"; }
 
-MODES="untraced bogus" ROUNDS=1 SECONDS_PER_RUN=1 OUT="$out" bash "$script" >"$out/bogus" 2>&1
-rc=$?
-[ $rc = 2 ] || { cat "$out/bogus"; fail "unknown mode: exit $rc, not 2"; }
-grep -q "unknown mode bogus" "$out/bogus" || fail "unknown mode: no message"
+for bogus in bogus floor-no-bogus; do
+    MODES="untraced $bogus" ROUNDS=1 SECONDS_PER_RUN=1 OUT="$out" bash "$script" >"$out/bogus" 2>&1
+    rc=$?
+    [ $rc = 2 ] || { cat "$out/bogus"; fail "unknown mode $bogus: exit $rc, not 2"; }
+    grep -q "unknown mode $bogus" "$out/bogus" || fail "unknown mode $bogus: no message"
+done
 echo "overhead smoke: ok ($modes)"
