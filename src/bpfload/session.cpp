@@ -373,7 +373,8 @@ std::size_t Session::sweep_lean(std::uint64_t before_ns) {
 
 std::size_t Session::inflight_count() const {
     std::size_t n = 0;
-    for_each_skb_key(bpf_map__fd(skel_->maps.txr_inflight), [&](std::uint64_t) { ++n; });
+    const bpf_map* map = lean_ ? skel_->maps.txr_lean_inflight : skel_->maps.txr_inflight;
+    for_each_skb_key(bpf_map__fd(map), [&](std::uint64_t) { ++n; });
     return n;
 }
 

@@ -98,6 +98,8 @@ public:
     // Removes and returns in-flight records whose newest stage is older than
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);
+    // Packets in the in-flight table of this mode (txr_lean_inflight in the
+    // lean summary, else txr_inflight); not those in a thread's slot.
     std::size_t inflight_count() const;
     // Lean summary: forgets in-flight packets older than before_ns; returns how many.
     std::size_t sweep_lean(std::uint64_t before_ns);
