@@ -79,35 +79,105 @@ fi
 mkdir -p "$CACHE/debs" "$CACHE/kernels" "$CACHE/logs" "$CACHE/work"
 
 # ---------------------------------------------------------------- kernel ---
-# Sets PKG. Newest package for a "X.Y" shorthand: Debian names 6.1 as 6.1.0-ABI and
-# 6.12 (bookworm backports/security) as 6.12.N+debNN.
+# Series that Debian 12 (bookworm) does not carry come from an older suite of
+# the same archive through a private apt configuration: its own sources list,
+# lists and cache under $CACHE/apt-<suite>/. The host's apt sources are never
+# changed. 5.10 is Debian 11's kernel (bullseye, bullseye-security).
+APT=(apt-get)
+APT_CACHE=(apt-cache)
+PRIVATE_SUITE=""
+case "$KERNEL" in
+5.10) PRIVATE_SUITE=bullseye ;;
+esac
+# The host's Debian archive and security URIs, read from its apt sources
+# (deb822 .sources files or one-line sources.list entries).
+host_archive_uri() { # $1: "debian" or "debian-security"
+	local want=$1 f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		sed -n -E 's#^[[:space:]]*(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?([a-z]+://[^ ]+).*#\3#p' "$f"
+	done | sed 's#/*$##' | awk -v w="$want" '{ n = split($0, p, "/"); if (p[n] == w) { print; exit } }'
+}
+private_apt() { # sets APT/APT_CACHE to a private configuration for $PRIVATE_SUITE
+	local dir=$CACHE/apt-$PRIVATE_SUITE main sec keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	main=$(host_archive_uri debian)
+	sec=$(host_archive_uri debian-security)
+	[ -n "$main" ] || die "no Debian archive in the host's apt sources: cannot fetch $PRIVATE_SUITE kernels"
+	[ -f "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	{
+		echo "deb [signed-by=$keyring] $main $PRIVATE_SUITE main"
+		[ -z "$sec" ] || echo "deb [signed-by=$keyring] $sec $PRIVATE_SUITE-security main"
+	} >"$dir/sources.list"
+	local o=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o Dir::State::Status=/dev/null
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	APT=(apt-get "${o[@]}")
+	APT_CACHE=(apt-cache "${o[@]}")
+	# Lists older than a day are refreshed; offline, the cached .debs still serve.
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+		say "updating the private $PRIVATE_SUITE package lists ($dir)"
+		"${APT[@]}" -qq update >&2 || say "private apt update failed; using what is cached"
+	fi
+}
+[ -z "$PRIVATE_SUITE" ] || private_apt
+
 # Candidate version of a package (cached per package; apt-cache is slow).
 declare -A CANDIDATE=()
 candidate_version() {
 	local v
 	if [ -z "${CANDIDATE[$1]+x}" ]; then
-		v=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1 || true)
+		v=$("${APT_CACHE[@]}" policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1 || true)
 		[ "$v" = "(none)" ] && v=""
 		CANDIDATE[$1]=$v
 	fi
 	[ -n "${CANDIDATE[$1]}" ] && echo "${CANDIDATE[$1]}"
 }
+# Downloads PKG's candidate into the cache unless it is there; prints the .deb.
+download_pkg() {
+	local pkg=$1 ver deb
+	ver=$(candidate_version "$pkg") || return 1
+	deb=$(ls "$CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		say "downloading $pkg $ver"
+		local out
+		if ! out=$(cd "$CACHE/debs" && "${APT[@]}" download -q "$pkg=$ver" 2>&1); then
+			echo "$out" | grep -v '^W: Download is performed unsandboxed' >&2
+			# Only the archive's "404 Not Found" is remembered (not a network error).
+			if [ -n "$PRIVATE_SUITE" ] && [[ $out == *" 404 "* ]]; then
+				echo "$pkg=$ver" >>"$CACHE/apt-$PRIVATE_SUITE/not-served"
+			fi
+			return 1
+		fi
+		deb=$(ls "$CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+	fi
+	[ -n "$deb" ] && echo "$deb"
+}
+# Sets PKG (and DEB when it had to download to choose). Newest package for a
+# "X.Y" shorthand: Debian names 5.10 and 6.1 as X.Y.0-ABI and 6.12 (bookworm
+# security) as 6.12.N+debNN. Only the flavour asked for: "amd64" must not
+# match cloud-amd64 or rt-amd64. With a private suite, a newer package that
+# the archive no longer serves (404) is skipped for the next one.
 resolve_pkg() {
-	local want=$1 re cands newest
+	local want=$1 re cands newest p
 	if [[ $want =~ ^[0-9]+\.[0-9]+$ ]]; then
-		re="^linux-image-${want//./\\.}(\\.[0-9]+)?[-+][^ ]*-${FLAVOUR}-unsigned\$"
-		cands=$(apt-cache search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
-		if [ -z "$cands" ] && [ "$(id -u)" = 0 ]; then
+		re="^linux-image-${want//./\\.}(\\.[0-9]+)?[-+][^ ]*[0-9]-${FLAVOUR}-unsigned\$"
+		cands=$("${APT_CACHE[@]}" search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
+		if [ -z "$cands" ] && [ -z "$PRIVATE_SUITE" ] && [ "$(id -u)" = 0 ]; then
 			say "no candidates for $want in the apt lists; running apt-get update"
 			apt-get update -qq >&2 || true
-			cands=$(apt-cache search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
+			cands=$("${APT_CACHE[@]}" search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" || true)
 		fi
-		# keep only packages with an installable candidate version
 		newest=""
+		local gone=$CACHE/apt-$PRIVATE_SUITE/not-served
 		for p in $(printf '%s\n' $cands | sort -V -r); do
-			if candidate_version "$p" >/dev/null; then
-				newest=$p; break
+			candidate_version "$p" >/dev/null || continue
+			if [ -n "$PRIVATE_SUITE" ]; then
+				# A version the archive answered 404 for is not asked again.
+				grep -qxF "$p=${CANDIDATE[$p]}" "$gone" 2>/dev/null && continue
+				DEB=$(download_pkg "$p") || { say "$p ${CANDIDATE[$p]}: not downloadable, trying an older one"; continue; }
 			fi
+			newest=$p; break
 		done
 		if [ -z "$newest" ]; then
 			# offline fallback: newest matching .deb already in the cache
@@ -120,23 +190,15 @@ resolve_pkg() {
 	fi
 }
 
+DEB=""
 if [ -f "$KERNEL" ]; then
 	DEB=$(cd "$(dirname "$KERNEL")" && pwd)/$(basename "$KERNEL")
 else
 	resolve_pkg "$KERNEL"
-	VER=$(candidate_version "$PKG" || true)
-	DEB=""
-	if [ -n "$VER" ]; then
-		DEB=$(ls "$CACHE/debs/${PKG}_${VER//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
-		if [ -z "$DEB" ]; then
-			say "downloading $PKG $VER"
-			(cd "$CACHE/debs" && apt-get download -q "$PKG=$VER" >&2) ||
-				die "apt-get download $PKG=$VER failed"
-			DEB=$(ls "$CACHE/debs/${PKG}_"*.deb | sort -V | tail -n1)
-		fi
-	else
-		DEB=$(ls "$CACHE/debs/${PKG}_"*.deb 2>/dev/null | sort -V | tail -n1 || true)
-		[ -n "$DEB" ] || die "package $PKG not known to apt and not cached"
+	if [ -z "$DEB" ]; then
+		DEB=$(download_pkg "$PKG" || true)
+		[ -n "$DEB" ] || DEB=$(ls "$CACHE/debs/${PKG}_"*.deb 2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$DEB" ] || die "package $PKG: apt-get download failed and nothing is cached"
 	fi
 fi
 KDIR=$CACHE/kernels/$(basename "$DEB" .deb)
