@@ -6,8 +6,8 @@
  * MAC header exists yet) and for DLT_EN10MB (the packet starts at the
  * Ethernet header: device stages). The two programs are stored in the array
  * map txr_pcap_progs (key TXR_PCAP_RAW / TXR_PCAP_ETH) before attach, and a
- * bounded interpreter (bpf_loop, one cBPF instruction per iteration; cBPF
- * only jumps forward, so at most `len` iterations) runs them on the skb's
+ * bounded interpreter (a bounded loop, one cBPF instruction per iteration;
+ * cBPF only jumps forward, so at most `len` iterations) runs them on the skb's
  * linear data, read with bpf_probe_read_kernel.
  *
  * Semantics follow libpcap's bpf_filter(): a load outside the captured bytes,
@@ -80,8 +80,8 @@ struct txr_pcap_run {
 };
 
 /* The interpreter's state lives in a per-CPU map, not on the stack: values
- * read from a map are unknown to the verifier, so it verifies the bpf_loop
- * callback once for every pc instead of once per reachable pc value. A
+ * read from a map are unknown to the verifier, and the step is a global
+ * function with no pointer arguments: it is verified once, not once per pc. A
  * softirq may run a filter while a process-context one is mid-way on the same
  * CPU: each nesting level has its own slot. */
 #define TXR_PCAP_NEST 4
@@ -140,8 +140,13 @@ static __always_inline long txr_pcap_stop(struct txr_pcap_run *r, __u32 verdict)
 	return 1;
 }
 
-/* One instruction per bpf_loop iteration. */
-static long txr_pcap_step(__u64 index, void *ctx)
+/* One instruction per loop iteration. A global function: the verifier
+ * checks it once, on its own, and each call site only against its
+ * signature, so the loop in txr_pcap_run_prog costs it a few instructions
+ * per iteration. (Not bpf_loop: that is Linux 5.17+, and on older kernels
+ * the callback's mere presence in a program stops the object from loading,
+ * even where the filter is off.) Returns non-zero when the program ended. */
+__noinline int txr_pcap_step(__u32 index)
 {
 	__u32 zero = 0;
 	struct txr_pcap_state *st = bpf_map_lookup_elem(&txr_pcap_state, &zero);
@@ -150,6 +155,7 @@ static long txr_pcap_step(__u64 index, void *ctx)
 	__u32 d = st->depth;
 	if (d == 0 || d > TXR_PCAP_NEST)
 		return 1;
+	barrier_var(d); /* keep the mask (see txr_pcap_run_prog) */
 	struct txr_pcap_run *r = &st->slot[(d - 1) & (TXR_PCAP_NEST - 1)];
 	struct txr_pcap_prog *p = bpf_map_lookup_elem(&txr_pcap_progs, &r->prog);
 	__u32 pc = r->pc, v = 0, size, off;
@@ -277,6 +283,7 @@ static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 capl
 	__u32 d = st->depth;
 	if (d >= TXR_PCAP_NEST)
 		return 0;
+	barrier_var(d); /* keep the mask: 5.10's verifier loses the check's bound on a spill */
 	struct txr_pcap_run *r = &st->slot[d & (TXR_PCAP_NEST - 1)];
 	r->pkt = pkt;
 	r->caplen = caplen;
@@ -294,7 +301,10 @@ static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 capl
 		n = 0;
 	r->buflen = n;
 	st->depth = d + 1;
-	bpf_loop(TXR_PCAP_MAX_INSNS + 1, txr_pcap_step, NULL, 0);
+	/* cBPF only jumps forward: at most len <= TXR_PCAP_MAX_INSNS steps. */
+	for (__u32 i = 0; i <= TXR_PCAP_MAX_INSNS; i++)
+		if (txr_pcap_step(i))
+			break;
 	st->depth = d;
 	if (r->done)
 		verdict = r->verdict;

@@ -58,6 +58,11 @@ const volatile __u8 f_pcap = 0;
 const volatile __u64 f_cgroup_id = 0;
 const volatile __u32 f_cgroup_level = 0;
 const volatile __u32 f_netns = 0;
+/* bpf_get_current_task_btf() exists (Linux 5.11+); else the thread's fields
+ * are read through bpf_get_current_task(). Set by user space. */
+const volatile __u8 task_btf = 1;
+/* kfree_skb passes enum skb_drop_reason (Linux 5.17+). Set by user space. */
+const volatile __u8 drop_reasons = 1;
 
 /* The thread's last fd -> socket answer (fd_to_inet_sock): the same file,
  * socket and sock again is the same inet socket. */
@@ -280,16 +285,27 @@ static __always_inline bool comm_matches(const char *comm)
 static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_fd_sock *last,
 						    struct txr_fd_sock *out)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
+	struct files_struct *files;
+	struct fdtable *fdt;
 	struct file *file = NULL;
 
-	if (fd < 0 || !files)
+	if (fd < 0)
 		return NULL;
-	struct fdtable *fdt = files->fdt;
-	if (!fdt || fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	if (task_btf) {
+		files = bpf_get_current_task_btf()->files;
+		fdt = files ? files->fdt : NULL;
+		if (!fdt || fd >= fdt->max_fds)
+			return NULL;
+		bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	} else {
+		/* Before bpf_get_current_task_btf (5.11): the same walk, read. */
+		files = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files);
+		fdt = files ? BPF_CORE_READ(files, fdt) : NULL;
+		if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+		bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	}
 	if (!file)
 		return NULL;
 	out->file = (__u64)file;
@@ -340,6 +356,10 @@ struct {
 
 static __always_inline __u64 task_switches(void)
 {
+	if (!task_btf) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+	}
 	struct task_struct *task = bpf_get_current_task_btf();
 	return task->nvcsw + task->nivcsw;
 }
@@ -868,16 +888,36 @@ __noinline int txr_hist_add(__u32 row, __u64 delta)
 	return 0;
 }
 
+/* txr_summarise's input: the packet's stage times. A global function may
+ * take no pointer to memory before Linux 5.12, so its caller copies them
+ * here, one row per nesting level (a softirq may summarise a packet while a
+ * program it interrupted on this CPU is between copy and call). */
+#define TXR_SUMMARY_NEST 4
+struct txr_summary_in {
+	__u32 depth;
+	__u32 pad;
+	__u64 ts[TXR_SUMMARY_NEST][TXR_ST_COUNT];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_summary_in);
+} txr_summary_in SEC(".maps");
+
 /* Summary mode: each stage's time since the previous stage (kernel order),
  * and syscall (or first stage) to the driver's return, or to the drop.
  * Global too: verified once, not once per path of each caller. */
-__noinline int txr_summarise(const struct txr_packet *p)
+__noinline int txr_summarise(__u32 depth)
 {
 	__u64 prev = 0, first = 0, last = 0;
-	if (!p)
+	__u32 zero = 0;
+	struct txr_summary_in *in = bpf_map_lookup_elem(&txr_summary_in, &zero);
+	if (!in)
 		return 0;
+	__u64 *row = in->ts[depth & (TXR_SUMMARY_NEST - 1)];
 	for (int s = 0; s < TXR_ST_SENDMSG_RETURN; s++) {
-		__u64 ts = p->ts[s];
+		__u64 ts = row[s];
 		if (!ts)
 			continue;
 		if (prev && ts >= prev)
@@ -891,6 +931,22 @@ __noinline int txr_summarise(const struct txr_packet *p)
 	if (first && last > first)
 		txr_hist_add(TXR_HIST_E2E, last - first);
 	return 0;
+}
+
+static __always_inline void summarise(const struct txr_packet *p)
+{
+	__u32 zero = 0;
+	struct txr_summary_in *in = bpf_map_lookup_elem(&txr_summary_in, &zero);
+	if (!in)
+		return;
+	__u32 d = in->depth;
+	if (d >= TXR_SUMMARY_NEST)
+		return;
+	barrier_var(d); /* keep the mask below: 5.10's verifier loses the bound on a spill */
+	__builtin_memcpy(in->ts[d & (TXR_SUMMARY_NEST - 1)], p->ts, sizeof(p->ts));
+	in->depth = d + 1;
+	txr_summarise(d);
+	in->depth = d;
 }
 
 /* record --headers: up to snaplen bytes of the linear data from the IP header
@@ -931,7 +987,7 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
 	if (summary_mode) {
-		txr_summarise(p);
+		summarise(p);
 		count(TXR_C_PACKETS);
 	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
 		count(TXR_C_LOST_PACKET);
@@ -1403,8 +1459,9 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 }
 
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+int txr_tp_kfree_skb(__u64 *ctx)
 {
+	struct sk_buff *skb = (struct sk_buff *)ctx[0];
 	if (lean_summary) {
 		lean_end(skb, true);
 		return 0;
@@ -1424,7 +1481,10 @@ int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	}
 	if (p) {
 		p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
-		p->drop_reason = reason;
+		/* The reason argument is Linux 5.17+: the verifier refuses a
+		 * read past the tracepoint's arguments, even one never taken, so
+		 * this branch must be dead where drop_reasons is 0. */
+		p->drop_reason = drop_reasons ? (__u32)ctx[2] : 0;
 		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);
 	}
 	slot_leave(s);

@@ -39,6 +39,8 @@ bool KernelBtf::has_raw_tracepoint(const std::string& name) const {
 }
 
 std::string KernelBtf::drop_reason_name(std::uint32_t value) const {
+    // Before Linux 5.17 kfree_skb gives no reason: every drop is unspecified.
+    if (drop_reasons_.empty()) return "NOT_SPECIFIED";
     if (auto it = drop_reasons_.find(value); it != drop_reasons_.end()) return it->second;
     return "REASON_" + std::to_string(value);
 }

@@ -25,6 +25,8 @@ public:
     bool has_raw_tracepoint(const std::string& name) const;
     // enum skb_drop_reason value -> "QDISC_DROP" (prefix SKB_DROP_REASON_ removed).
     std::string drop_reason_name(std::uint32_t value) const;
+    // The kernel has enum skb_drop_reason (Linux 5.17+; kfree_skb passes it).
+    bool has_drop_reasons() const { return !drop_reasons_.empty(); }
 
 private:
     struct btf* btf_ = nullptr;

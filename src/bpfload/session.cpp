@@ -15,6 +15,7 @@
 
 #include "packet.h"
 #include "hook_probe.h"
+#include "kernel_compat.h"
 #include "pcap_filter.h"
 #include "system.h"
 #include "txray.skel.h"
@@ -45,6 +46,7 @@ constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when us
 // 6.18, not on 6.12), else a hash keyed by thread id. Returns the reason for
 // the fallback, or nothing.
 std::optional<std::string> task_storage_refused(const HookPlan& plan) {
+    if (auto why = task_storage_unsupported()) return why;
     for (const auto& c : plan.stages)
         for (const auto& name : c.programs)
             if (name == "txr_cgroup_egress")
@@ -169,7 +171,21 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     // call bpf_task_storage_get (cgroup_skb on 6.12 may not; 6.18 may): then
     // in a hash keyed by thread id.
     auto refused = task_storage_refused(plan_);
+    if (refused && task_storage_unsupported())
+        for (bpf_map* m : {skel_->maps.txr_sends, skel_->maps.txr_pkt_slots, skel_->maps.txr_lean_slots})
+            stand_ins_.replace(m);
     ro->sends_in_task_storage = refused ? 0 : 1;
+    // What an older kernel lacks, and what stands in (said by doctor, live, record).
+    ro->drop_reasons = btf_->has_drop_reasons() ? 1 : 0;
+    ro->task_btf = HookProber::helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+                                      "bpf_get_current_task_btf").ok ? 1 : 0;
+    if (auto why = task_storage_unsupported())
+        fallbacks_.push_back(*why + ": send contexts in a hash by thread id, packets in flight in a hash by skb");
+    if (!ro->task_btf)
+        fallbacks_.push_back("no bpf_get_current_task_btf (Linux 5.11+): the thread's files and context switches "
+                             "are read through bpf_get_current_task");
+    if (!ro->drop_reasons)
+        fallbacks_.push_back("kfree_skb gives no drop reason (Linux 5.17+): a drop keeps its stage, reason NOT_SPECIFIED");
     bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, refused ? kSendsByTid : 1);
     send_storage_ = refused ? "hash by thread id, " + std::to_string(kSendsByTid) + " entries (" + *refused + ")"
                             : "task storage, one per sending thread";

@@ -14,6 +14,7 @@
 
 #include "btf_info.h"
 #include "hook_plan.h"
+#include "kernel_compat.h"
 #include "txray.h"
 
 struct txray_bpf;
@@ -108,6 +109,8 @@ public:
     const std::string& send_context_storage() const { return send_storage_; }
     // Where packets in flight live (bpf/thread_slot.bpf.h).
     const std::string& packet_store() const { return packet_store_; }
+    // What this kernel lacks that newer ones have, each with what stands in.
+    const std::vector<std::string>& kernel_fallbacks() const { return fallbacks_; }
 
 private:
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
@@ -119,9 +122,11 @@ private:
     bool lean_ = false;
     std::string send_storage_;
     std::string packet_store_;
+    std::vector<std::string> fallbacks_;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;
+    StandInMaps stand_ins_;  // maps this kernel lacks (kernel_compat.h)
     int cgroup_fd_ = -1;
     std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
     std::unique_ptr<ring_buffer, RingDeleter> ring_;

@@ -44,6 +44,7 @@ int doctor(TraceOptions& o) {
     fmt::print("\n{} of {} stages available; the chosen programs loaded.\n", available, session.plan().stages.size());
     fmt::print("send contexts in {}\n", session.send_context_storage());
     fmt::print("packets in flight in {}\n", session.packet_store());
+    for (const auto& f : session.kernel_fallbacks()) fmt::print("older kernel: {}\n", f);
     return 0;
 }
 

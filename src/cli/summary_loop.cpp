@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include "live_printer.h"
 #include "trace_loop.h"
@@ -37,6 +38,7 @@ int run_summary(const TraceOptions& o) {
     SessionOptions so = o.session;
     so.summary = true;
     Session session(so);
+    for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
     session.attach(nullptr, nullptr);
     const bool color = isatty(STDOUT_FILENO);
     fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");

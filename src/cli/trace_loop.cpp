@@ -49,6 +49,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     g_stop = 0;
     install_signal_handlers();
     Session session(o.session);
+    for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
 
     TickStats tick;
     tick.stage_delta.resize(kStageCount);

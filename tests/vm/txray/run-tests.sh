@@ -155,6 +155,51 @@ else
 	vm_fail headers "exit $hrc, $hn/5 packets with headers: $(tail -c 300 $T/headers.log)"
 fi
 
+# --- a tcpdump expression, judged by the in-kernel interpreter ---------------
+# Every creating program carries the interpreter (a bounded loop over a global
+# step function), so this proves it loads and judges on this kernel, for each
+# hook kind: 7 datagrams to the matching port kept, the 10 others not.
+for h in auto kprobe tracepoint; do
+	n=filter.$h
+	txray record -o $T/$n.json --hooks $h 'udp and dst port 9102' >$T/$n.log 2>&1 &
+	frec=$!
+	wait_for $T/$n.json '"header"' 60
+	txray-testsend send --to 127.0.0.1 --port 9101 --count 10 --size 100 >/dev/null 2>&1
+	txray-testsend send --to 127.0.0.1 --port 9102 --count 7 --size 100 >/dev/null 2>&1
+	sleep 1
+	kill -INT $frec
+	wait $frec
+	frc=$?
+	kept=$(grep -c '"dport":9102}' $T/$n.json)
+	other=$(grep -c '"dport":9101}' $T/$n.json)
+	if [ $frc = 0 ] && [ "$kept" = 7 ] && [ "$other" = 0 ]; then
+		vm_pass $n "7/7 datagrams to port 9102 kept, 0/10 to 9101"
+	else
+		vm_fail $n "exit $frc, kept $kept/7 to 9102 and $other/10 to 9101: $(tail -c 300 $T/$n.log)"
+	fi
+done
+
+# --- live --summary: the in-kernel histograms count every datagram ----------
+for mode in lean syscalls; do
+	n=summary.$mode
+	flag=
+	[ $mode = syscalls ] && flag=--syscalls
+	txray live --summary $flag --port 9103 --duration 4 >$T/$n.txt 2>&1 &
+	srec=$!
+	wait_for $T/$n.txt 'in-kernel summary' 60
+	usleep 500000
+	txray-testsend send --to 127.0.0.1 --port 9103 --count 20 --size 100 >/dev/null 2>&1
+	wait $srec
+	src=$?
+	got=$(awk '/^-- [0-9]+s: [0-9]+ packets/ { n += $3 } END { print n + 0 }' $T/$n.txt)
+	e2e=$(awk '$1 == "end-to-end" { n += $2 } END { print n + 0 }' $T/$n.txt)
+	if [ $src = 0 ] && [ "$got" = 20 ] && [ "$e2e" = 20 ]; then
+		vm_pass $n "20/20 datagrams counted, 20 in the end-to-end row"
+	else
+		vm_fail $n "exit $src, $got/20 counted, $e2e end-to-end: $(tail -c 400 $T/$n.txt | tr '\n' ' ')"
+	fi
+done
+
 # --- loopback ---------------------------------------------------------------
 dst6=
 [ $HAVE6 = 1 ] && dst6=::1
