@@ -2,7 +2,7 @@
 # Runs tests/vm/run.sh for several kernels, one after the other, and prints a
 # summary ending in a plain "N passed, N failed" line. Exit 0 iff all passed.
 #   tests/vm/run-matrix.sh [run.sh options] [KERNEL...] [-- PAYLOAD_DIR]
-# Kernels default to "6.1 6.12". Options before the kernels go to run.sh.
+# Kernels default to "5.10 6.1 6.12". Options before the kernels go to run.sh.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 opts=() kernels=() tail=()
@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
 	*) kernels+=("$1"); shift ;;
 	esac
 done
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+[ ${#kernels[@]} -gt 0 ] || kernels=(5.10 6.1 6.12)
 pass=0 fail=0 summary=()
 for k in "${kernels[@]}"; do
 	start=$(date +%s)

@@ -3,7 +3,7 @@
 # Builds static txray/txray-testsend/txray-vmcheck (tests/vm/txray/build.sh),
 # boots each kernel under qemu with the veth module and the payload
 # tests/vm/txray/run-tests.sh, and prints the hooks chosen per stage.
-#   tests/vm/run-txray-matrix.sh [run.sh options] [KERNEL...]   (default 6.1 6.12)
+#   tests/vm/run-txray-matrix.sh [run.sh options] [KERNEL...]   (default 5.10 6.1 6.12)
 # Exit 0 iff every kernel passed; the last line is "vm-kernels: N passed, N failed".
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
