@@ -945,11 +945,11 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 		bpf_map_delete_elem(&txr_inflight, &key);
 }
 
-/* Stages that may see a packet first (and so create its record). */
+/* Stages that may see a packet first (and so create its record): the stage
+ * table's `creates` column (stage_table.h). */
 static __always_inline bool creates(enum txr_stage stage)
 {
-	return stage == TXR_ST_IP_LOCAL_OUT || stage == TXR_ST_IP_OUTPUT || stage == TXR_ST_NEIGH_OUTPUT ||
-	       stage == TXR_ST_DEV_QUEUE_XMIT;
+	return (TXR_CREATING_STAGES >> stage) & 1;
 }
 
 #include "lean_summary.bpf.h"

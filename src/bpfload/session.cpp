@@ -241,12 +241,11 @@ void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandle
             links_.emplace_back(link);
         }
     }
-    auto creates = [&](Stage s) {
-        const StageChoice* c = plan_.find(s);
-        return c && c->available;
-    };
-    if (!creates(Stage::ip_local_out) && !creates(Stage::ip_output) && !creates(Stage::neigh_output) &&
-        !creates(Stage::dev_queue_xmit))
+    const bool any_creates = std::any_of(kStageTable.begin(), kStageTable.end(), [&](const StageInfo& s) {
+        const StageChoice* c = plan_.find(s.stage);
+        return s.creates && c && c->available;
+    });
+    if (!any_creates)
         throw TxrayError("no stage that sees packets first could be attached (ip_output, dev_queue_xmit...): "
                          "run `txray doctor`");
 }
