@@ -1,5 +1,7 @@
 #include "palette.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <string>
 
@@ -17,13 +19,11 @@ struct Entry {
 const std::array<Entry, kStageCount>& palette() {
     static const std::array<Entry, kStageCount> p = [] {
         std::array<Entry, kStageCount> a{};
-        static constexpr char kDigits[] = "0123456789abcdef";
         for (const StageInfo& s : kStageTable) {
             const std::uint32_t c = s.rgb;
             Entry& e = a[index(s.stage)];
             e.color = rgba((c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff);
-            e.hex = "#";
-            for (int shift = 20; shift >= 0; shift -= 4) e.hex += kDigits[(c >> shift) & 0xf];
+            e.hex = fmt::format("#{:06x}", c);
         }
         return a;
     }();
