@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "txray.h"
+#include "syscalls.h"
 #include "pcap_filter.bpf.h"
 #include "thread_slot.bpf.h"
 
@@ -36,7 +37,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define NEXTHDR_FRAGMENT 44
-#define NR_SENDMMSG 307 /* x86_64 */
 
 /* Filters, set by user space before load (0 / empty: no filter). */
 const volatile __u32 f_tgid = 0;
@@ -534,7 +534,7 @@ static __always_inline void message_done(void)
 	struct txr_send_ctx *ctx = current_send();
 	/* Only sendmmsg has a next message whose start the clock gives. */
 	if (ctx)
-		next_message(ctx, ctx->syscall_nr == NR_SENDMMSG ? bpf_ktime_get_ns() : 0); /* clears the route note too */
+		next_message(ctx, ctx->syscall_nr == TXR_NR_sendmmsg ? bpf_ktime_get_ns() : 0); /* clears the route note too */
 	else
 		note_set(TXR_NOTE_ROUTE_SEEN, false);
 }
@@ -1053,12 +1053,9 @@ static __always_inline void route_stage(void)
 		return send_exit(ctx->ret);                                                  \
 	}
 
-/* x86_64 syscall numbers; the collector names them. */
-SYS_PAIR(sendto, 44)
-SYS_PAIR(sendmsg, 46)
-SYS_PAIR(sendmmsg, NR_SENDMMSG)
-SYS_PAIR(write, 1)
-SYS_PAIR(writev, 20)
+/* The build architecture's numbers (syscalls.h); the collector names them. */
+#define TXR_SYS_PAIR(name) SYS_PAIR(name, TXR_NR_##name)
+TXR_SEND_SYSCALLS(TXR_SYS_PAIR)
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)

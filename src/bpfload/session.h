@@ -18,6 +18,7 @@
 
 struct txray_bpf;
 struct bpf_link;
+struct bpf_program;
 struct ring_buffer;
 
 namespace txray {
@@ -110,6 +111,8 @@ public:
     const std::string& packet_store() const { return packet_store_; }
 
 private:
+    // The skeleton's handle of a program the plan names (by its name there).
+    bpf_program* program(const std::string& name) const;
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
     struct LinkDeleter { void operator()(bpf_link* l) const; };
     struct RingDeleter { void operator()(ring_buffer* r) const; };

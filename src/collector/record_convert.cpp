@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "syscalls.h"
+
 namespace txray {
 
 // Every stage: txray::Stage and enum txr_stage come from one table
@@ -86,14 +88,11 @@ std::string errno_name_for_ret(std::int64_t ret) {
 }
 
 std::string syscall_name(std::uint32_t nr) {
-    switch (nr) {
-    case 44: return "sendto";
-    case 46: return "sendmsg";
-    case 307: return "sendmmsg";
-    case 1: return "write";
-    case 20: return "writev";
-    default: return "syscall " + std::to_string(nr);
-    }
+#define TXR_X_SYSCALL_NAME(name) \
+    if (nr == TXR_NR_##name) return #name;
+    TXR_SEND_SYSCALLS(TXR_X_SYSCALL_NAME)
+#undef TXR_X_SYSCALL_NAME
+    return "syscall " + std::to_string(nr);
 }
 
 }  // namespace txray
