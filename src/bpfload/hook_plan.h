@@ -17,7 +17,7 @@ std::string hook_kind_name(HookKind k);
 enum class HookPreference { automatic, fentry, kprobe, tracepoint };
 
 struct HookProgram {
-    std::string prog;    // BPF program name in txray.bpf.c
+    std::string prog;    // BPF program name (bpf/hooks/*.bpf.h)
     std::string target;  // function, raw tracepoint, or "category/event"
     bool optional;       // e.g. the IPv6 twin: its absence does not reject the hook
 };
