@@ -9,29 +9,9 @@
 #include <linux/types.h>
 #endif
 
-/* Stages in the order the kernel runs them. The numeric value indexes
- * txr_packet.ts[]; user space names them (src/core/stage.cpp). */
-enum txr_stage {
-	TXR_ST_SENDMSG = 0,      /* syscall entry (sendto/sendmsg/sendmmsg/write) */
-	TXR_ST_UDP_SENDMSG,      /* udp_sendmsg / udpv6_sendmsg entry */
-	TXR_ST_TCP_SENDMSG,      /* tcp_sendmsg_locked */
-	TXR_ST_TCP_TRANSMIT_SKB, /* __tcp_transmit_skb */
-	TXR_ST_ROUTE,            /* output route lookup */
-	TXR_ST_IP_LOCAL_OUT,     /* __ip_local_out: before netfilter LOCAL_OUT */
-	TXR_ST_IP_OUTPUT,        /* ip_output: before POST_ROUTING */
-	TXR_ST_NEIGH_OUTPUT,     /* ip_finish_output2: neighbour lookup + output */
-	TXR_ST_NEIGH_RESOLVE,    /* neigh_resolve_output: had to resolve/wait */
-	TXR_ST_DEV_QUEUE_XMIT,   /* __dev_queue_xmit */
-	TXR_ST_QDISC_ENQUEUE,
-	TXR_ST_QDISC_DEQUEUE,
-	TXR_ST_DRIVER_XMIT,      /* ndo_start_xmit entry (net_dev_start_xmit) */
-	TXR_ST_NETIF_RX,         /* veth/loopback handed the skb to the receive path */
-	TXR_ST_XMIT_DONE,        /* driver returned (net_dev_xmit), rc kept */
-	TXR_ST_FREE,             /* consume_skb: TX completion */
-	TXR_ST_DROP,             /* kfree_skb with a drop reason */
-	TXR_ST_SENDMSG_RETURN,   /* syscall exit; from the send record */
-	TXR_ST_COUNT,
-};
+/* The stages (enum txr_stage, TXR_ST_COUNT) and what each may do: declared
+ * once, in stage_table.h. */
+#include "stage_table.h"
 
 /* How a packet's record ended in the kernel. */
 enum txr_end {

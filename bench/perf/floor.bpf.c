@@ -8,7 +8,10 @@
  * txray does: syscall entry and exit, the message's first route lookup, cgroup
  * egress, net_dev_queue, net_dev_start_xmit, netif_rx, net_dev_xmit (and the
  * qdisc stages, which veth does not run): 8 reads per packet. The hooks plus
- * the timestamps: the least that per-stage timing can cost here. */
+ * the timestamps: the least that per-stage timing can cost here.
+ *
+ * Every tracepoint and program hook of the stage table (bpf/stage_table.h)
+ * has its program here: bench/perf/floor_hooks_test.cpp fails otherwise. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -87,6 +90,9 @@ STAMP_TP(netif_rx)
 STAMP_TP(net_dev_xmit)
 EMPTY_TP(consume_skb) /* the datagram's record ended at net_dev_xmit (veth) */
 EMPTY_TP(kfree_skb)
+/* Not on a UDP datagram's path over veth, but txray attaches them too. */
+EMPTY_TP(neigh_event_send_done)
+EMPTY_TP(tcp_retransmit_skb)
 
 /* Attached to the cgroup2 root by the loader; allows everything. */
 SEC("cgroup_skb/egress")

@@ -15,104 +15,56 @@ std::string hook_kind_name(HookKind k) {
 }
 
 namespace {
-using K = HookKind;
-constexpr bool opt = true, req = false;
 
-// fentry and kprobe twins on the same functions.
-std::vector<HookCandidate> fentry_kprobe(const char* fe4, const char* kp4, const char* fn4, const char* fe6,
-                                         const char* kp6, const char* fn6) {
-    std::vector<HookProgram> f{{fe4, fn4, req}}, k{{kp4, fn4, req}};
-    if (fe6) f.push_back({fe6, fn6, opt}), k.push_back({kp6, fn6, opt});
-    return {{K::fentry, f, nullptr}, {K::kprobe, k, nullptr}};
+// One item of a stage's `hooks` column in bpf/stage_table.h.
+struct HookItem {
+    enum Kind { fk, fk_opt, tp, tp_opt, cgroup, note, none } kind;
+    const char* a;  // program (stem for fk), or the text of a note/none
+    const char* b;  // target
+};
+#define HOOK_FK(stem, fn) HookItem{HookItem::fk, #stem, #fn}
+#define HOOK_FK_OPT(stem, fn) HookItem{HookItem::fk_opt, #stem, #fn}
+#define HOOK_TP(prog, target) HookItem{HookItem::tp, #prog, target}
+#define HOOK_TP_OPT(prog, target) HookItem{HookItem::tp_opt, #prog, target}
+#define HOOK_CGROUP(prog) HookItem{HookItem::cgroup, #prog, "egress"}
+#define HOOK_NOTE(text) HookItem{HookItem::note, text, nullptr}
+#define HOOK_NONE(text) HookItem{HookItem::none, text, nullptr}
+#define TXR_UNPAREN(...) __VA_ARGS__
+
+// fentry and kprobe twins on the same functions first, then the tracepoint
+// or program hook (its note, if any, says where it really sits).
+StageHooks stage_hooks(Stage stage, std::initializer_list<HookItem> items) {
+    StageHooks sh{stage, {}, nullptr};
+    HookCandidate fentry{HookKind::fentry, {}, nullptr}, kprobe{HookKind::kprobe, {}, nullptr};
+    HookCandidate other{HookKind::tracepoint, {}, nullptr};
+    for (const HookItem& i : items) {
+        const bool opt = i.kind == HookItem::fk_opt || i.kind == HookItem::tp_opt;
+        switch (i.kind) {
+        case HookItem::fk:
+        case HookItem::fk_opt:
+            fentry.progs.push_back({std::string("txr_fentry_") + i.a, i.b, opt});
+            kprobe.progs.push_back({std::string("txr_kprobe_") + i.a, i.b, opt});
+            break;
+        case HookItem::cgroup: other.kind = HookKind::cgroup; [[fallthrough]];
+        case HookItem::tp:
+        case HookItem::tp_opt: other.progs.push_back({i.a, i.b, opt}); break;
+        case HookItem::note: other.note = i.a; break;
+        case HookItem::none: sh.missing = i.a; break;
+        }
+    }
+    if (!fentry.progs.empty()) sh.candidates.push_back(std::move(fentry)), sh.candidates.push_back(std::move(kprobe));
+    if (!other.progs.empty()) sh.candidates.push_back(std::move(other));
+    return sh;
 }
 
-std::vector<HookCandidate> plus(std::vector<HookCandidate> a, HookCandidate b) {
-    a.push_back(std::move(b));
-    return a;
-}
 }  // namespace
 
 const std::vector<StageHooks>& stage_hook_table() {
     static const std::vector<StageHooks> table = {
-        {Stage::sendmsg,
-         {{K::tracepoint,
-           {{"txr_enter_sendto", "syscalls/sys_enter_sendto", req},
-            {"txr_enter_sendmsg", "syscalls/sys_enter_sendmsg", req},
-            {"txr_enter_sendmmsg", "syscalls/sys_enter_sendmmsg", opt},
-            {"txr_enter_write", "syscalls/sys_enter_write", opt},
-            {"txr_enter_writev", "syscalls/sys_enter_writev", opt},
-            // message boundaries within sendmmsg (sock_sendmsg_nosec)
-            {"txr_tp_sock_send_length", "sock_send_length", opt},
-            // not a stage: marks TCP retransmissions (user space links them)
-            {"txr_tp_tcp_retransmit_skb", "tcp_retransmit_skb", opt}},
-           nullptr}},
-         nullptr},
-        {Stage::udp_sendmsg,
-         fentry_kprobe("txr_fentry_udp_sendmsg", "txr_kprobe_udp_sendmsg", "udp_sendmsg",
-                       "txr_fentry_udpv6_sendmsg", "txr_kprobe_udpv6_sendmsg", "udpv6_sendmsg"),
-         "no tracepoint in udp_sendmsg"},
-        {Stage::tcp_sendmsg,
-         plus(fentry_kprobe("txr_fentry_tcp_sendmsg", "txr_kprobe_tcp_sendmsg", "tcp_sendmsg", nullptr, nullptr,
-                            nullptr),
-              {K::tracepoint, {{"txr_tp_tcp_sendmsg_locked", "tcp_sendmsg_locked", req}}, nullptr}),
-         nullptr},
-        {Stage::tcp_transmit_skb,
-         fentry_kprobe("txr_fentry_tcp_transmit_skb", "txr_kprobe_tcp_transmit_skb", "__tcp_transmit_skb", nullptr,
-                       nullptr, nullptr),
-         "no tracepoint in __tcp_transmit_skb"},
-        {Stage::route,
-         plus(fentry_kprobe("txr_fentry_ip_route_output_flow", "txr_kprobe_ip_route_output_flow",
-                            "ip_route_output_flow", "txr_fentry_ip6_dst_lookup_flow",
-                            "txr_kprobe_ip6_dst_lookup_flow", "ip6_dst_lookup_flow"),
-              {K::tracepoint,
-               {{"txr_tp_fib_table_lookup", "fib_table_lookup", req},
-                {"txr_tp_fib6_table_lookup", "fib6_table_lookup", opt}},
-               "FIB lookup; a connected socket's cached route makes none"}),
-         nullptr},
-        {Stage::ip_local_out,
-         fentry_kprobe("txr_fentry_ip_local_out", "txr_kprobe_ip_local_out", "__ip_local_out",
-                       "txr_fentry_ip6_local_out", "txr_kprobe_ip6_local_out", "__ip6_local_out"),
-         "no tracepoint before netfilter LOCAL_OUT"},
-        {Stage::ip_output,
-         plus(fentry_kprobe("txr_fentry_ip_output", "txr_kprobe_ip_output", "ip_output", "txr_fentry_ip6_output",
-                            "txr_kprobe_ip6_output", "ip6_output"),
-              {K::cgroup, {{"txr_cgroup_egress", "egress", req}}, "in ip_finish_output, after POST_ROUTING"}),
-         nullptr},
-        {Stage::neigh_output,
-         fentry_kprobe("txr_fentry_ip_finish_output2", "txr_kprobe_ip_finish_output2", "ip_finish_output2",
-                       "txr_fentry_ip6_finish_output2", "txr_kprobe_ip6_finish_output2", "ip6_finish_output2"),
-         "no tracepoint in ip_finish_output2"},
-        {Stage::neigh_resolve,
-         plus(fentry_kprobe("txr_fentry_neigh_resolve_output", "txr_kprobe_neigh_resolve_output",
-                            "neigh_resolve_output", nullptr, nullptr, nullptr),
-              {K::tracepoint,
-               {{"txr_tp_neigh_event_send_done", "neigh_event_send_done", req}},
-               "__neigh_event_send queued it; sending thread only"}),
-         nullptr},
-        {Stage::dev_queue_xmit,
-         plus(fentry_kprobe("txr_fentry_dev_queue_xmit", "txr_kprobe_dev_queue_xmit", "__dev_queue_xmit", nullptr,
-                            nullptr, nullptr),
-              {K::tracepoint, {{"txr_tp_net_dev_queue", "net_dev_queue", req}}, "after tc egress and txq pick"}),
-         nullptr},
-        {Stage::qdisc_enqueue,
-         {{K::tracepoint, {{"txr_tp_qdisc_enqueue", "qdisc_enqueue", req}}, "only when the qdisc accepted it"}},
-         nullptr},
-        {Stage::qdisc_dequeue, {{K::tracepoint, {{"txr_tp_qdisc_dequeue", "qdisc_dequeue", req}}, nullptr}}, nullptr},
-        {Stage::driver_xmit,
-         {{K::tracepoint, {{"txr_tp_net_dev_start_xmit", "net_dev_start_xmit", req}}, nullptr}}, nullptr},
-        {Stage::netif_rx, {{K::tracepoint, {{"txr_tp_netif_rx", "netif_rx", req}}, "veth/loopback only"}}, nullptr},
-        {Stage::xmit_done, {{K::tracepoint, {{"txr_tp_net_dev_xmit", "net_dev_xmit", req}}, nullptr}}, nullptr},
-        {Stage::free, {{K::tracepoint, {{"txr_tp_consume_skb", "consume_skb", req}}, nullptr}}, nullptr},
-        {Stage::drop, {{K::tracepoint, {{"txr_tp_kfree_skb", "kfree_skb", req}}, nullptr}}, nullptr},
-        {Stage::sendmsg_return,
-         {{K::tracepoint,
-           {{"txr_exit_sendto", "syscalls/sys_exit_sendto", req},
-            {"txr_exit_sendmsg", "syscalls/sys_exit_sendmsg", req},
-            {"txr_exit_sendmmsg", "syscalls/sys_exit_sendmmsg", opt},
-            {"txr_exit_write", "syscalls/sys_exit_write", opt},
-            {"txr_exit_writev", "syscalls/sys_exit_writev", opt}},
-           nullptr}},
-         nullptr},
+#define TXR_X_HOOKS(ID, name, layer, creates, lean, colour, hooks, desc) \
+    stage_hooks(Stage::name, {TXR_UNPAREN hooks}),
+        TXR_STAGE_TABLE(TXR_X_HOOKS)
+#undef TXR_X_HOOKS
     };
     return table;
 }
@@ -205,8 +157,12 @@ HookPlan choose_hooks(HookProber& prober, HookPreference pref) {
 }
 
 const std::vector<Stage>& lean_summary_off_stages() {
-    static const std::vector<Stage> off = {Stage::sendmsg,          Stage::udp_sendmsg, Stage::tcp_sendmsg,
-                                           Stage::tcp_transmit_skb, Stage::route,       Stage::sendmsg_return};
+    static const std::vector<Stage> off = [] {
+        std::vector<Stage> v;
+        for (const StageInfo& s : kStageTable)
+            if (!s.lean) v.push_back(s.stage);
+        return v;
+    }();
     return off;
 }
 

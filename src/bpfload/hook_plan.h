@@ -17,8 +17,8 @@ std::string hook_kind_name(HookKind k);
 enum class HookPreference { automatic, fentry, kprobe, tracepoint };
 
 struct HookProgram {
-    const char* prog;    // BPF program name in txray.bpf.c
-    const char* target;  // function, raw tracepoint, or "category/event"
+    std::string prog;    // BPF program name (bpf/hooks/*.bpf.h)
+    std::string target;  // function, raw tracepoint, or "category/event"
     bool optional;       // e.g. the IPv6 twin: its absence does not reject the hook
 };
 
@@ -31,9 +31,10 @@ struct HookCandidate {
 struct StageHooks {
     Stage stage;
     std::vector<HookCandidate> candidates;  // best first
-    const char* missing;                    // why there is nothing, when no candidate exists
+    const char* missing;                    // why there is no fallback hook, or nullptr
 };
 
+// The candidate hooks of every stage, from the stage table (bpf/stage_table.h).
 const std::vector<StageHooks>& stage_hook_table();
 
 struct StageChoice {
@@ -52,10 +53,10 @@ struct HookPlan {
 
 HookPlan choose_hooks(HookProber& prober, HookPreference pref);
 
-// The stages the lean summary leaves out: they need the sending thread's
-// syscall context (sendmsg, sendmsg_return, udp/tcp_sendmsg, route...).
-// (neigh_resolve stays: the lean mode finds the queued packet in the
-// thread's slot, bpf/thread_slot.bpf.h.)
+// The stages the lean summary leaves out (the stage table's `lean` column):
+// they need the sending thread's syscall context (sendmsg, sendmsg_return,
+// udp/tcp_sendmsg, route...). (neigh_resolve stays: the lean mode finds the
+// queued packet in the thread's slot, bpf/thread_slot.bpf.h.)
 const std::vector<Stage>& lean_summary_off_stages();
 // Marks `stages` unavailable with `why`, so nothing is loaded for them.
 void switch_off(HookPlan& plan, const std::vector<Stage>& stages, const std::string& why);

@@ -39,6 +39,28 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
+// Every program the stage table (bpf/stage_table.h) names, by its skeleton
+// handle: a program the table names and the BPF object lacks does not compile.
+struct NamedProgram {
+    const char* name;
+    bpf_program* prog;
+};
+std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
+#define HOOK_FK(stem, fn) {"txr_fentry_" #stem, s.progs.txr_fentry_##stem}, {"txr_kprobe_" #stem, s.progs.txr_kprobe_##stem}
+#define HOOK_FK_OPT(stem, fn) HOOK_FK(stem, fn)
+#define HOOK_TP(prog, target) {#prog, s.progs.prog}
+#define HOOK_TP_OPT(prog, target) HOOK_TP(prog, target)
+#define HOOK_CGROUP(prog) {#prog, s.progs.prog}
+#define HOOK_NOTE(text) {nullptr, nullptr}
+#define HOOK_NONE(text) {nullptr, nullptr}
+#define TXR_UNPAREN(...) __VA_ARGS__
+#define TXR_X_PROGS(ID, name, layer, creates, lean, colour, hooks, desc) TXR_UNPAREN hooks,
+    std::vector<NamedProgram> all = {TXR_STAGE_TABLE(TXR_X_PROGS)};
+#undef TXR_X_PROGS
+    std::erase_if(all, [](const NamedProgram& p) { return !p.name; });
+    return all;
+}
+
 constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
 
 // Where send contexts live: task storage, if every program the plan loads
@@ -131,9 +153,6 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     lean_ = opt.summary && !opt.summary_syscalls && !opt.filters.tgid && opt.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
-    if (!tracefs && !opt.verbose) {
-        // Syscall stages need tracefs; the plan already says so per stage.
-    }
 
     skel_.reset(txray_bpf__open());
     if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
@@ -205,8 +224,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel_->obj) bpf_program__set_autoload(prog, false);
     for (const auto& c : plan_.stages)
-        for (const auto& name : c.programs)
-            if (auto* p = bpf_object__find_program_by_name(skel_->obj, name.c_str())) bpf_program__set_autoload(p, true);
+        for (const auto& name : c.programs) bpf_program__set_autoload(program(name), true);
     if (int err = txray_bpf__load(skel_.get()))
         throw TxrayError("cannot load the BPF programs: " + errstr(err) +
                          (opt.verbose ? "" : " (run with --verbose for libbpf's log)"));
@@ -235,7 +253,7 @@ void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandle
     for (auto& c : plan_.stages) {
         if (!c.available) continue;
         for (const auto& name : c.programs) {
-            bpf_program* p = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+            bpf_program* p = program(name);
             bpf_link* link = nullptr;
             if (c.kind == HookKind::cgroup) {
                 if (cgroup_fd_ < 0) {
@@ -257,14 +275,20 @@ void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandle
             links_.emplace_back(link);
         }
     }
-    auto creates = [&](Stage s) {
-        const StageChoice* c = plan_.find(s);
-        return c && c->available;
-    };
-    if (!creates(Stage::ip_local_out) && !creates(Stage::ip_output) && !creates(Stage::neigh_output) &&
-        !creates(Stage::dev_queue_xmit))
+    const bool any_creates = std::any_of(kStageTable.begin(), kStageTable.end(), [&](const StageInfo& s) {
+        const StageChoice* c = plan_.find(s.stage);
+        return s.creates && c && c->available;
+    });
+    if (!any_creates)
         throw TxrayError("no stage that sees packets first could be attached (ip_output, dev_queue_xmit...): "
                          "run `txray doctor`");
+}
+
+bpf_program* Session::program(const std::string& name) const {
+    for (const NamedProgram& p : stage_programs(*skel_))
+        if (name == p.name) return p.prog;
+    // The plan comes from the same table: only a bug gets here.
+    throw TxrayError("internal: the hook plan names a program the BPF object lacks: " + name);
 }
 
 void Session::detach() {

@@ -19,6 +19,7 @@
 
 struct txray_bpf;
 struct bpf_link;
+struct bpf_program;
 struct ring_buffer;
 
 namespace txray {
@@ -113,6 +114,8 @@ public:
     const std::vector<std::string>& kernel_fallbacks() const { return fallbacks_; }
 
 private:
+    // The skeleton's handle of a program the plan names (by its name there).
+    bpf_program* program(const std::string& name) const;
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
     struct LinkDeleter { void operator()(bpf_link* l) const; };
     struct RingDeleter { void operator()(ring_buffer* r) const; };

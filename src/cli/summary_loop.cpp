@@ -3,38 +3,18 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 
+#include "core/log2_histogram.h"
 #include "live_printer.h"
+#include "stop_signal.h"
 #include "trace_loop.h"
 #include "system.h"
 
 namespace txray {
 
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-}  // namespace
-
-std::uint64_t log2_hist_percentile(const std::uint64_t* buckets, std::size_t n, double q) {
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) total += buckets[i];
-    if (!total) return 0;
-    const double want = q * static_cast<double>(total);
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        seen += buckets[i];
-        if (static_cast<double>(seen) >= want && buckets[i]) return (2ull << i) - 1;  // bucket i: [2^i, 2^(i+1))
-    }
-    return (2ull << (n - 1)) - 1;
-}
-
 int run_summary(const TraceOptions& o) {
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    watch_stop_signals(false);
     SessionOptions so = o.session;
     so.summary = true;
     Session session(so);
@@ -52,7 +32,7 @@ int run_summary(const TraceOptions& o) {
     std::size_t expired = 0;  // in flight longer than --expire: forgotten, not counted
     const std::uint64_t start = monotonic_ns();
     std::uint64_t next = start + 1'000'000'000ull;
-    while (!g_stop) {
+    while (!stop_requested()) {
         usleep(50'000);
         const std::uint64_t now = monotonic_ns();
         const bool done = o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9);
@@ -82,8 +62,8 @@ int run_summary(const TraceOptions& o) {
             header = true;
             const std::string name = row == TXR_HIST_E2E ? "end-to-end" : std::string(stage_name(static_cast<Stage>(row)));
             fmt::print("  {:<18} {:>9} {:>10} {:>10} {:>10}\n", name, n,
-                       format_duration_ns(log2_hist_percentile(d.data(), d.size(), 0.5)),
-                       format_duration_ns(log2_hist_percentile(d.data(), d.size(), 0.99)),
+                       format_duration_ns(log2_percentile(d, 0.5)),
+                       format_duration_ns(log2_percentile(d, 0.99)),
                        format_duration_ns((2ull << top) - 1));
         }
         std::fflush(stdout);

@@ -10,8 +10,6 @@
 
 namespace txray {
 
-// One row of log2 buckets -> approximate percentile (upper bound of the bucket, ns).
-std::uint64_t log2_hist_percentile(const std::uint64_t* buckets, std::size_t n, double q);
 int run_summary(const TraceOptions& o);
 
 }  // namespace txray

@@ -1,30 +1,12 @@
 #include "trace_loop.h"
 
-#include <csignal>
 #include <cstdio>
 
 #include "assembler.h"
+#include "stop_signal.h"
 #include "system.h"
 
 namespace txray {
-
-namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-
-// No SA_RESTART: the ring buffer's epoll_wait returns at once.
-void install_signal_handlers() {
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-}  // namespace
 
 TraceHeader make_header(const Session& s, const TraceOptions& o) {
     TraceHeader h;
@@ -46,8 +28,7 @@ void print_slot_use(const Counters& c) {
 }
 
 int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
-    g_stop = 0;
-    install_signal_handlers();
+    watch_stop_signals(true);
     Session session(o.session);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
 
@@ -78,7 +59,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     const std::uint64_t start = monotonic_ns();
     std::uint64_t next_tick = start + 1'000'000'000ull;
     const std::uint64_t expire_ns = static_cast<std::uint64_t>(o.expire_s * 1e9);
-    while (!g_stop && !count_reached) {
+    while (!stop_requested() && !count_reached) {
         session.poll(100);
         const std::uint64_t now = monotonic_ns();
         if (o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9)) break;

@@ -3,13 +3,16 @@
 #include <cstring>
 #include <string_view>
 
+#include "syscalls.h"
+
 namespace txray {
 
-static_assert(static_cast<int>(Stage::sendmsg) == TXR_ST_SENDMSG);
-static_assert(static_cast<int>(Stage::route) == TXR_ST_ROUTE);
-static_assert(static_cast<int>(Stage::dev_queue_xmit) == TXR_ST_DEV_QUEUE_XMIT);
-static_assert(static_cast<int>(Stage::xmit_done) == TXR_ST_XMIT_DONE);
-static_assert(static_cast<int>(Stage::sendmsg_return) == TXR_ST_SENDMSG_RETURN);
+// Every stage: txray::Stage and enum txr_stage come from one table
+// (bpf/stage_table.h), so these hold by construction; they guard the cast in
+// packet_from_record if either is ever declared by hand again.
+#define TXR_X_SAME_ID(ID, name, ...) static_assert(static_cast<int>(Stage::name) == TXR_ST_##ID);
+TXR_STAGE_TABLE(TXR_X_SAME_ID)
+#undef TXR_X_SAME_ID
 static_assert(kStageCount == TXR_ST_COUNT);
 
 namespace {
@@ -85,14 +88,11 @@ std::string errno_name_for_ret(std::int64_t ret) {
 }
 
 std::string syscall_name(std::uint32_t nr) {
-    switch (nr) {
-    case 44: return "sendto";
-    case 46: return "sendmsg";
-    case 307: return "sendmmsg";
-    case 1: return "write";
-    case 20: return "writev";
-    default: return "syscall " + std::to_string(nr);
-    }
+#define TXR_X_SYSCALL_NAME(name) \
+    if (nr == TXR_NR_##name) return #name;
+    TXR_SEND_SYSCALLS(TXR_X_SYSCALL_NAME)
+#undef TXR_X_SYSCALL_NAME
+    return "syscall " + std::to_string(nr);
 }
 
 }  // namespace txray

@@ -7,18 +7,30 @@
 
 namespace txray {
 
-std::optional<std::uint64_t> parse_duration_ns(std::string_view s) {
+std::optional<double> parse_duration(std::string_view s, DurationUnit bare) {
+    const auto trim = [](std::string_view& t) {
+        while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+        while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    };
+    trim(s);
     double v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || ptr == s.data() || !std::isfinite(v) || v < 0) return std::nullopt;
     std::string_view unit(ptr, static_cast<std::size_t>(s.data() + s.size() - ptr));
-    double scale = 0;
-    if (unit.empty() || unit == "s") scale = 1e9;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "us") scale = 1e3;
-    else if (unit == "ns") scale = 1;
-    else return std::nullopt;
-    double ns = std::round(v * scale);
+    trim(unit);
+    DurationUnit u = bare;
+    if (unit == "s") u = DurationUnit::s;
+    else if (unit == "ms") u = DurationUnit::ms;
+    else if (unit == "us" || unit == "µs") u = DurationUnit::us;
+    else if (unit == "ns") u = DurationUnit::ns;
+    else if (!unit.empty()) return std::nullopt;
+    return v * static_cast<double>(static_cast<std::uint64_t>(u));
+}
+
+std::optional<std::uint64_t> parse_duration_ns(std::string_view s) {
+    const auto v = parse_duration(s, DurationUnit::s);
+    if (!v) return std::nullopt;
+    const double ns = std::round(*v);
     if (ns > 1.8e19) return std::nullopt;
     return static_cast<std::uint64_t>(ns);
 }

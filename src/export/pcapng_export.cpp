@@ -6,6 +6,7 @@
 #include <map>
 
 #include "duration.h"
+#include "exporter.h"
 #include "pcapng_writer.h"
 #include "stats.h"
 
@@ -65,6 +66,17 @@ PcapngStats write_pcapng(const TraceHeader& h, const std::vector<Packet>& packet
     st.interfaces = ifaces.size();
     st.io_error = !w.ok();
     return st;
+}
+
+Exporter pcapng_exporter() {
+    return {"pcapng", "pcapng: the captured headers, each packet's timeline as its comment", true, true,
+            [](const TraceHeader& h, const std::vector<Packet>& packets, std::FILE* out) {
+                const PcapngStats st = write_pcapng(h, packets, out);
+                std::string line = fmt::format("{} packets on {} interfaces", st.written, st.interfaces);
+                if (st.without_headers)
+                    line += fmt::format("; {} packets had no captured headers and were left out", st.without_headers);
+                return line;
+            }};
 }
 
 }  // namespace txray

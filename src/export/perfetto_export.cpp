@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <map>
 
+#include "core/lanes.h"
 #include "exact_time.h"
-#include "lanes.h"
+#include "exporter.h"
 #include "trace_writer.h"
 
 namespace txray {
@@ -104,8 +105,8 @@ PerfettoStats write_perfetto_json(const TraceHeader& h, const std::vector<Packet
         std::vector<Interval> iv;
         iv.reserve(list.size());
         for (const Packet* p : list) iv.push_back({p->first_ts(), p->last_ts()});
-        const std::vector<std::uint32_t> lane = assign_lanes(iv);
-        const std::uint32_t lanes = lane.empty() ? 0 : *std::max_element(lane.begin(), lane.end()) + 1;
+        std::uint32_t lanes = 0;
+        const std::vector<std::uint32_t> lane = assign_lanes(iv, &lanes);
         for (std::uint32_t l = 0; l < lanes; ++l) metadata(o, "thread_name", pid, l + 1, fmt::format("lane {}", l + 1));
         for (std::size_t i = 0; i < list.size(); ++i) {
             packet_events(o, *list[i], pid, lane[i] + 1, origin);
@@ -117,6 +118,15 @@ PerfettoStats write_perfetto_json(const TraceHeader& h, const std::vector<Packet
     st.flows = flows.size();
     o.raw() += "\n]}\n";
     return st;
+}
+
+Exporter perfetto_exporter() {
+    return {"perfetto", "Perfetto/Chrome JSON: flows as processes, packets as slices with nested stages", false, false,
+            [](const TraceHeader& h, const std::vector<Packet>& packets, std::FILE* out) {
+                const PerfettoStats st = write_perfetto_json(h, packets, out);
+                return fmt::format("{} packets ({} stages) in {} flows on {} lanes", st.packets, st.stages, st.flows,
+                                   st.lanes);
+            }};
 }
 
 }  // namespace txray

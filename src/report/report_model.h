@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "histogram.h"
-#include "packet_filter.h"
+#include "core/log2_histogram.h"
+#include "core/packet_filter.h"
 #include "stats.h"
 #include "trace_format.h"
 #include "trace_reader.h"

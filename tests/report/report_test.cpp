@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "histogram.h"
+#include "core/log2_histogram.h"
 #include "report_command.h"
 #include "report_json.h"
 #include "report_model.h"

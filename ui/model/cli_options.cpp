@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/duration.h"
 #include "selection_stats.h"
 #include "time_format.h"
 
@@ -65,7 +66,7 @@ std::optional<CliOptions> parse_cli(int argc, const char* const* argv, std::stri
             const std::string_view s = v;
             const auto colon = s.find(':');
             std::optional<double> b, e;
-            if (colon != std::string_view::npos) b = parse_duration(s.substr(0, colon)), e = parse_duration(s.substr(colon + 1));
+            if (colon != std::string_view::npos) b = parse_duration(s.substr(0, colon), DurationUnit::ns), e = parse_duration(s.substr(colon + 1), DurationUnit::ns);
             if (!b || !e || *e <= *b) {
                 error = "--zoom: expected START:END with END > START, e.g. 1ms:1.5ms";
                 return std::nullopt;
@@ -74,7 +75,7 @@ std::optional<CliOptions> parse_cli(int argc, const char* const* argv, std::stri
         } else if (a == "--replay-at") {
             auto v = need(i, a);
             if (!v) return std::nullopt;
-            o.replay_at = parse_duration(v);
+            o.replay_at = parse_duration(v, DurationUnit::ns);
             if (!o.replay_at) {
                 error = "--replay-at: not a time: " + std::string(v);
                 return std::nullopt;

@@ -57,26 +57,6 @@ std::string format_tick(double ns, double step_ns) {
     return trim_zeros(fmt::format("{:.{}f}", ns / show.scale, std::min(decimals, 9))) + " " + show.name;
 }
 
-std::optional<double> parse_duration(std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    if (s.empty()) return std::nullopt;
-    std::string num(s);
-    char* end = nullptr;
-    const double v = std::strtod(num.c_str(), &end);
-    if (end == num.c_str()) return std::nullopt;
-    std::string_view unit(end);
-    while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-    double scale = 1;
-    if (unit.empty() || unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "µs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else return std::nullopt;
-    if (!std::isfinite(v)) return std::nullopt;
-    return v * scale;
-}
-
 RulerTicks ruler_ticks(double start_ns, double ns_per_px, float width_px, float min_px) {
     RulerTicks r;
     const double min_step = ns_per_px * min_px;

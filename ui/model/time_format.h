@@ -14,8 +14,7 @@ std::string format_duration(double ns, int decimals = -1);
 // Like format_duration but every value uses the unit chosen for `step_ns`
 // (so ruler labels line up): format_tick(1500000, 500000) == "1.5 ms".
 std::string format_tick(double ns, double step_ns);
-// "1500", "1.5us", "1.5µs", "2ms", "0.5 s" -> ns. Plain numbers are ns.
-std::optional<double> parse_duration(std::string_view s);
+// Parsing: core/duration.h parse_duration(s, DurationUnit::ns) (plain numbers are ns here).
 
 struct RulerTicks {
     double step_ns = 0;          // major tick spacing

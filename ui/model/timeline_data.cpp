@@ -4,7 +4,7 @@
 #include <map>
 #include <numeric>
 
-#include "lanes.h"
+#include "core/lanes.h"
 #include "stats.h"
 
 namespace txray::ui {
@@ -52,17 +52,17 @@ void build_flow(FlowTrack& f, const std::vector<Packet>& packets) {
     f.p50_ns = e2e.percentile(0.5);
     f.p99_ns = e2e.percentile(0.99);
     if (!iv.empty()) {
-        f.first_ns = iv.front().start;
+        f.first_ns = iv.front().begin;
         f.last_ns = 0;
         for (const auto& i : iv) f.last_ns = std::max(f.last_ns, i.end);
     }
     std::uint32_t lane_count = 0;
-    const auto lane = pack_lanes(iv, &lane_count);
+    const auto lane = assign_lanes(iv, &lane_count);
     f.lanes.assign(lane_count, {});
     for (std::size_t i = 0; i < iv.size(); ++i) {
         Lane& l = f.lanes[lane[i]];
         if (l.drops.empty()) l.drops.push_back(0);
-        l.spans.push_back({iv[i].start, iv[i].end, drawn[i]});
+        l.spans.push_back({iv[i].begin, iv[i].end, drawn[i]});
         l.drops.push_back(l.drops.back() + (packets[drawn[i]].outcome == OutcomeKind::dropped));
     }
     for (Lane& l : f.lanes) l.marked.assign(l.spans.size() + 1, 0);

@@ -22,7 +22,7 @@ vmcheck=$BUILD/txray-vmcheck
 if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
 	[ "$BUILD/src/core/libtxray_core.a" -nt "$vmcheck" ]; then
 	echo "txray-vmcheck"
-	${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" "$HERE/txray-vmcheck.cpp" \
+	${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" -I"$SRC/src" -I"$SRC/bpf" "$HERE/txray-vmcheck.cpp" \
 		"$BUILD/src/core/libtxray_core.a" -lzstd -o "$vmcheck"
 fi
 mkdir -p "$OUT"

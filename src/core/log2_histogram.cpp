@@ -1,4 +1,4 @@
-#include "histogram.h"
+#include "log2_histogram.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,20 @@
 
 namespace txray {
 
-std::size_t Log2Histogram::bucket(std::uint64_t v) { return v ? static_cast<std::size_t>(std::bit_width(v) - 1) : 0; }
+std::size_t log2_bucket(std::uint64_t v) { return v ? static_cast<std::size_t>(std::bit_width(v) - 1) : 0; }
+
+std::uint64_t log2_percentile(std::span<const std::uint64_t> buckets, double q) {
+    std::uint64_t total = 0;
+    for (auto n : buckets) total += n;
+    if (!total) return 0;
+    const double want = q * static_cast<double>(total);
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        seen += buckets[i];
+        if (static_cast<double>(seen) >= want && buckets[i]) return (2ull << i) - 1;  // bucket i: [2^i, 2^(i+1))
+    }
+    return (2ull << (buckets.size() - 1)) - 1;
+}
 
 std::string Log2Histogram::render(std::size_t bar_width) const {
     if (!total_) return "  (no samples)\n";

@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "output_file.h"
-#include "packet_filter.h"
-#include "pcapng_export.h"
-#include "perfetto_export.h"
+#include "export/exporter.h"
+#include "export/output_file.h"
+#include "core/packet_filter.h"
 
 namespace txray {
 namespace {
@@ -29,9 +28,19 @@ struct FilteredTrace : TraceSink {
 
 }  // namespace
 
+namespace {
+// "perfetto or pcapng", from the registry.
+std::string format_names() {
+    std::string names;
+    for (const Exporter& e : exporters()) names += (names.empty() ? "" : " or ") + std::string(e.name);
+    return names;
+}
+}  // namespace
+
 int run_export(const ExportCommandOptions& opt, std::FILE* err) {
-    if (opt.format != "perfetto" && opt.format != "pcapng") {
-        fmt::print(err, "txray export: unknown format \"{}\" (perfetto or pcapng)\n", opt.format);
+    const Exporter* exporter = find_exporter(opt.format);
+    if (!exporter) {
+        fmt::print(err, "txray export: unknown format \"{}\" ({})\n", opt.format, format_names());
         return 1;
     }
     PacketFilter filter;
@@ -43,7 +52,7 @@ int run_export(const ExportCommandOptions& opt, std::FILE* err) {
     FilteredTrace trace(std::move(filter));
     ReadStatus status;
     if (!read_trace_input("export", opt.input, trace, status, err)) return 1;
-    if (opt.format == "pcapng") {
+    if (exporter->needs_headers) {
         std::size_t with = 0;
         for (const Packet& p : trace.packets) with += !p.headers.empty();
         if (!with) {
@@ -52,21 +61,12 @@ int run_export(const ExportCommandOptions& opt, std::FILE* err) {
             return 1;
         }
     }
-    OutputFile out(opt.output, opt.format == "pcapng");
+    OutputFile out(opt.output, exporter->binary);
     if (!out.get()) {
         fmt::print(err, "txray export: {}\n", out.error());
         return 1;
     }
-    if (opt.format == "perfetto") {
-        const PerfettoStats st = write_perfetto_json(trace.header, trace.packets, out.get());
-        fmt::print(err, "txray export: {} packets ({} stages) in {} flows on {} lanes\n", st.packets, st.stages,
-                   st.flows, st.lanes);
-    } else {
-        const PcapngStats st = write_pcapng(trace.header, trace.packets, out.get());
-        fmt::print(err, "txray export: {} packets on {} interfaces", st.written, st.interfaces);
-        if (st.without_headers) fmt::print(err, "; {} packets had no captured headers and were left out", st.without_headers);
-        fmt::print(err, "\n");
-    }
+    fmt::print(err, "txray export: {}\n", exporter->write(trace.header, trace.packets, out.get()));
     if (!out.close()) {
         fmt::print(err, "txray export: {}\n", out.error());
         return 1;
@@ -77,9 +77,9 @@ int run_export(const ExportCommandOptions& opt, std::FILE* err) {
 void add_export_command(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<ExportCommandOptions>();
     CLI::App* cmd = app.add_subcommand("export", "Convert a trace: Perfetto/Chrome JSON, or pcapng with timelines in comments");
-    cmd->add_option("--format", opt->format, "perfetto or pcapng")
-        ->required()
-        ->check(CLI::IsMember({"perfetto", "pcapng"}));
+    std::vector<std::string> names;
+    for (const Exporter& e : exporters()) names.emplace_back(e.name);
+    cmd->add_option("--format", opt->format, format_names())->required()->check(CLI::IsMember(names));
     cmd->add_option("trace", opt->input.path, "Trace file (JSON Lines), or - for standard input")->required();
     cmd->add_option("-o,--output", opt->output, "Output file, or - for standard output")->required();
     add_filter_options(*cmd, opt->filter);

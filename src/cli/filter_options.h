@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "packet_filter.h"
+#include "core/packet_filter.h"
 
 namespace txray {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <random>
 
-#include "lanes.h"
+#include "core/lanes.h"
 
 using namespace txray;
 
@@ -36,6 +36,7 @@ TEST(Lanes, NoOverlapOnALaneAndNoMoreLanesThanTheMaxOverlap) {
 }
 
 TEST(Lanes, ReusesTheLowestFreeLane) {
-    const auto lane = assign_lanes({{0, 10}, {5, 20}, {11, 12}, {21, 30}});
+    const std::vector<Interval> iv{{0, 10}, {5, 20}, {11, 12}, {21, 30}};
+    const auto lane = assign_lanes(iv);
     EXPECT_EQ(lane, (std::vector<std::uint32_t>{0, 1, 0, 0}));
 }

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Hooks, the end: consume_skb (TX completion) and kfree_skb (drop).
+ *
+ * Part of txray.bpf.c, split by concern: included there, in order, after
+ * the maps and the parts before it (not a standalone header). */
+#ifndef TXRAY_HOOKS_END_BPF_H
+#define TXRAY_HOOKS_END_BPF_H
+
+/* ------------------------------------------------------------------ */
+/* The end: free or drop                                               */
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
+{
+	if (lean_summary) {
+		lean_end(skb, false);
+		return 0;
+	}
+	__u64 key = (__u64)skb;
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
+	if (p) {
+		p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
+		if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
+			/* Consumed between the queue and the driver: validate_xmit_skb()
+			 * replaced a GSO skb by its segments (skb_gso_segment). */
+			struct skb_shared_info *sh = (void *)(skb->head + skb->end);
+			if (BPF_CORE_READ(sh, gso_size)) {
+				__u32 zero = 0;
+				bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
+			}
+		}
+		finish_packet(s, p, key, TXR_ST_FREE,
+			      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
+	}
+	slot_leave(s);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int txr_tp_kfree_skb(__u64 *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)ctx[0];
+	if (lean_summary) {
+		lean_end(skb, true);
+		return 0;
+	}
+	__u64 key = (__u64)skb;
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	struct txr_packet *p = find_packet(s, key);
+
+	if (!p) {
+		/* Dropped before any creating stage saw it (netfilter LOCAL_OUT,
+		 * POST_ROUTING): still ours if the sending thread's socket owns it.
+		 * Made in the hash (rare, and ended right here). */
+		struct txr_send_ctx *ctx = current_send();
+		if (ctx && ctx->sk == (__u64)skb->sk &&
+		    create_packet(&s, skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true, false))
+			p = bpf_map_lookup_elem(&txr_inflight, &key);
+	}
+	if (p) {
+		p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
+		/* The reason argument is Linux 5.17+: the verifier refuses a
+		 * read past the tracepoint's arguments, even one never taken, so
+		 * this branch must be dead where drop_reasons is 0. */
+		p->drop_reason = drop_reasons ? (__u32)ctx[2] : 0;
+		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);
+	}
+	slot_leave(s);
+	return 0;
+}
+
+#endif /* TXRAY_HOOKS_END_BPF_H */

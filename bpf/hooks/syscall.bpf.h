@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Hooks, syscall layer: sys_enter/sys_exit of the send syscalls, sock_send_length.
+ *
+ * Part of txray.bpf.c, split by concern: included there, in order, after
+ * the maps and the parts before it (not a standalone header). */
+#ifndef TXRAY_HOOKS_SYSCALL_BPF_H
+#define TXRAY_HOOKS_SYSCALL_BPF_H
+
+/* ------------------------------------------------------------------ */
+/* Syscalls: sendto/sendmsg/sendmmsg, and write/writev on sockets       */
+
+#define SYS_PAIR(name, nr)                                                                   \
+	SEC("tp/syscalls/sys_enter_" #name)                                                  \
+	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
+	{                                                                                    \
+		note_set(TXR_NOTE_ROUTE_SEEN, false);                                        \
+		return send_enter(nr, (int)ctx->args[0]);                                    \
+	}                                                                                    \
+	SEC("tp/syscalls/sys_exit_" #name)                                                   \
+	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
+	{                                                                                    \
+		if (sample_every > 1)                                                        \
+			note_set(TXR_NOTE_SAMPLED_OUT, false);                               \
+		return send_exit(ctx->ret);                                                  \
+	}
+
+/* The build architecture's numbers (syscalls.h); the collector names them. */
+#define TXR_SYS_PAIR(name) SYS_PAIR(name, TXR_NR_##name)
+TXR_SEND_SYSCALLS(TXR_SYS_PAIR)
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	message_done();
+	return 0;
+}
+
+#endif /* TXRAY_HOOKS_SYSCALL_BPF_H */

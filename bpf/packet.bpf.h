@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A packet's record: reading the skb, the filters, creating the record
+ * (in the thread's slot or the in-flight hash).
+ *
+ * Part of txray.bpf.c, split by concern: included there, in order, after
+ * the maps and the parts before it (not a standalone header). */
+#ifndef TXRAY_PACKET_BPF_H
+#define TXRAY_PACKET_BPF_H
+
+/* ------------------------------------------------------------------ */
+/* Packets                                                             */
+
+/* A field of a kernel object: a plain load where the verifier knows the
+ * pointer's type (tp_btf and fentry arguments, the cgroup skb through
+ * bpf_cast_to_kern_ctx: a faulting load reads 0, as a probe read would), a
+ * probe read (a helper call) where it does not (kprobe arguments). `trusted`
+ * is a constant in each program after inlining; the other branch is gone. */
+#define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet *p, bool trusted)
+{
+	unsigned char *head = KREAD(trusted, skb, head);
+	__u16 nh = KREAD(trusted, skb, network_header);
+	__u32 l4 = 0;
+	__u16 frag = 0;
+	__u8 ver = 0;
+
+	if (!head || nh == (__u16)~0U)
+		return;
+	bpf_probe_read_kernel(&ver, 1, head + nh);
+	ver >>= 4;
+	if (ver == 4) {
+		struct iphdr ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return;
+		p->family = 4;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		frag = bpf_ntohs(ip.frag_off);
+		p->frag_off = (frag & 0x1fff) * 8;
+		if (frag & 0x2000)
+			p->flags |= TXR_PF_FRAG_MORE;
+		l4 = nh + ip.ihl * 4;
+	} else if (ver == 6) {
+		struct ipv6hdr ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return;
+		p->family = 6;
+		p->proto = ip6.nexthdr;
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		l4 = nh + sizeof(ip6);
+		if (ip6.nexthdr == 0 /* hop-by-hop options, e.g. MLD */) {
+			__u8 ext[2];
+			if (bpf_probe_read_kernel(ext, sizeof(ext), head + l4))
+				return;
+			p->proto = ext[0];
+			l4 += (ext[1] + 1) * 8;
+		}
+		if (p->proto == NEXTHDR_FRAGMENT) {
+			struct frag_hdr fh;
+			if (bpf_probe_read_kernel(&fh, sizeof(fh), head + l4))
+				return;
+			p->proto = fh.nexthdr;
+			frag = bpf_ntohs(fh.frag_off);
+			p->frag_off = frag & ~7;
+			if (frag & 1)
+				p->flags |= TXR_PF_FRAG_MORE;
+			p->flags |= TXR_PF_FRAGMENT;
+			l4 += sizeof(fh);
+		}
+	} else {
+		return;
+	}
+	if (p->frag_off || (p->flags & TXR_PF_FRAG_MORE))
+		p->flags |= TXR_PF_FRAGMENT;
+	if (p->frag_off == 0 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP)) {
+		__be16 ports[2];
+		if (!bpf_probe_read_kernel(ports, sizeof(ports), head + l4)) {
+			p->sport = bpf_ntohs(ports[0]);
+			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	if (p->frag_off == 0 && p->proto == IPPROTO_TCP) {
+		/* seq at offset 4, data offset + flags at 12-13. The payload is what
+		 * follows the TCP header up to skb->len (a whole TSO skb here). */
+		__u8 th[14];
+		if (bpf_probe_read_kernel(th, sizeof(th), head + l4))
+			return;
+		__u32 seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
+		__u32 hdr_end = l4 + (th[12] >> 4) * 4;
+		unsigned char *data = KREAD(trusted, skb, data);
+		__u32 data_off = data - head;
+		__u32 len = KREAD(trusted, skb, len);
+		__u32 payload = hdr_end >= data_off && len > hdr_end - data_off ? len - (hdr_end - data_off) : 0;
+		p->tcp_flags = th[13];
+		p->tcp_seq = seq;
+		p->tcp_end_seq = seq + payload + ((th[13] & 0x02) ? 1 : 0) + ((th[13] & 0x01) ? 1 : 0);
+	}
+}
+
+static __always_inline void set_device(struct txr_packet *p, const struct net_device *dev, bool trusted)
+{
+	if (!dev)
+		return;
+	__u32 ifindex = KREAD(trusted, dev, ifindex);
+	if (ifindex == p->ifindex && p->ifname[0])
+		return; /* the name was read when it got this ifindex */
+	p->ifindex = ifindex;
+	if (trusted)
+		__builtin_memcpy(p->ifname, dev->name, sizeof(p->ifname)); /* NUL-padded */
+	else
+		bpf_probe_read_kernel_str(p->ifname, sizeof(p->ifname), dev->name);
+}
+
+static __always_inline bool addr_eq(const __u8 *a, int n)
+{
+	for (int i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		if (a[i] != f_host[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool flow_matches(const struct txr_packet *p)
+{
+	if (f_ifindex && p->ifindex != f_ifindex)
+		return false;
+	if (f_proto && p->proto != f_proto)
+		return false;
+	if (f_port && p->sport != f_port && p->dport != f_port)
+		return false;
+	if (f_host_family) {
+		int n = f_host_family == 4 ? 4 : 16;
+		if (p->family != f_host_family)
+			return false;
+		if (!addr_eq(p->saddr, n) && !addr_eq(p->daddr, n))
+			return false;
+	}
+	return true;
+}
+
+/* The socket's cgroup (the creating task's) is in the --cgroup subtree. */
+static __always_inline bool sk_in_cgroup(struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
+		return false; /* not a full socket: no cgroup data */
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	if (!cg || BPF_CORE_READ(cg, level) < (int)f_cgroup_level)
+		return false;
+	struct cgroup *anc = NULL;
+	bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[f_cgroup_level & 0xff]);
+	return anc && BPF_CORE_READ(anc, kn, id) == f_cgroup_id;
+}
+
+/* --netns, --cgroup and the tcpdump expression, cheapest first. A packet of
+ * a traced send already passed --cgroup at syscall entry (send_enter). */
+static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
+						       const struct txr_packet *p, enum txr_stage stage)
+{
+	if (f_netns && p->netns != f_netns)
+		return false;
+	if (f_cgroup_id && !from_send && (!sk || !sk_in_cgroup(sk)))
+		return false;
+	/* A later fragment of a followed datagram belongs to it (it has no
+	 * ports of its own to match). */
+	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
+		return false;
+	return true;
+}
+
+/* First sight of an skb: build its record from the skb and, when the current
+ * thread is inside a traced send on the same socket, from that send. */
+static __always_inline bool is_ip_stage(enum txr_stage stage)
+{
+	return stage == TXR_ST_IP_LOCAL_OUT || stage == TXR_ST_IP_OUTPUT || stage == TXR_ST_NEIGH_OUTPUT;
+}
+
+static __always_inline void emit_headers(struct sk_buff *skb, __u64 id);
+
+/* True when the record is now in the thread's slot or in txr_inflight
+ * (callers that need it find it: most do not). A packet of the thread's own
+ * send is built in the thread's slot (made here, the first time; *sp is then
+ * the taken slot) when `may_slot`: the stage is past netfilter, which could
+ * queue it to user space (NFQUEUE) and reinject it from another thread. */
+static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_buff *skb, __u64 key,
+					  enum txr_stage stage, __u64 now, bool trusted, bool may_slot)
+{
+	__u32 zero = 0;
+	struct txr_packet *p = NULL;
+	struct txr_send_ctx *ctx = current_send();
+	struct sock *sk = KREAD(trusted, skb, sk);
+	struct txr_pkt_slot *s = *sp;
+	bool in_slot = false;
+
+	/* Only a packet of the socket the syscall writes to belongs to it: a
+	 * softirq running on this thread may transmit other sockets' skbs. */
+	if (ctx && ctx->sk != (__u64)sk)
+		ctx = NULL;
+	if (slots_on && may_slot && ctx) {
+		if (!s) {
+			s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+			s = slot_take(s);
+			*sp = s;
+		}
+		if (s) {
+			spill_packet(s); /* the thread's previous packet, if still here */
+			p = &s->p;
+			in_slot = true;
+		}
+	}
+	if (!p)
+		p = bpf_map_lookup_elem(&txr_scratch, &zero);
+	if (!p)
+		return false;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->kind = TXR_REC_PACKET;
+	p->skb = key;
+	p->sk = (__u64)sk;
+	p->len = KREAD(trusted, skb, len);
+	parse_headers(skb, p, trusted);
+	struct net_device *dev = KREAD(trusted, skb, dev);
+	if (dev) {
+		set_device(p, dev, trusted);
+	} else {
+		/* Before ip_output() sets skb->dev (netfilter LOCAL_OUT): the
+		 * device the route leads to (skb_dst(skb)->dev). */
+		struct dst_entry *dst = (struct dst_entry *)(KREAD(trusted, skb, _skb_refdst) & ~1UL);
+		set_device(p, BPF_CORE_READ(dst, dev), false);
+	}
+
+	if (ctx) {
+		p->id = next_id();
+		p->send_id = ctx->send_id;
+		p->msg_index = ctx->msgs;
+		p->pid = ctx->pid;
+		p->tid = ctx->tid;
+		p->cgroup_id = ctx->cgroup_id;
+		__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
+		p->ts[TXR_ST_SENDMSG] = ctx->msg_ts;
+		p->ts[TXR_ST_UDP_SENDMSG] = ctx->udp_ts;
+		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
+		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
+		p->ts[TXR_ST_TCP_TRANSMIT_SKB] = ctx->tcp_tx_ts;
+		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id) {
+			/* A later fragment: no ports of its own; it shares the
+			 * datagram's ports and IP stages, and links to the first. */
+			p->parent_id = ctx->first_frag_id;
+			p->sport = ctx->sport;
+			p->dport = ctx->dport;
+			if (stage > TXR_ST_IP_LOCAL_OUT)
+				p->ts[TXR_ST_IP_LOCAL_OUT] = ctx->ip_ts[0];
+			if (stage > TXR_ST_IP_OUTPUT)
+				p->ts[TXR_ST_IP_OUTPUT] = ctx->ip_ts[1];
+			if (stage > TXR_ST_NEIGH_OUTPUT)
+				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
+		}
+	} else {
+		if (f_tgid || f_has_comm)
+			return false;
+		p->id = next_id();
+		p->flags |= TXR_PF_NO_SEND;
+		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
+			return false;
+	}
+	if (!flow_matches(p)) {
+		count(TXR_C_FILTERED);
+		return false;
+	}
+	p->ts[stage] = now;
+	if (sk && trusted)
+		p->netns = sk->__sk_common.skc_net.net->ns.inum;
+	else if (sk)
+		p->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	else if (dev && trusted)
+		p->netns = dev->nd_net.net->ns.inum;
+	else
+		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage)) {
+		count(TXR_C_FILTERED);
+		return false;
+	}
+	if (in_slot && s) {
+		s->key = key;
+	} else if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
+		count(TXR_C_INFLIGHT_FULL);
+		return false;
+	}
+	if (snaplen && !summary_mode)
+		emit_headers(skb, p->id);
+	if (ctx) {
+		ctx->packets++;
+		ctx->last_key = key;
+		if (!ctx->first_frag_id) {
+			ctx->first_frag_id = p->id;
+			ctx->sport = p->sport;
+			ctx->dport = p->dport;
+			if (is_ip_stage(stage))
+				ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
+		}
+	}
+	return true;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r < TXR_HIST_BUCKETS ? r : TXR_HIST_BUCKETS - 1;
+}
+
+static __always_inline void hist_add(__u32 row, __u64 delta)
+{
+	__u32 slot = row * TXR_HIST_BUCKETS + log2_bucket(delta);
+	__u64 *c = bpf_map_lookup_elem(&txr_hist, &slot);
+	if (c)
+		*c += 1;
+}
+
+/* hist_add as a global function: verified once on its own, and its caller
+ * sees one path (log2_bucket's branches give each bucket its own constant,
+ * which the verifier would follow separately through every later stage). */
+__noinline int txr_hist_add(__u32 row, __u64 delta)
+{
+	hist_add(row, delta);
+	return 0;
+}
+
+#endif /* TXRAY_PACKET_BPF_H */

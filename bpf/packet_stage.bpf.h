@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A stage on a packet: stamping, emitting at its end, the route stage.
+ *
+ * Part of txray.bpf.c, split by concern: included there, in order, after
+ * the maps and the parts before it (not a standalone header). */
+#ifndef TXRAY_PACKET_STAGE_BPF_H
+#define TXRAY_PACKET_STAGE_BPF_H
+
+/* Emit the whole record and forget the skb (p: found in s or the hash). */
+static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
+					  enum txr_stage stage, __u8 end)
+{
+	p->end = end;
+	if (end == TXR_END_DROP)
+		count(TXR_C_DROPS);
+	if (summary_mode) {
+		summarise(p);
+		count(TXR_C_PACKETS);
+	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
+		count(TXR_C_LOST_PACKET);
+		count(TXR_LOST_STAGE_BASE + stage);
+	} else {
+		count(TXR_C_PACKETS);
+	}
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_inflight, &key);
+}
+
+/* Stages that may see a packet first (and so create its record): the stage
+ * table's `creates` column (stage_table.h). */
+static __always_inline bool creates(enum txr_stage stage)
+{
+	return (TXR_CREATING_STAGES >> stage) & 1;
+}
+
+#include "lean_summary.bpf.h"
+
+/* The length shrank since first sight: ip_fragment() cut the datagram and
+ * this skb is now its first fragment. Read the fragment bits again. */
+static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_packet *p, bool trusted)
+{
+	__u32 len = KREAD(trusted, skb, len);
+	if (len >= p->len)
+		return;
+	p->len = len;
+	__u16 sport = p->sport, dport = p->dport;
+	parse_headers(skb, p, trusted);
+	if (!p->sport && !p->dport)
+		p->sport = sport, p->dport = dport;
+}
+
+/* Stamp `stage` on the skb's record (first time wins), creating the record at
+ * a creating stage (in the thread's slot if `may_slot`, see create_packet).
+ * Returns the record, or NULL when not followed. *sp: the taken slot. */
+static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, struct sk_buff *skb,
+						    enum txr_stage stage, bool trusted, bool may_slot)
+{
+	__u64 key = (__u64)skb;
+	struct txr_packet *p = find_packet(*sp, key);
+
+	/* The clock (~35 ns in a KVM guest: lfence; rdtsc) only for a stamp:
+	 * not for the packets a filter left out, nor for a stage seen again. */
+	if (!p) {
+		/* Created, or not followed: either way no stage to stamp now (no
+		 * caller needs the record of a packet it just created). */
+		if (creates(stage))
+			create_packet(sp, skb, key, stage, bpf_ktime_get_ns(), trusted, may_slot);
+		return NULL;
+	}
+	if (p->ts[stage])
+		return p;
+	__u64 now = bpf_ktime_get_ns();
+	p->ts[stage] = now;
+	if (stage == TXR_ST_DEV_QUEUE_XMIT)
+		refresh_fragment(skb, p, trusted);
+	/* A later IP stage of a message's first packet (fentry/kprobe kernels):
+	 * keep it for the fragments that may follow. */
+	if (is_ip_stage(stage) && p->send_id && !p->parent_id) {
+		struct txr_send_ctx *ctx = current_send();
+		if (ctx && ctx->first_frag_id == p->id)
+			ctx->ip_ts[stage - TXR_ST_IP_LOCAL_OUT] = now;
+	}
+	return p;
+}
+
+/* A stage program's whole work on one skb. A packet accepted by a qdisc or
+ * resolving its neighbour goes on in another context: out of the slot. */
+static __always_inline void skb_stage_prog(struct sk_buff *skb, enum txr_stage stage, bool trusted,
+					   bool may_slot)
+{
+	if (lean_summary) {
+		lean_skb_stage(skb, stage, bpf_ktime_get_ns(), may_slot);
+		return;
+	}
+	struct txr_pkt_slot *s = pkt_slot_enter();
+	skb_stage(&s, skb, stage, trusted, may_slot);
+	if (stage == TXR_ST_NEIGH_RESOLVE)
+		spill_if_holds(s, (__u64)skb);
+	slot_leave(s);
+}
+
+/* Route stage: fib_table_lookup also fires for input routes; only a thread
+ * inside a traced send stamps it. It fires several times per packet (one
+ * lookup per table, then the input lookups of veth/lo delivery, which run in
+ * the sending thread): TXR_NOTE_ROUTE_SEEN lets the later lookups of a message
+ * skip txr_sends; the message boundaries (syscall entry, next_message) clear it. */
+static __always_inline void route_stage(void)
+{
+	if (note_holds(TXR_NOTE_ROUTE_SEEN))
+		return;
+	struct txr_send_ctx *ctx = current_send();
+	if (!ctx)
+		return;
+	if (!ctx->route_ts)
+		ctx->route_ts = bpf_ktime_get_ns();
+	note_set(TXR_NOTE_ROUTE_SEEN, true);
+}
+
+#endif /* TXRAY_PACKET_STAGE_BPF_H */

@@ -1,0 +1,484 @@
+#include "trace_parse.h"
+#include "trace_reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "zstd_stream.h"
+
+
+namespace txray::reader {
+namespace {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Fast path: a strict cursor over one line. Every method returns false on
+// anything it does not handle; the caller then falls back to the DOM parser.
+
+class Cursor {
+public:
+    explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+    void ws() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+    }
+    bool eat(char c) {
+        ws();
+        if (p_ < end_ && *p_ == c) return ++p_, true;
+        return false;
+    }
+    bool peek(char c) {
+        ws();
+        return p_ < end_ && *p_ == c;
+    }
+    bool at_end() {
+        ws();
+        return p_ == end_;
+    }
+
+    // A string of printable ASCII; the escapes \" \\ \/ \n \t \r \b \f and
+    // \u00XX (XX < 0x80) are decoded into scratch.
+    bool str(std::string_view& out, std::string& scratch) {
+        if (!eat('"')) return false;
+        const char* start = p_;
+        while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+        if (p_ >= end_) return false;
+        if (*p_ == '"') {
+            out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+            ++p_;
+            return true;
+        }
+        if (*p_ == '\\') return str_escaped(start, out, scratch);
+        return false;  // a control character or non-ASCII: the DOM decides
+    }
+
+    // Up to 19 digits (always fits); longer numbers go to the DOM.
+    bool u64(std::uint64_t& v) {
+        ws();
+        const char* q = p_;
+        std::uint64_t x = 0;
+        while (q < end_ && q - p_ < 20 && static_cast<unsigned>(*q - '0') < 10) x = x * 10 + static_cast<unsigned>(*q++ - '0');
+        const auto n = q - p_;
+        if (n == 0 || n > 19 || (n > 1 && *p_ == '0') || number_continues(q)) return false;
+        v = x;
+        p_ = q;
+        return true;
+    }
+    bool i64(std::int64_t& v) {
+        ws();
+        const char* q = p_ < end_ && *p_ == '-' ? p_ + 1 : p_;
+        if (q >= end_ || *q < '0' || *q > '9') return false;
+        if (*q == '0' && q + 1 < end_ && q[1] >= '0' && q[1] <= '9') return false;
+        auto [ptr, ec] = std::from_chars(p_, end_, v);
+        if (ec != std::errc() || number_continues(ptr)) return false;
+        p_ = ptr;
+        return true;
+    }
+    bool str_into(std::string& out) {
+        std::string scratch;
+        std::string_view sv;
+        if (!str(sv, scratch)) return false;
+        out.assign(sv);
+        return true;
+    }
+    template <typename T>
+    bool uint(T& v) {
+        std::uint64_t x = 0;
+        if (!u64(x) || x > std::numeric_limits<T>::max()) return false;
+        v = static_cast<T>(x);
+        return true;
+    }
+    template <typename T>
+    bool sint(T& v) {
+        std::int64_t x = 0;
+        if (!i64(x) || x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) return false;
+        v = static_cast<T>(x);
+        return true;
+    }
+    bool boolean(bool& v) {
+        ws();
+        if (lit("true")) return v = true, true;
+        if (lit("false")) return v = false, true;
+        return false;
+    }
+
+    // Skips any JSON value (validating it), for keys this version does not know.
+    bool skip_value(int depth = 0) {
+        if (depth > 64) return false;
+        ws();
+        if (p_ >= end_) return false;
+        std::string scratch;
+        std::string_view sv;
+        switch (*p_) {
+        case '"': return str(sv, scratch);
+        case '{':
+            ++p_;
+            if (eat('}')) return true;
+            do {
+                if (!str(sv, scratch) || !eat(':') || !skip_value(depth + 1)) return false;
+            } while (eat(','));
+            return eat('}');
+        case '[':
+            ++p_;
+            if (eat(']')) return true;
+            do {
+                if (!skip_value(depth + 1)) return false;
+            } while (eat(','));
+            return eat(']');
+        case 't': return lit("true");
+        case 'f': return lit("false");
+        case 'n': return lit("null");
+        default: return skip_number();
+        }
+    }
+
+private:
+    bool lit(std::string_view w) {
+        if (static_cast<std::size_t>(end_ - p_) < w.size() || std::string_view(p_, w.size()) != w) return false;
+        p_ += w.size();
+        return true;
+    }
+    // A float or exponent after the digits: not an integer field.
+    bool number_continues(const char* q) const { return q < end_ && (*q == '.' || *q == 'e' || *q == 'E'); }
+    // A number a double cannot hold (1e400) makes nlohmann reject the whole
+    // line ("number overflow"): decline it too, so both parsers agree.
+    bool skip_number() {
+        auto digits = [&] {
+            const char* s = p_;
+            while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+            return p_ > s;
+        };
+        const char* start = p_;
+        bool real = false;
+        if (p_ < end_ && *p_ == '-') ++p_;
+        if (p_ < end_ && *p_ == '0') ++p_;
+        else if (!digits()) return false;
+        if (p_ < end_ && *p_ == '.' && (real = true, ++p_, !digits())) return false;
+        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            real = true;
+            ++p_;
+            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+            if (!digits()) return false;
+        }
+        if (!real) return true;  // integers of any length are fine (nlohmann makes big ones floats)
+        // strtod, not from_chars: an underflow (1e-400) is 0 for nlohmann too.
+        const std::string text(start, p_);
+        return std::isfinite(std::strtod(text.c_str(), nullptr));
+    }
+    static int hexval(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    bool str_escaped(const char* start, std::string_view& out, std::string& scratch) {
+        scratch.assign(start, p_);
+        while (p_ < end_) {
+            unsigned char c = static_cast<unsigned char>(*p_++);
+            if (c == '"') {
+                out = scratch;
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80) return false;
+            if (c != '\\') {
+                scratch.push_back(static_cast<char>(c));
+                continue;
+            }
+            if (p_ >= end_) return false;
+            switch (*p_++) {
+            case '"': scratch.push_back('"'); break;
+            case '\\': scratch.push_back('\\'); break;
+            case '/': scratch.push_back('/'); break;
+            case 'n': scratch.push_back('\n'); break;
+            case 't': scratch.push_back('\t'); break;
+            case 'r': scratch.push_back('\r'); break;
+            case 'b': scratch.push_back('\b'); break;
+            case 'f': scratch.push_back('\f'); break;
+            case 'u': {
+                if (end_ - p_ < 4) return false;
+                int v = 0;
+                for (int i = 0; i < 4; ++i) {
+                    int h = hexval(p_[i]);
+                    if (h < 0) return false;
+                    v = v * 16 + h;
+                }
+                if (v >= 0x80) return false;  // multi-byte UTF-8: leave it to the DOM
+                p_ += 4;
+                scratch.push_back(static_cast<char>(v));
+                break;
+            }
+            default: return false;
+            }
+        }
+        return false;
+    }
+
+    // Characters that a string can hold as they are (printable ASCII but '"' and '\\').
+    static constexpr std::array<bool, 256> kPlain = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+        return t;
+    }();
+
+    const char* p_;
+    const char* end_;
+};
+
+// Key comparison with a literal: inlined, no memcmp call.
+template <std::size_t N>
+bool is(std::string_view key, const char (&lit)[N]) {
+    return key.size() == N - 1 && std::memcmp(key.data(), lit, N - 1) == 0;
+}
+
+std::optional<Stage> fast_stage(std::string_view n) {
+    // The common names first; stage_from_name is a linear scan.
+    static const std::array<std::pair<std::string_view, Stage>, kStageCount> table = [] {
+        std::array<std::pair<std::string_view, Stage>, kStageCount> t{};
+        for (std::size_t i = 0; i < kStageCount; ++i) t[i] = {stage_name(all_stages()[i]), all_stages()[i]};
+        return t;
+    }();
+    for (const auto& [name, s] : table)
+        if (name.size() == n.size() && name == n) return s;
+    return std::nullopt;
+}
+
+bool fast_proto(std::string_view s, std::uint8_t& out) {
+    if (s == "udp") return out = 17, true;
+    if (s == "tcp") return out = 6, true;
+    auto p = proto_from_name(std::string(s));
+    if (!p) return false;
+    out = *p;
+    return true;
+}
+
+bool fast_addr(std::uint8_t family, std::string_view s, std::array<std::uint8_t, 16>& out) {
+    char buf[64];
+    if (s.size() >= sizeof buf) return false;
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = 0;
+    out = {};
+    return inet_pton(family == 4 ? AF_INET : AF_INET6, buf, out.data()) == 1;
+}
+
+bool fast_hex(std::string_view s, std::uint64_t& v) {
+    if (s.size() < 3 || s[0] != '0' || s[1] != 'x') return false;
+    auto [ptr, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), v, 16);
+    return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+// Calls field(key) for each key of an object; field parses the value.
+template <typename F>
+bool for_each_field(Cursor& c, F&& field) {
+    if (!c.eat('{')) return false;
+    if (c.eat('}')) return true;
+    std::string scratch;
+    std::string_view key;
+    do {
+        if (!c.str(key, scratch) || !c.eat(':') || !field(key)) return false;
+    } while (c.eat(','));
+    return c.eat('}');
+}
+
+bool fast_flow(Cursor& c, Flow& f) {
+    std::string scratch, sbuf, dbuf;
+    std::string_view sv;
+    bool have_family = false, have_proto = false, have_s = false, have_d = false;
+    f = {};
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        if (is(key, "family")) return have_family = c.uint(f.family);
+        if (is(key, "proto")) return have_proto = c.str(sv, scratch) && fast_proto(sv, f.proto);
+        if (is(key, "saddr")) return have_s = c.str_into(sbuf);
+        if (is(key, "daddr")) return have_d = c.str_into(dbuf);
+        if (is(key, "sport")) return c.uint(f.sport);
+        if (is(key, "dport")) return c.uint(f.dport);
+        return c.skip_value();
+    });
+    if (!ok || !have_family || !have_proto) return false;
+    if (f.family == 4 || f.family == 6)
+        return have_s && have_d && fast_addr(f.family, sbuf, f.saddr) && fast_addr(f.family, dbuf, f.daddr);
+    return true;
+}
+
+bool fast_frag(Cursor& c, Packet& p) {
+    p.fragment = true;
+    p.frag_offset = 0;
+    p.frag_more = false;
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "offset")) return c.uint(p.frag_offset);
+        if (is(key, "more")) return c.boolean(p.frag_more);
+        return c.skip_value();
+    });
+}
+
+bool fast_tcp(Cursor& c, Packet& p) {
+    p.has_tcp = true;
+    p.tcp_seq = p.tcp_end_seq = p.tcp_flags = 0;  // a repeated key replaces the object, as in the DOM
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "seq")) return c.uint(p.tcp_seq);
+        if (is(key, "end_seq")) return c.uint(p.tcp_end_seq);
+        if (is(key, "flags")) return c.uint(p.tcp_flags);
+        return c.skip_value();
+    });
+}
+
+bool fast_qdisc(Cursor& c, Packet& p) {
+    p.has_qdisc = true;
+    p.qdisc_backlog = p.qdisc_qlen = 0;  // a repeated key replaces the object, as in the DOM
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "backlog")) return c.uint(p.qdisc_backlog);
+        if (is(key, "qlen")) return c.uint(p.qdisc_qlen);
+        return c.skip_value();
+    });
+}
+
+bool fast_gso(Cursor& c, Packet& p) {
+    p.gso_segs = p.gso_size = 0;
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "segs")) return c.uint(p.gso_segs);
+        if (is(key, "size")) return c.uint(p.gso_size);
+        return c.skip_value();
+    });
+}
+
+struct StageExtras {
+    std::optional<std::string> drop_reason;
+};
+
+bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
+    std::string scratch, reason_buf;
+    std::string_view sv;
+    std::optional<Stage> stage;
+    bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false;
+    std::uint64_t ts = 0;
+    std::int32_t rc = 0;
+    std::int64_t ret = 0;
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        if (is(key, "name")) {
+            if (!(have_name = c.str(sv, scratch))) return false;
+            stage = fast_stage(sv);
+            return true;
+        }
+        if (is(key, "ts_ns")) return have_ts = c.u64(ts);
+        if (is(key, "rc")) return have_rc = c.sint(rc);
+        if (is(key, "ret")) return have_ret = c.i64(ret);
+        if (is(key, "reason")) return have_reason = c.str_into(reason_buf);
+        return c.skip_value();
+    });
+    if (!ok || !have_name) return false;
+    if (!stage) return true;  // a stage from a newer minor version: ignore
+    if (!have_ts) return false;
+    p.stages.push_back({*stage, ts});
+    if (*stage == Stage::xmit_done) p.xmit_rc = have_rc ? rc : 0;
+    if (*stage == Stage::drop && have_reason) ex.drop_reason = std::move(reason_buf);
+    if (*stage == Stage::sendmsg_return && have_ret) p.send_ret = ret;
+    return true;
+}
+
+bool fast_stages(Cursor& c, Packet& p, StageExtras& ex) {
+    if (!c.eat('[')) return false;
+    p.stages.clear();
+    p.stages.reserve(12);
+    p.xmit_rc.reset();
+    p.send_ret.reset();
+    ex = {};
+    if (c.eat(']')) return true;
+    do {
+        if (!fast_stage_object(c, p, ex)) return false;
+    } while (c.eat(','));
+    return c.eat(']');
+}
+
+}  // namespace
+
+bool fast_packet(std::string_view line, Packet& p) {
+    Cursor c(line);
+    std::string scratch, outcome, errno_name;
+    std::string_view sv;
+    bool have_type = false, have_id = false, have_pid = false, have_tid = false, have_comm = false;
+    bool have_ifname = false, have_len = false, have_flow = false, have_outcome = false, have_stages = false;
+    bool have_errno = false;
+    StageExtras ex;
+    const bool ok = for_each_field(c, [&](std::string_view key) {
+        switch (key.empty() ? 0 : key[0]) {  // first letter, then the whole key
+        case 't':
+            if (is(key, "type")) return have_type = c.str(sv, scratch) && is(sv, "packet");
+            if (is(key, "tid")) return have_tid = c.uint(p.tid);
+            if (is(key, "tcp")) return fast_tcp(c, p);
+            break;
+        case 'i':
+            if (is(key, "id")) return have_id = c.u64(p.id);
+            if (is(key, "ifname")) return have_ifname = c.str_into(p.ifname);
+            if (is(key, "ifindex")) return c.uint(p.ifindex);
+            break;
+        case 's':
+            if (is(key, "skb")) return c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
+            if (is(key, "send")) return c.u64(p.send_id);
+            if (is(key, "stages")) return have_stages = fast_stages(c, p, ex);
+            if (is(key, "sock")) return c.str(sv, scratch) && fast_hex(sv, p.sock);
+            if (is(key, "send_by_seq")) return c.boolean(p.send_by_seq);
+            break;
+        case 'p':
+            if (is(key, "pid")) return have_pid = c.uint(p.pid);
+            if (is(key, "parent")) return c.u64(p.parent_id);
+            break;
+        case 'c':
+            if (is(key, "comm")) return have_comm = c.str_into(p.comm);
+            if (is(key, "cgroup")) return c.u64(p.cgroup_id);
+            break;
+        case 'm': if (is(key, "msg")) return c.uint(p.msg_index); break;
+        case 'n': if (is(key, "netns")) return c.uint(p.netns); break;
+        case 'q':
+            if (is(key, "queue")) return c.uint(p.queue);
+            if (is(key, "qdisc")) return fast_qdisc(c, p);
+            break;
+        case 'l': if (is(key, "len")) return have_len = c.uint(p.len); break;
+        case 'f':
+            if (is(key, "flow")) return have_flow = fast_flow(c, p.flow);
+            if (is(key, "frag")) return fast_frag(c, p);
+            break;
+        case 'r':
+            if (is(key, "requeues")) return c.uint(p.requeues);
+            if (is(key, "retransmit")) return c.boolean(p.retransmit);
+            if (is(key, "retransmit_of")) return c.u64(p.retransmit_of);
+            break;
+        case 'g':
+            if (is(key, "gso")) return fast_gso(c, p);
+            if (is(key, "gso_segment")) return c.boolean(p.gso_segment);
+            break;
+        case 'o': if (is(key, "outcome")) return have_outcome = c.str_into(outcome); break;
+        case 'e': if (is(key, "errno")) return have_errno = c.str_into(errno_name); break;
+        case 'h': if (is(key, "headers")) return c.str(sv, scratch) && headers_from_hex(sv, p.headers); break;
+        }
+        return c.skip_value();  // a field from a newer minor version
+    });
+    if (!ok || !c.at_end()) return false;
+    if (!have_type || !have_id || !have_pid || !have_tid || !have_comm || !have_ifname || !have_len ||
+        !have_flow || !have_outcome || !have_stages)
+        return false;
+    // Same precedence as the DOM parser: outcome, then "errno", then the drop stage's reason.
+    if (!parse_outcome(outcome, p)) return false;
+    if (have_errno) p.send_errno = std::move(errno_name);
+    if (ex.drop_reason) p.drop_reason = std::move(*ex.drop_reason);
+    auto before = [](const StageMark& a, const StageMark& b) {
+        return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : index(a.stage) < index(b.stage);
+    };
+    if (!std::is_sorted(p.stages.begin(), p.stages.end(), before)) p.sort_stages();
+    return true;
+}
+
+}  // namespace txray::reader
