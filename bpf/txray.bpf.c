@@ -35,6 +35,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
 #define NEXTHDR_FRAGMENT 44
 #define NR_SENDMMSG 307 /* x86_64 */
 
@@ -557,6 +559,7 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 	__u16 frag = 0;
 	__u8 ver = 0;
 
+	p->ethertype = bpf_ntohs(KREAD(trusted, skb, protocol));
 	if (!head || nh == (__u16)~0U)
 		return;
 	bpf_probe_read_kernel(&ver, 1, head + nh);
@@ -612,6 +615,13 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 		if (!bpf_probe_read_kernel(ports, sizeof(ports), head + l4)) {
 			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	if (p->frag_off == 0 && (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)) {
+		__u8 tc[2]; /* struct icmphdr / icmp6hdr begin with type, code */
+		if (!bpf_probe_read_kernel(tc, sizeof(tc), head + l4)) {
+			p->icmp_type = tc[0];
+			p->icmp_code = tc[1];
 		}
 	}
 	if (p->frag_off == 0 && p->proto == IPPROTO_TCP) {

@@ -86,6 +86,12 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
         }
         p.flow.sport = get_or<std::uint16_t>(f, "sport", 0);
         p.flow.dport = get_or<std::uint16_t>(f, "dport", 0);
+        if (auto it = f.find("icmp_type"); it != f.end()) {  // format 1.1
+            p.flow.has_icmp = true;
+            p.flow.icmp_type = num<std::uint8_t>(*it);
+            p.flow.icmp_code = get_or<std::uint8_t>(f, "icmp_code", 0);
+        }
+        p.flow.ethertype = get_or<std::uint16_t>(f, "ethertype", 0);  // format 1.1
         if (auto it = j.find("frag"); it != j.end() && it->is_object()) {
             p.fragment = true;
             p.frag_offset = get_or<std::uint16_t>(*it, "offset", 0);
@@ -488,6 +494,9 @@ bool fast_flow(Cursor& c, Flow& f) {
         if (is(key, "daddr")) return have_d = c.str_into(dbuf);
         if (is(key, "sport")) return c.uint(f.sport);
         if (is(key, "dport")) return c.uint(f.dport);
+        if (is(key, "icmp_type")) return f.has_icmp = c.uint(f.icmp_type);  // format 1.1
+        if (is(key, "icmp_code")) return c.uint(f.icmp_code);
+        if (is(key, "ethertype")) return c.uint(f.ethertype);
         return c.skip_value();
     });
     if (!ok || !have_family || !have_proto) return false;
