@@ -1,0 +1,34 @@
+#include "live_reorder.h"
+
+namespace txray {
+
+void LiveReorder::push(Packet&& p) {
+    const std::uint64_t ts = p.first_ts();
+    if (ts < last_out_ts_) {  // too late to take its place
+        sink_(std::move(p), true);
+        return;
+    }
+    waiting_.emplace(ts, std::move(p));
+}
+
+void LiveReorder::hand_out(Packet&& p) {
+    last_out_ts_ = p.first_ts();
+    sink_(std::move(p), false);
+}
+
+void LiveReorder::release(std::uint64_t now_ns) {
+    const std::uint64_t cutoff = now_ns > window_ns_ ? now_ns - window_ns_ : 0;
+    while (!waiting_.empty() && waiting_.begin()->first <= cutoff) {
+        auto node = waiting_.extract(waiting_.begin());
+        hand_out(std::move(node.mapped()));
+    }
+}
+
+void LiveReorder::release_all() {
+    while (!waiting_.empty()) {
+        auto node = waiting_.extract(waiting_.begin());
+        hand_out(std::move(node.mapped()));
+    }
+}
+
+}  // namespace txray
