@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "commands.h"
+#include "help_examples.h"
 #include "session.h"
 #ifdef TXRAY_HAVE_REPORT
 #include "report_command.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
 #ifdef TXRAY_HAVE_EXPORT
     txray::add_export_command(app, exit_code);
 #endif
+    txray::add_help_examples(app, "txray " TXRAY_VERSION);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
