@@ -9,26 +9,22 @@ void LiveReorder::push(Packet&& p) {
         return;
     }
     waiting_.emplace(ts, std::move(p));
+    if (waiting_.size() > kMaxWaiting) hand_out_oldest();
 }
 
-void LiveReorder::hand_out(Packet&& p) {
-    last_out_ts_ = p.first_ts();
-    sink_(std::move(p), false);
+void LiveReorder::hand_out_oldest() {
+    auto node = waiting_.extract(waiting_.begin());
+    last_out_ts_ = node.key();
+    sink_(std::move(node.mapped()), false);
 }
 
 void LiveReorder::release(std::uint64_t now_ns) {
     const std::uint64_t cutoff = now_ns > window_ns_ ? now_ns - window_ns_ : 0;
-    while (!waiting_.empty() && waiting_.begin()->first <= cutoff) {
-        auto node = waiting_.extract(waiting_.begin());
-        hand_out(std::move(node.mapped()));
-    }
+    while (!waiting_.empty() && waiting_.begin()->first <= cutoff) hand_out_oldest();
 }
 
 void LiveReorder::release_all() {
-    while (!waiting_.empty()) {
-        auto node = waiting_.extract(waiting_.begin());
-        hand_out(std::move(node.mapped()));
-    }
+    while (!waiting_.empty()) hand_out_oldest();
 }
 
 }  // namespace txray

@@ -4,7 +4,8 @@
 // out sorted; the collector drains the ring buffer every 100 ms, so a window
 // of kLiveReorderWindowNs covers every packet that ends within ~400 ms of its
 // first stage. A packet that ends later than that is handed out at once,
-// marked late (it began before lines already printed).
+// marked late (it began before lines already printed). At most kMaxWaiting
+// packets wait (a busy host): beyond that the oldest go out early.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -20,6 +21,7 @@ class LiveReorder {
 public:
     // late: the packet began before a packet already handed out.
     using Sink = std::function<void(Packet&&, bool late)>;
+    static constexpr std::size_t kMaxWaiting = 65536;
     LiveReorder(std::uint64_t window_ns, Sink sink) : window_ns_(window_ns), sink_(std::move(sink)) {}
 
     void push(Packet&& p);
@@ -29,7 +31,7 @@ public:
     std::size_t waiting() const { return waiting_.size(); }
 
 private:
-    void hand_out(Packet&& p);
+    void hand_out_oldest();
 
     std::uint64_t window_ns_;
     Sink sink_;

@@ -40,3 +40,17 @@ TEST(LiveReorder, PacketsComeOutByFirstStageWithinTheWindow) {
     EXPECT_EQ(out[4], std::make_pair(std::uint64_t{3}, false));
     EXPECT_EQ(r.waiting(), 0u);
 }
+
+TEST(LiveReorder, ABusyHostHandsOutTheOldestEarly) {
+    std::size_t out = 0;
+    std::uint64_t last = 0;
+    LiveReorder r(1'000'000'000, [&](Packet&& p, bool late) {
+        EXPECT_FALSE(late);
+        EXPECT_GE(p.first_ts(), last);
+        last = p.first_ts();
+        ++out;
+    });
+    for (std::uint64_t i = 0; i < LiveReorder::kMaxWaiting + 10; ++i) r.push(began_at(i, 1000 + i));
+    EXPECT_EQ(out, 10u);
+    EXPECT_EQ(r.waiting(), LiveReorder::kMaxWaiting);
+}
