@@ -14,7 +14,7 @@
 #endif
 
 int main(int argc, char** argv) {
-    CLI::App app{"txray: per-packet send-path timelines from BPF"};
+    CLI::App app{"txray: per-packet send-path timelines from BPF", "txray"};
     app.set_version_flag("--version", "txray " TXRAY_VERSION);
     app.require_subcommand(1);
     int exit_code = 0;
