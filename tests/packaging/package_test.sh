@@ -55,6 +55,7 @@ fi
 # --- Depends names the package of every library the binaries link
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
+sed -e 's/ ([^)]*)//g' -e 's/, /\n/g' -e 's/ | /\n/g' <<<"$depends" >"$tmp/depends"  # package names, one a line
 dpkg-deb -x "$deb" "$tmp/root"
 needed_ok=1
 for bin in "$tmp/root/usr/bin/txray" "$tmp/root/usr/bin/txray-ui"; do
@@ -62,7 +63,7 @@ for bin in "$tmp/root/usr/bin/txray" "$tmp/root/usr/bin/txray-ui"; do
     path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
     pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "${path#/usr}" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null)
     pkg=${pkg%%:*}
-    if [[ -z $pkg ]] || ! grep -qE "(^|, )$pkg( |,|$)" <<<"$depends"; then
+    if [[ -z $pkg ]] || ! grep -qxF "$pkg" "$tmp/depends"; then
       echo "  $(basename "$bin") needs $lib ($path, package '${pkg:-?}'), not in Depends"
       needed_ok=0
     fi
