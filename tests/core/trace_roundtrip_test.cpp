@@ -35,6 +35,17 @@ Packet sample_packet() {
     return p;
 }
 
+// The packets of a whole trace's text, through the streaming reader.
+std::vector<Packet> stream_read(const std::string& text) {
+    std::istringstream stream(text);
+    struct : TraceSink {
+        std::vector<Packet> got;
+        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
+    } sink;
+    read_trace(stream, sink);
+    return std::move(sink.got);
+}
+
 }  // namespace
 
 TEST(TraceRoundTrip, PacketSurvivesWriteAndRead) {
@@ -104,18 +115,13 @@ TEST(TraceRoundTrip, TcpSocketAndQdiscFieldsSurviveBothParsers) {
     append_packet_json(text, in);
     text += "\n";
     // The streaming reader (fast path) and the one-record DOM parser must agree.
-    std::istringstream stream(text);
-    struct : TraceSink {
-        std::vector<Packet> got;
-        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
-    } sink;
-    read_trace(stream, sink);
+    const std::vector<Packet> got = stream_read(text);
     Packet dom;
     std::string err, line;
     append_packet_json(line, in);
     ASSERT_TRUE(packet_from_json_text(line, dom, err)) << err;
-    ASSERT_EQ(sink.got.size(), 1u);
-    for (const Packet* out : {&sink.got[0], &dom}) {
+    ASSERT_EQ(got.size(), 1u);
+    for (const Packet* out : {&got[0], static_cast<const Packet*>(&dom)}) {
         EXPECT_EQ(out->sock, in.sock);
         EXPECT_TRUE(out->has_tcp);
         EXPECT_EQ(out->tcp_seq, in.tcp_seq);
@@ -151,15 +157,10 @@ TEST(TraceRoundTrip, IcmpAndEthertypeSurviveBothParsers) {
     }
     EXPECT_NE(text.find(R"("icmp_type":8,"icmp_code":0)"), std::string::npos) << text;
     EXPECT_NE(text.find(R"("ethertype":2054)"), std::string::npos) << text;
-    std::istringstream stream(text);
-    struct : TraceSink {
-        std::vector<Packet> got;
-        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
-    } sink;
-    read_trace(stream, sink);
-    ASSERT_EQ(sink.got.size(), 2u);
-    EXPECT_EQ(sink.got[0].flow, icmp.flow);
-    EXPECT_EQ(sink.got[1].flow, arp.flow);
+    const std::vector<Packet> got = stream_read(text);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].flow, icmp.flow);
+    EXPECT_EQ(got[1].flow, arp.flow);
     for (const Packet* in : {&icmp, &arp}) {
         std::string line;
         append_packet_json(line, *in);
