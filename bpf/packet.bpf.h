@@ -25,6 +25,7 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 	__u16 frag = 0;
 	__u8 ver = 0;
 
+	p->ethertype = bpf_ntohs(KREAD(trusted, skb, protocol));
 	if (!head || nh == (__u16)~0U)
 		return;
 	bpf_probe_read_kernel(&ver, 1, head + nh);
@@ -80,6 +81,13 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 		if (!bpf_probe_read_kernel(ports, sizeof(ports), head + l4)) {
 			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	if (p->frag_off == 0 && (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)) {
+		__u8 tc[2]; /* struct icmphdr / icmp6hdr begin with type, code */
+		if (!bpf_probe_read_kernel(tc, sizeof(tc), head + l4)) {
+			p->icmp_type = tc[0];
+			p->icmp_code = tc[1];
 		}
 	}
 	if (p->frag_off == 0 && p->proto == IPPROTO_TCP) {

@@ -36,6 +36,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
 #define NEXTHDR_FRAGMENT 44
 
 /* Filters, set by user space before load (0 / empty: no filter). */

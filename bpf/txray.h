@@ -67,14 +67,14 @@ struct txr_packet {
 	__u16 frag_off;  /* fragment offset in bytes */
 	__u16 requeues;
 	__u16 gso_segs, gso_size;
-	__u16 pad;
+	__u16 ethertype;    /* skb->protocol, host order (ETH_P_IP, ETH_P_ARP, ...) */
 	__u8 saddr[16], daddr[16]; /* v4 in the first 4 bytes */
 	char comm[TXR_COMM_LEN];
 	char ifname[TXR_IFNAME_LEN];
 	__u64 sk;           /* owning socket's address, 0 if none */
 	__u32 tcp_seq, tcp_end_seq; /* TCP: [seq, end_seq) incl. SYN/FIN */
 	__u16 tcp_flags;    /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
-	__u16 pad2;
+	__u8 icmp_type, icmp_code; /* ICMP/ICMPv6 (not a later fragment) */
 	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
 	__u32 qdisc_qlen;    /* packets queued, same moment */
 	__u32 pad3;

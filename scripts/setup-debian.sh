@@ -15,6 +15,7 @@ build_pkgs=(
   iproute2                       # ip/tc for the tests and examples
   nftables ethtool               # drop rules and offload settings in the integration tests
   libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
+  help2man                       # man pages made from the programs' --help at build time
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -25,18 +26,18 @@ test_pkgs=(
   clang libclang-rt-14-dev       # libFuzzer target and sanitizers
   qemu-system-x86 busybox-static cpio xz-utils   # kernel matrix (tests/vm)
   bpftrace                       # comparison in the overhead benchmark
+  man-db                         # the package test looks up the installed man pages
 )
 
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-}" == "--tests" ]] && pkgs+=("${test_pkgs[@]}")
 
-SUDO=""
-[[ $(id -u) -ne 0 ]] && SUDO=sudo
+SUDO="$(dirname "$0")/as-root.sh"  # sudo only when not root: a fresh machine has none
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  "$SUDO" apt-get update -qq
+  "$SUDO" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -2,14 +2,21 @@
 # Builds txray and runs every test: unit tests, the BPF integration tests
 # (root: they load the real programs on veth pairs in test namespaces), the
 # GUI tests under Xvfb, the unit tests again under ASan/UBSan, and the kernel
-# matrix in qemu (tests/vm) when its script is present.
+# matrix in qemu (tests/vm) when its script is present, and the Debian
+# package (built, installed with apt, run, removed).
 #
-#   sudo scripts/setup-debian.sh --tests && sudo scripts/test.sh
+#   scripts/setup-debian.sh --tests && scripts/test.sh     (as root; else through sudo)
 #
+# It builds in its own trees (build-test/, build-test-asan/) with the options
+# it needs given on the command line, whatever an earlier configure cached;
+# the README's first command builds in build/, untouched here.
 # Ends with one line "txray tests: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}
+build=${BUILD_DIR:-$root/build-test}
+if [[ $(id -u) -ne 0 ]]; then  # the BPF tests and the package test need root
+  exec "$root/scripts/as-root.sh" env BUILD_DIR="$build" TXRAY_SKIP_VM="${TXRAY_SKIP_VM:-0}" "$0" "$@"
+fi
 jobs=$(nproc)
 passed=0
 failed=0
@@ -48,14 +55,17 @@ build_part() {
 
 mkdir -p "$build"
 echo "== build ($build)"
-if build_part main "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+if build_part main "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTXRAY_BUILD_TESTS=ON -DTXRAY_BUILD_BENCH=ON \
+     -DTXRAY_BUILD_BPF=ON -DTXRAY_BUILD_UI=ON -DTXRAY_SANITIZE=OFF; then
   echo "== tests: unit, BPF integration, GUI"
-  ctest_part main "$build"
+  ctest_part main "$build" -LE package
+  echo "== the Debian package: build, apt install, run, remove"
+  TXRAY_TEST_PACKAGE=1 ctest_part package "$build" -L package
 fi
 
 echo "== tests under AddressSanitizer + UBSan (no BPF, no GUI)"
 if build_part sanitize "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DTXRAY_SANITIZE=ON -DTXRAY_BUILD_BPF=OFF \
-     -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD_BENCH=OFF; then
+     -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD_BENCH=OFF -DTXRAY_BUILD_TESTS=ON; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest_part sanitize "$build-asan" -LE 'bpf|gui|vm|fuzz'
 fi
 

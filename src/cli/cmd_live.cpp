@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "live_printer.h"
+#include "live_reorder.h"
 #include "summary_loop.h"
 #include "trace_loop.h"
 
@@ -15,7 +16,10 @@ namespace {
 
 class LiveConsumer : public TraceConsumer {
 public:
-    explicit LiveConsumer(bool quiet) : quiet_(quiet) { style_.color = isatty(STDOUT_FILENO); }
+    explicit LiveConsumer(bool quiet)
+        : quiet_(quiet), reorder_(kLiveReorderWindowNs, [this](Packet&& p, bool late) { print(p, late); }) {
+        style_.color = isatty(STDOUT_FILENO);
+    }
     void on_start(const TraceHeader& h) override {
         style_.wall_offset_ns = h.wall_offset_ns;
         std::string unavailable;
@@ -26,10 +30,12 @@ public:
         for (const auto& [k, v] : h.filters) std::fprintf(stderr, "txray: filter %s = %s\n", k.c_str(), v.c_str());
     }
     void on_packet(Packet&& p) override {
-        if (quiet_) return;
-        std::string line = format_packet_line(p, style_);
-        line.push_back('\n');
-        std::fwrite(line.data(), 1, line.size(), stdout);
+        if (!quiet_) reorder_.push(std::move(p));
+    }
+    void on_poll(std::uint64_t now_ns) override {
+        if (!reorder_.waiting()) return;
+        reorder_.release(now_ns);
+        std::fflush(stdout);
     }
     void on_tick(const TickStats& t) override {
         std::string line = format_tick_line(t, style_);
@@ -38,6 +44,7 @@ public:
         std::fflush(stdout);
     }
     void on_end(const TraceFooter& f) override {
+        reorder_.release_all();
         std::fflush(stdout);
         std::fprintf(stderr, "txray: %llu packets, %llu dropped, %llu lost events, %llu untracked, %llu unfinished\n",
                      (unsigned long long)f.packets, (unsigned long long)f.dropped,
@@ -46,8 +53,16 @@ public:
     }
 
 private:
+    void print(const Packet& p, bool late) {
+        std::string line = format_packet_line(p, style_);
+        if (late) line += " (late: began before the line above)";
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+
     bool quiet_;
     LiveStyle style_;
+    LiveReorder reorder_;
 };
 
 }  // namespace

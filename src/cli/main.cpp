@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "commands.h"
+#include "help_examples.h"
 #include "session.h"
 #ifdef TXRAY_HAVE_REPORT
 #include "report_command.h"
@@ -13,7 +14,7 @@
 #endif
 
 int main(int argc, char** argv) {
-    CLI::App app{"txray: per-packet send-path timelines from BPF"};
+    CLI::App app{"txray: per-packet send-path timelines from BPF", "txray"};
     app.set_version_flag("--version", "txray " TXRAY_VERSION);
     app.require_subcommand(1);
     int exit_code = 0;
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
 #ifdef TXRAY_HAVE_EXPORT
     txray::add_export_command(app, exit_code);
 #endif
+    txray::add_help_examples(app, "txray " TXRAY_VERSION);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -62,6 +62,8 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     while (!stop_requested() && !count_reached) {
         session.poll(100);
         const std::uint64_t now = monotonic_ns();
+        assembler.release_due(now);
+        consumer.on_poll(now);
         if (o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9)) break;
         if (now < next_tick) continue;
         next_tick = now + 1'000'000'000ull;

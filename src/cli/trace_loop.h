@@ -30,6 +30,7 @@ public:
     virtual void on_start(const TraceHeader&) {}
     virtual void on_packet(Packet&& p) = 0;
     virtual void on_tick(const TickStats&) {}
+    virtual void on_poll(std::uint64_t /*now_ns*/) {}  // after each drain of the ring buffer (~100 ms)
     virtual void on_end(const TraceFooter&) {}
 };
 

@@ -54,6 +54,9 @@ public:
     void on_headers(const txr_headers& h);
     // Releases what waited too long. Call about once a second.
     void tick(std::uint64_t now_ns);
+    // Releases the TCP packets whose wait for retransmit marks is over (cheap:
+    // only those); call after each drain, so `live` gets them in its window.
+    void release_due(std::uint64_t now_ns) { release_tcp(now_ns, false); }
     // End of trace: releases everything held.
     void finish();
 

@@ -45,6 +45,12 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     }
     p.flow.sport = r.sport;
     p.flow.dport = r.dport;
+    if ((r.proto == 1 || r.proto == 58) && r.family && r.frag_off == 0) {
+        p.flow.has_icmp = true;
+        p.flow.icmp_type = r.icmp_type;
+        p.flow.icmp_code = r.icmp_code;
+    }
+    if (r.family == 0) p.flow.ethertype = r.ethertype;
     p.fragment = r.flags & TXR_PF_FRAGMENT;
     p.frag_more = r.flags & TXR_PF_FRAG_MORE;
     p.frag_offset = r.frag_off;

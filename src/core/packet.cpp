@@ -1,5 +1,7 @@
 #include "packet.h"
 
+#include <cstdio>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -42,14 +44,69 @@ std::optional<std::uint8_t> proto_from_name(const std::string& s) {
     return static_cast<std::uint8_t>(v);
 }
 
+namespace {
+const char* icmp_name(std::uint8_t proto, std::uint8_t type) {
+    if (proto == 1) {
+        switch (type) {
+        case 0: return "echo-reply";
+        case 3: return "dest-unreachable";
+        case 5: return "redirect";
+        case 8: return "echo-request";
+        case 11: return "time-exceeded";
+        case 12: return "parameter-problem";
+        case 13: return "timestamp";
+        case 14: return "timestamp-reply";
+        }
+    } else if (proto == 58) {
+        switch (type) {
+        case 1: return "dest-unreachable";
+        case 2: return "packet-too-big";
+        case 3: return "time-exceeded";
+        case 4: return "parameter-problem";
+        case 128: return "echo-request";
+        case 129: return "echo-reply";
+        case 130: return "mld-query";
+        case 131: return "mld-report";
+        case 132: return "mld-done";
+        case 133: return "router-solicitation";
+        case 134: return "router-advertisement";
+        case 135: return "neighbor-solicitation";
+        case 136: return "neighbor-advertisement";
+        case 137: return "redirect";
+        case 143: return "mldv2-report";
+        }
+    }
+    return "type";
+}
+}  // namespace
+
+std::string icmp_to_string(std::uint8_t proto, std::uint8_t type, std::uint8_t code) {
+    return std::string(icmp_name(proto, type)) + " " + std::to_string(type) + "/" + std::to_string(code);
+}
+
+std::string ethertype_to_string(std::uint16_t ethertype) {
+    switch (ethertype) {
+    case 0x0806: return "arp";
+    case 0x8035: return "rarp";
+    case 0x88cc: return "lldp";
+    case 0x8100: return "vlan";
+    }
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "ethertype 0x%04x", ethertype);
+    return buf;
+}
+
 std::string flow_to_string(const Flow& f) {
-    auto ep = [&](const std::array<std::uint8_t, 16>& a, std::uint16_t port) {
+    if (f.family == 0) return f.ethertype ? ethertype_to_string(f.ethertype) : "non-IP";
+    auto addr = [&](const std::array<std::uint8_t, 16>& a) {
         std::string s = addr_to_string(f.family, a);
-        if (f.family == 6) s = "[" + s + "]";
-        return s + ":" + std::to_string(port);
+        return f.family == 6 ? "[" + s + "]" : s;
     };
-    if (f.family == 0) return "non-IP";
-    return proto_name(f.proto) + " " + ep(f.saddr, f.sport) + " -> " + ep(f.daddr, f.dport);
+    if (f.has_icmp)
+        return proto_name(f.proto) + " " + addr_to_string(f.family, f.saddr) + " -> " +
+               addr_to_string(f.family, f.daddr) + " " + icmp_to_string(f.proto, f.icmp_type, f.icmp_code);
+    return proto_name(f.proto) + " " + addr(f.saddr) + ":" + std::to_string(f.sport) + " -> " + addr(f.daddr) + ":" +
+           std::to_string(f.dport);
 }
 
 std::string_view outcome_kind_name(OutcomeKind k) {

@@ -16,6 +16,11 @@ struct Flow {
     std::array<std::uint8_t, 16> saddr{};  // IPv4 in the first 4 bytes
     std::array<std::uint8_t, 16> daddr{};
     std::uint16_t sport = 0, dport = 0;
+    // ICMP/ICMPv6 (not a later fragment): the message's type and code, shown
+    // in place of ports.
+    bool has_icmp = false;
+    std::uint8_t icmp_type = 0, icmp_code = 0;
+    std::uint16_t ethertype = 0;  // family 0: skb->protocol (ETH_P_ARP, ...); 0 unknown
 
     auto operator<=>(const Flow&) const = default;
 };
@@ -24,7 +29,12 @@ std::string addr_to_string(std::uint8_t family, const std::array<std::uint8_t, 1
 std::optional<std::array<std::uint8_t, 16>> addr_from_string(std::uint8_t family, const std::string& s);
 std::string proto_name(std::uint8_t proto);                  // "udp", "tcp", or the number
 std::optional<std::uint8_t> proto_from_name(const std::string& s);
-// "udp 10.0.0.1:5000 -> 10.0.0.2:9" ("[::1]:5000" for IPv6).
+// "echo-request 8/0", "neighbor-solicitation 135/0", "type 42/1".
+std::string icmp_to_string(std::uint8_t proto, std::uint8_t type, std::uint8_t code);
+// "arp", "lldp", "ethertype 0x88b5".
+std::string ethertype_to_string(std::uint16_t ethertype);
+// "udp 10.0.0.1:5000 -> 10.0.0.2:9" ("[::1]:5000" for IPv6),
+// "icmp 10.0.0.1 -> 10.0.0.2 echo-request 8/0", "arp".
 std::string flow_to_string(const Flow& f);
 
 struct StageMark {

@@ -123,6 +123,11 @@ void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
     o.addr(p.flow.family, p.flow.daddr);
     o.field(R"(,"sport":)", p.flow.sport);
     o.field(R"(,"dport":)", p.flow.dport);
+    if (p.flow.has_icmp) {
+        o.field(R"(,"icmp_type":)", static_cast<unsigned>(p.flow.icmp_type));
+        o.field(R"(,"icmp_code":)", static_cast<unsigned>(p.flow.icmp_code));
+    }
+    if (p.flow.ethertype) o.field(R"(,"ethertype":)", p.flow.ethertype);
     o.ch('}');
     if (p.fragment) {
         o.field(R"(,"frag":{"offset":)", p.frag_offset);

@@ -90,6 +90,12 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
         }
         p.flow.sport = get_or<std::uint16_t>(f, "sport", 0);
         p.flow.dport = get_or<std::uint16_t>(f, "dport", 0);
+        if (auto it = f.find("icmp_type"); it != f.end()) {  // format 1.1
+            p.flow.has_icmp = true;
+            p.flow.icmp_type = num<std::uint8_t>(*it);
+            p.flow.icmp_code = get_or<std::uint8_t>(f, "icmp_code", 0);
+        }
+        p.flow.ethertype = get_or<std::uint16_t>(f, "ethertype", 0);  // format 1.1
         if (auto it = j.find("frag"); it != j.end() && it->is_object()) {
             p.fragment = true;
             p.frag_offset = get_or<std::uint16_t>(*it, "offset", 0);

@@ -306,6 +306,9 @@ bool fast_flow(Cursor& c, Flow& f) {
         if (is(key, "daddr")) return have_d = c.str_into(dbuf);
         if (is(key, "sport")) return c.uint(f.sport);
         if (is(key, "dport")) return c.uint(f.dport);
+        if (is(key, "icmp_type")) return f.has_icmp = c.uint(f.icmp_type);  // format 1.1
+        if (is(key, "icmp_code")) return c.uint(f.icmp_code);
+        if (is(key, "ethertype")) return c.uint(f.ethertype);
         return c.skip_value();
     });
     if (!ok || !have_family || !have_proto) return false;

@@ -16,12 +16,18 @@ json latency(const Samples& s) {
 }
 
 json flow_key(const Flow& f) {
-    return {{"family", f.family},
-            {"proto", proto_name(f.proto)},
-            {"saddr", addr_to_string(f.family, f.saddr)},
-            {"daddr", addr_to_string(f.family, f.daddr)},
-            {"sport", f.sport},
-            {"dport", f.dport}};
+    json j = {{"family", f.family},
+              {"proto", proto_name(f.proto)},
+              {"saddr", addr_to_string(f.family, f.saddr)},
+              {"daddr", addr_to_string(f.family, f.daddr)},
+              {"sport", f.sport},
+              {"dport", f.dport}};
+    if (f.has_icmp) {  // as in the trace (format 1.1)
+        j["icmp_type"] = f.icmp_type;
+        j["icmp_code"] = f.icmp_code;
+    }
+    if (f.ethertype) j["ethertype"] = f.ethertype;
+    return j;
 }
 
 }  // namespace

@@ -145,13 +145,14 @@ TEST(TraceReader, UnknownFieldsAndStagesAreIgnored) {
 
 TEST(TraceReader, OlderMinorAcceptedNewerMajorRejected) {
     std::string text = trace_text(2);
+    const std::string written = "\"" + std::to_string(kTraceVersionMajor) + "." + std::to_string(kTraceVersionMinor) + "\"";
     std::string minor = text;
-    minor.replace(minor.find("\"1.0\""), 5, "\"1.9\"");
+    minor.replace(minor.find(written), written.size(), "\"1.9\"");
     Collect a;
     EXPECT_TRUE(read_text(minor, a).error.empty());
     EXPECT_EQ(a.packets.size(), 2u);
     std::string major = text;
-    major.replace(major.find("\"1.0\""), 5, "\"2.0\"");
+    major.replace(major.find(written), written.size(), "\"2.0\"");
     Collect b;
     ReadStatus st = read_text(major, b);
     EXPECT_TRUE(st.fatal);

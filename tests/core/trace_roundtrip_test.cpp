@@ -35,6 +35,17 @@ Packet sample_packet() {
     return p;
 }
 
+// The packets of a whole trace's text, through the streaming reader.
+std::vector<Packet> stream_read(const std::string& text) {
+    std::istringstream stream(text);
+    struct : TraceSink {
+        std::vector<Packet> got;
+        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
+    } sink;
+    read_trace(stream, sink);
+    return std::move(sink.got);
+}
+
 }  // namespace
 
 TEST(TraceRoundTrip, PacketSurvivesWriteAndRead) {
@@ -104,18 +115,13 @@ TEST(TraceRoundTrip, TcpSocketAndQdiscFieldsSurviveBothParsers) {
     append_packet_json(text, in);
     text += "\n";
     // The streaming reader (fast path) and the one-record DOM parser must agree.
-    std::istringstream stream(text);
-    struct : TraceSink {
-        std::vector<Packet> got;
-        void on_packet(Packet&& p) override { got.push_back(std::move(p)); }
-    } sink;
-    read_trace(stream, sink);
+    const std::vector<Packet> got = stream_read(text);
     Packet dom;
     std::string err, line;
     append_packet_json(line, in);
     ASSERT_TRUE(packet_from_json_text(line, dom, err)) << err;
-    ASSERT_EQ(sink.got.size(), 1u);
-    for (const Packet* out : {&sink.got[0], &dom}) {
+    ASSERT_EQ(got.size(), 1u);
+    for (const Packet* out : {&got[0], static_cast<const Packet*>(&dom)}) {
         EXPECT_EQ(out->sock, in.sock);
         EXPECT_TRUE(out->has_tcp);
         EXPECT_EQ(out->tcp_seq, in.tcp_seq);
@@ -128,4 +134,64 @@ TEST(TraceRoundTrip, TcpSocketAndQdiscFieldsSurviveBothParsers) {
         EXPECT_EQ(out->qdisc_backlog, 3000u);
         EXPECT_EQ(out->qdisc_qlen, 2u);
     }
+}
+
+// Format 1.1: ICMP type/code and a non-IP frame's ethertype, through both
+// readers; a 1.0 packet without them reads as before.
+TEST(TraceRoundTrip, IcmpAndEthertypeSurviveBothParsers) {
+    Packet icmp = sample_packet();
+    icmp.flow.proto = 1;
+    icmp.flow.sport = icmp.flow.dport = 0;
+    icmp.flow.has_icmp = true;
+    icmp.flow.icmp_type = 8;
+    icmp.flow.icmp_code = 0;
+    Packet arp = sample_packet();
+    arp.id = 43;
+    arp.flow = {};
+    arp.flow.ethertype = 0x0806;
+    TraceHeader h;
+    std::string text = header_json(h) + "\n";
+    for (const Packet* p : {&icmp, &arp}) {
+        append_packet_json(text, *p);
+        text += "\n";
+    }
+    EXPECT_NE(text.find(R"("icmp_type":8,"icmp_code":0)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("ethertype":2054)"), std::string::npos) << text;
+    const std::vector<Packet> got = stream_read(text);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].flow, icmp.flow);
+    EXPECT_EQ(got[1].flow, arp.flow);
+    for (const Packet* in : {&icmp, &arp}) {
+        std::string line;
+        append_packet_json(line, *in);
+        Packet dom;
+        std::string err;
+        ASSERT_TRUE(packet_from_json_text(line, dom, err)) << err;
+        EXPECT_EQ(dom.flow, in->flow);
+    }
+    EXPECT_EQ(flow_to_string(icmp.flow), "icmp 10.0.0.1 -> 10.0.0.2 echo-request 8/0");
+    EXPECT_EQ(flow_to_string(arp.flow), "arp");
+}
+
+TEST(FlowText, IcmpTypesEthertypesAndPorts) {
+    Flow f;
+    f.family = 6;
+    f.proto = 58;
+    f.saddr = *addr_from_string(6, "fd77::1");
+    f.daddr = *addr_from_string(6, "fd77::2");
+    f.has_icmp = true;
+    f.icmp_type = 135;
+    EXPECT_EQ(flow_to_string(f), "icmpv6 fd77::1 -> fd77::2 neighbor-solicitation 135/0");
+    f.icmp_type = 200;
+    f.icmp_code = 3;
+    EXPECT_EQ(flow_to_string(f), "icmpv6 fd77::1 -> fd77::2 type 200/3");
+    f.has_icmp = false;  // a later fragment: no ICMP header, ports 0
+    f.proto = 17;
+    f.sport = 5000;
+    f.dport = 53;
+    EXPECT_EQ(flow_to_string(f), "udp [fd77::1]:5000 -> [fd77::2]:53");
+    Flow raw;
+    raw.ethertype = 0x88b5;
+    EXPECT_EQ(flow_to_string(raw), "ethertype 0x88b5");
+    EXPECT_EQ(flow_to_string(Flow{}), "non-IP");
 }

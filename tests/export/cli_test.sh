@@ -39,7 +39,7 @@ one_error "missing file" "cannot open $dir/nope.json: No such file or directory"
 one_error "empty file" "empty file: no trace header" "$dir/empty.json"
 one_error "other JSON" "not a txray trace" "$dir/package.json"
 one_error "binary file" "not a txray trace" "$dir/random.bin"
-sed 's/"version":"1.0"/"version":"2.0"/' "$dir/t.json" >"$dir/v2.json"
+sed -E 's/"version":"1\.[0-9]+"/"version":"2.0"/' "$dir/t.json" >"$dir/v2.json"
 one_error "newer major" "newer than this txray reads" "$dir/v2.json"
 
 # Truncated: loads what is complete, says where it stopped, exit 0.

@@ -396,6 +396,28 @@ TEST(FlowTable, FiltersAndSorts) {
     EXPECT_EQ(flow_cell(d.flows[0], FlowColumn::p50), "800 ns");
 }
 
+TEST(FlowTable, IcmpAndNonIpCells) {
+    std::vector<Packet> v;
+    v.push_back(make_packet(1, 0, {{Stage::sendmsg, 100}, {Stage::free, 900}}));
+    v[0].flow.proto = 1;
+    v[0].flow.has_icmp = true;
+    v[0].flow.icmp_type = 8;
+    v.push_back(make_packet(2, 0, {{Stage::dev_queue_xmit, 200}, {Stage::free, 300}}));
+    v[1].flow = {};
+    v[1].flow.ethertype = 0x0806;
+    auto d = build_timeline(std::move(v));
+    ASSERT_EQ(d.flows.size(), 2u);
+    for (const auto& f : d.flows) {
+        if (f.flow.has_icmp) {
+            EXPECT_EQ(flow_cell(f, FlowColumn::proto), "icmp echo-request 8/0");
+            EXPECT_EQ(flow_cell(f, FlowColumn::source).find(':'), std::string::npos);
+        } else {
+            EXPECT_EQ(flow_cell(f, FlowColumn::proto), "arp");
+            EXPECT_EQ(f.label, "arp");
+        }
+    }
+}
+
 TEST(Cli, ParsesScreenshotOptions) {
     const char* argv[] = {"txray-ui", "t.json", "--screenshot", "o.png", "--select-flow", "2", "--zoom", "1ms:1.5ms",
                           "--size", "800x600"};

@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "txray-ui: %s\n%s", err.c_str(), usage().c_str());
         return 1;
     }
+    if (o->version) {
+        std::printf("txray-ui %s\n", TXRAY_VERSION);
+        return 0;
+    }
     if (o->help) {
         std::printf("%s", usage().c_str());
         return 0;

@@ -19,8 +19,13 @@ std::string usage() {
            "  --replay-at T          replay mode with the playhead at T (relative), e.g. 3ms\n"
            "  --stats-stage NAME     histogram metric: a stage name or e2e\n"
            "  --bench-frames N       draw N frames as fast as possible, print CPU times, exit\n"
+           "  --version              print the version and exit\n"
            "exit codes in --screenshot mode: 0 PNG written and trace read cleanly,\n"
-           "  2 PNG written but the trace had an error (shown in the image), 1 no PNG.\n";
+           "  2 PNG written but the trace had an error (shown in the image), 1 no PNG.\n"
+           "examples:\n"
+           "  txray-ui trace.json                      open a recording (no root needed)\n"
+           "  txray-ui                                 start with the file browser\n"
+           "  xvfb-run txray-ui trace.json --screenshot out.png --zoom 0ms:2ms --select-flow 1\n";
 }
 
 std::optional<CliOptions> parse_cli(int argc, const char* const* argv, std::string& error) {
@@ -36,6 +41,8 @@ std::optional<CliOptions> parse_cli(int argc, const char* const* argv, std::stri
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") {
             o.help = true;
+        } else if (a == "--version") {
+            o.version = true;
         } else if (a == "--screenshot") {
             auto v = need(i, a);
             if (!v) return std::nullopt;

@@ -19,6 +19,7 @@ struct CliOptions {
     std::optional<std::size_t> stats_metric;   // --stats-stage NAME|e2e
     int bench_frames = 0;                      // --bench-frames N: time N frames and exit
     bool help = false;
+    bool version = false;                      // --version
 };
 
 // Parses argv; on error returns nullopt and sets `error`.

@@ -19,6 +19,7 @@ std::string lower(std::string s) {
 std::string endpoint(const Flow& f, bool src) {
     if (f.family == 0) return "-";
     const auto addr = addr_to_string(f.family, src ? f.saddr : f.daddr);
+    if (f.has_icmp) return addr;  // no ports: type/code are in the Proto column
     const auto port = std::to_string(src ? f.sport : f.dport);
     return f.family == 6 ? "[" + addr + "]:" + port : addr + ":" + port;
 }
@@ -34,7 +35,10 @@ std::string_view column_name(FlowColumn c) {
 std::string flow_cell(const FlowTrack& f, FlowColumn c) {
     switch (c) {
     case FlowColumn::id: return std::to_string(f.id);
-    case FlowColumn::proto: return f.flow.family == 0 ? "-" : proto_name(f.flow.proto);
+    case FlowColumn::proto:
+        if (f.flow.family == 0) return f.flow.ethertype ? ethertype_to_string(f.flow.ethertype) : "-";
+        if (f.flow.has_icmp) return proto_name(f.flow.proto) + " " + icmp_to_string(f.flow.proto, f.flow.icmp_type, f.flow.icmp_code);
+        return proto_name(f.flow.proto);
     case FlowColumn::source: return endpoint(f.flow, true);
     case FlowColumn::destination: return endpoint(f.flow, false);
     case FlowColumn::process: return f.comm + (f.pid ? " (" + std::to_string(f.pid) + ")" : "");

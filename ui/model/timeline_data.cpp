@@ -67,7 +67,6 @@ void build_flow(FlowTrack& f, const std::vector<Packet>& packets) {
     }
     for (Lane& l : f.lanes) l.marked.assign(l.spans.size() + 1, 0);
     f.label = flow_to_string(f.flow);
-    if (f.flow.family == 0) f.label = "non-IP";
 }
 
 }  // namespace
