@@ -16,7 +16,7 @@ int run_summary(const TraceOptions& o) {
     SessionOptions so = o.session;
     so.summary = true;
     Session session(so);
-    session.attach(nullptr, nullptr);
+    session.attach(nullptr);
     const bool color = isatty(STDOUT_FILENO);
     fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");
     if (session.lean_summary())
