@@ -241,12 +241,8 @@ Session::~Session() {
     if (cgroup_fd_ >= 0) close(cgroup_fd_);
 }
 
-void Session::attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans,
-                     HeadersHandler on_headers) {
-    on_packet_ = std::move(on_packet);
-    on_send_ = std::move(on_send);
-    on_retrans_ = std::move(on_retrans);
-    on_headers_ = std::move(on_headers);
+void Session::attach(RecordHandler on_record) {
+    on_record_ = std::move(on_record);
     ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.txr_events), &Session::on_record, this, nullptr));
     if (!ring_) throw TxrayError("cannot set up the ring buffer: " + errstr(errno));
 
@@ -299,17 +295,7 @@ void Session::detach() {
 
 int Session::on_record(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Session*>(ctx);
-    if (size < 1) return 0;
-    const auto kind = *static_cast<const std::uint8_t*>(data);
-    if (kind == TXR_REC_PACKET && size >= sizeof(txr_packet)) {
-        if (self->on_packet_) self->on_packet_(*static_cast<const txr_packet*>(data));
-    } else if (kind == TXR_REC_SEND && size >= sizeof(txr_send)) {
-        if (self->on_send_) self->on_send_(*static_cast<const txr_send*>(data));
-    } else if (kind == TXR_REC_RETRANS && size >= sizeof(txr_retrans)) {
-        if (self->on_retrans_) self->on_retrans_(*static_cast<const txr_retrans*>(data));
-    } else if (kind == TXR_REC_HEADERS && size >= sizeof(txr_headers)) {
-        if (self->on_headers_) self->on_headers_(*static_cast<const txr_headers*>(data));
-    }
+    if (self->on_record_) self->on_record_(data, size);
     // A negative return stops libbpf's loop; this record counts as consumed
     // (ringbuf_process_ring stores the consumer position first).
     return --self->budget_ == 0 ? -E2BIG : 0;

@@ -64,10 +64,9 @@ using Histograms = std::array<std::uint64_t, TXR_HIST_SLOTS>;
 
 class Session {
 public:
-    using PacketHandler = std::function<void(const txr_packet&)>;
-    using SendHandler = std::function<void(const txr_send&)>;
-    using RetransHandler = std::function<void(const txr_retrans&)>;
-    using HeadersHandler = std::function<void(const txr_headers&)>;
+    // Each record of the ring buffer as the kernel wrote it (the collector
+    // tells the kinds apart: Assembler::on_record).
+    using RecordHandler = std::function<void(const void* data, std::size_t size)>;
 
     // Checks privileges and the kernel, chooses hooks, loads. Throws TxrayError.
     explicit Session(const SessionOptions& opt);
@@ -80,8 +79,8 @@ public:
 
     // Attaches every chosen program. A stage whose attach fails becomes
     // unavailable with the reason; throws only if no packet could be followed.
-    void attach(PacketHandler on_packet, SendHandler on_send, RetransHandler on_retrans = nullptr,
-                HeadersHandler on_headers = nullptr);
+    // on_record: nullptr when nothing reads records (live --summary).
+    void attach(RecordHandler on_record);
     // Destroys every link (idempotent): no new events after this.
     void detach();
     bool attached() const { return !links_.empty(); }
@@ -133,10 +132,7 @@ private:
     int cgroup_fd_ = -1;
     std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
     std::unique_ptr<ring_buffer, RingDeleter> ring_;
-    PacketHandler on_packet_;
-    SendHandler on_send_;
-    RetransHandler on_retrans_;
-    HeadersHandler on_headers_;
+    RecordHandler on_record_;
     std::size_t budget_ = SIZE_MAX;  // records this poll may still take
     bool behind_ = false;            // the last poll stopped at its budget
 };

@@ -43,13 +43,9 @@ int run_export(const ExportCommandOptions& opt, std::FILE* err) {
         fmt::print(err, "txray export: unknown format \"{}\" ({})\n", opt.format, format_names());
         return 1;
     }
-    PacketFilter filter;
-    std::string why;
-    if (!make_packet_filter(opt.filter, filter, why)) {
-        fmt::print(err, "txray export: {}\n", why);
-        return 1;
-    }
-    FilteredTrace trace(std::move(filter));
+    auto filter = packet_filter_for("export", opt.filter, err);
+    if (!filter) return 1;
+    FilteredTrace trace(std::move(*filter));
     ReadStatus status;
     if (!read_trace_input("export", opt.input, trace, status, err)) return 1;
     if (exporter->needs_headers) {

@@ -32,4 +32,12 @@ bool make_packet_filter(const FilterOptions& opt, PacketFilter& filter, std::str
     return true;
 }
 
+std::optional<PacketFilter> packet_filter_for(const char* cmd, const FilterOptions& opt, std::FILE* err) {
+    PacketFilter filter;
+    std::string why;
+    if (make_packet_filter(opt, filter, why)) return filter;
+    fmt::print(err, "txray {}: {}\n", cmd, why);
+    return std::nullopt;
+}
+
 }  // namespace txray

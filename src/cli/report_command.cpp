@@ -9,13 +9,9 @@
 namespace txray {
 
 int run_report(const ReportCommandOptions& opt, std::FILE* out, std::FILE* err) {
-    PacketFilter filter;
-    std::string why;
-    if (!make_packet_filter(opt.filter, filter, why)) {
-        fmt::print(err, "txray report: {}\n", why);
-        return 1;
-    }
-    ReportBuilder builder(std::move(filter));
+    auto filter = packet_filter_for("report", opt.filter, err);
+    if (!filter) return 1;
+    ReportBuilder builder(std::move(*filter));
     ReadStatus status;
     if (!read_trace_input("report", opt.input, builder, status, err)) return 1;
     Report& r = builder.report();

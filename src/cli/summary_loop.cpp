@@ -19,7 +19,7 @@ int run_summary(const TraceOptions& o) {
     so.summary = true;
     Session session(so);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
-    session.attach(nullptr, nullptr);
+    session.attach(nullptr);
     const bool color = isatty(STDOUT_FILENO);
     fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");
     if (session.lean_summary())

@@ -49,10 +49,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
         },
         [&](std::uint32_t r) { return session.btf().drop_reason_name(r); });
 
-    session.attach([&](const txr_packet& r) { assembler.on_packet(r, monotonic_ns()); },
-                   [&](const txr_send& s) { assembler.on_send(s, monotonic_ns()); },
-                   [&](const txr_retrans& r) { assembler.on_retransmit(r, monotonic_ns()); },
-                   [&](const txr_headers& h) { assembler.on_headers(h); });
+    session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });
     TraceHeader header = make_header(session, o);
     consumer.on_start(header);
 

@@ -91,6 +91,24 @@ void Assembler::release_tcp(std::uint64_t now_ns, bool all) {
     }
 }
 
+void Assembler::on_record(const void* data, std::size_t size, std::uint64_t now_ns) {
+    if (size < 1) return;
+    switch (*static_cast<const std::uint8_t*>(data)) {
+    case TXR_REC_PACKET:
+        if (size >= sizeof(txr_packet)) on_packet(*static_cast<const txr_packet*>(data), now_ns);
+        break;
+    case TXR_REC_SEND:
+        if (size >= sizeof(txr_send)) on_send(*static_cast<const txr_send*>(data), now_ns);
+        break;
+    case TXR_REC_RETRANS:
+        if (size >= sizeof(txr_retrans)) on_retransmit(*static_cast<const txr_retrans*>(data), now_ns);
+        break;
+    case TXR_REC_HEADERS:
+        if (size >= sizeof(txr_headers)) on_headers(*static_cast<const txr_headers*>(data));
+        break;
+    }
+}
+
 void Assembler::on_headers(const txr_headers& h) {
     // A packet whose record was lost leaves its bytes behind: bound the table.
     if (headers_.size() >= 1u << 20) headers_.clear();

@@ -46,6 +46,11 @@ public:
     Assembler(Emit emit, DropReasonNamer reason_name);
     Assembler(Emit emit, DropReasonNamer reason_name, Options opt);
 
+    // One record from the kernel's ring buffer, whatever its kind (the first
+    // byte, enum txr_rec_kind): handed to the matching on_* below. A record
+    // shorter than its kind's struct is ignored.
+    void on_record(const void* data, std::size_t size, std::uint64_t now_ns);
+
     void on_packet(const txr_packet& r, std::uint64_t now_ns);
     void on_send(const txr_send& s, std::uint64_t now_ns);
     // tcp_retransmit_skb: marks the held transmission of [seq, end_seq) on sk.

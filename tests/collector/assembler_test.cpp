@@ -292,3 +292,20 @@ TEST_F(Fixture, PureAckIsNeverARetransmission) {
     a.finish();
     for (const auto& p : out) EXPECT_FALSE(p.retransmit) << p.id;
 }
+
+// The ring buffer's records reach the assembler untyped: it tells the kinds
+// apart by the first byte and ignores a record shorter than its struct.
+TEST_F(Fixture, RecordsAreDispatchedByKind) {
+    const txr_packet p = rec(1, 0xa0, 7, 1000);
+    const txr_send s = send_rec(7, 1, 128, 990, 2000);
+    a.on_record(&p, sizeof p - 1, 0);  // cut short: ignored
+    a.on_record(&s, sizeof s, 0);
+    EXPECT_TRUE(out.empty());
+    a.on_record(&p, sizeof p, 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].send_ret, 128);
+    const std::uint8_t unknown = 99;
+    a.on_record(&unknown, 1, 0);
+    a.on_record(&unknown, 0, 0);
+    EXPECT_EQ(out.size(), 1u);
+}
