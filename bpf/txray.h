@@ -78,6 +78,7 @@ struct txr_packet {
 	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
 	__u32 qdisc_qlen;    /* packets queued, same moment */
 	__u32 pad3;
+	__u64 drop_site;     /* kfree_skb's caller (its `location` argument), 0 if none */
 };
 
 /* One send syscall, emitted at its exit. */

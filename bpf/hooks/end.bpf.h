@@ -64,6 +64,7 @@ int txr_tp_kfree_skb(__u64 *ctx)
 		 * read past the tracepoint's arguments, even one never taken, so
 		 * this branch must be dead where drop_reasons is 0. */
 		p->drop_reason = drop_reasons ? (__u32)ctx[2] : 0;
+		p->drop_site = ctx[1]; /* where: on every kernel, reason or not */
 		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);
 	}
 	slot_leave(s);

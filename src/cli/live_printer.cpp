@@ -48,6 +48,7 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
                                                                                               : kYellow;
     out += fmt::format(" | {} {}{}{}", format_duration_ns(end_to_end_ns(p)), c(st, col), p.outcome_string(),
                        c(st, kReset));
+    if (p.outcome == OutcomeKind::dropped && !p.drop_site.empty()) out += " in " + p.drop_site;
     if (!p.send_errno.empty() && p.outcome != OutcomeKind::error) out += " (send: " + p.send_errno + ")";
     if (p.requeues) out += fmt::format(" requeued×{}", p.requeues);
     if (p.has_tcp && p.tcp_end_seq != p.tcp_seq) out += fmt::format(" seq {}+{}", p.tcp_seq, p.tcp_end_seq - p.tcp_seq);

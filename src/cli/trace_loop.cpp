@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "assembler.h"
+#include "kallsyms.h"
 #include "stop_signal.h"
 #include "system.h"
 
@@ -48,6 +49,8 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
             if (o.count && emitted >= o.count) count_reached = true;
         },
         [&](std::uint32_t r) { return session.btf().drop_reason_name(r); });
+    KernelSymbols kernel_symbols;  // where each drop happened
+    assembler.set_symbol_namer([&](std::uint64_t a) { return kernel_symbols.name(a); });
 
     session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });
     TraceHeader header = make_header(session, o);

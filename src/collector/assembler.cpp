@@ -145,7 +145,7 @@ void Assembler::complete_and_emit(Packet&& p, const txr_send& s) {
 void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     release_tcp(now_ns, false);
-    Packet p = packet_from_record(r, reason_name_);
+    Packet p = packet_from_record(r, reason_name_, symbol_name_);
     if (!headers_.empty())
         if (auto it = headers_.find(p.id); it != headers_.end()) {
             p.headers = std::move(it->second);

@@ -45,6 +45,8 @@ public:
 
     Assembler(Emit emit, DropReasonNamer reason_name);
     Assembler(Emit emit, DropReasonNamer reason_name, Options opt);
+    // Names the kernel function each drop happened in (kallsyms); none by default.
+    void set_symbol_namer(KernelSymbolNamer n) { symbol_name_ = std::move(n); }
 
     // One record from the kernel's ring buffer, whatever its kind (the first
     // byte, enum txr_rec_kind): handed to the matching on_* below. A record
@@ -98,6 +100,7 @@ private:
 
     Emit emit_;
     DropReasonNamer reason_name_;
+    KernelSymbolNamer symbol_name_;
     Options opt_;
     std::unordered_map<std::uint64_t, SendState> sends_;
     // Sends with packets waiting and no record yet, by thread.

@@ -19,7 +19,8 @@ namespace {
 std::string fixed_string(const char* s, std::size_t n) { return std::string(s, strnlen(s, n)); }
 }  // namespace
 
-Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name) {
+Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
+                          const KernelSymbolNamer& symbol_name) {
     Packet p;
     p.id = r.id;
     p.skb = r.skb;
@@ -79,6 +80,7 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     case TXR_END_DROP:
         p.outcome = OutcomeKind::dropped;
         p.drop_reason = reason_name ? reason_name(r.drop_reason) : std::to_string(r.drop_reason);
+        if (symbol_name) p.drop_site = symbol_name(r.drop_site);
         break;
     case TXR_END_CONSUMED_EARLY: p.outcome = OutcomeKind::consumed; break;
     default: p.outcome = OutcomeKind::unfinished; break;

@@ -10,10 +10,13 @@ namespace txray {
 
 // Names for enum skb_drop_reason values (read from the kernel's BTF).
 using DropReasonNamer = std::function<std::string(std::uint32_t)>;
+// "neigh_invalidate+0x9a" for a kernel text address ("" if unknown).
+using KernelSymbolNamer = std::function<std::string(std::uint64_t)>;
 
 // Everything the kernel knows about the packet; send-level facts (syscall
 // return) are added by the Assembler.
-Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name);
+Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
+                          const KernelSymbolNamer& symbol_name = nullptr);
 
 // "ENOBUFS" for -105, "" for ret >= 0.
 std::string errno_name_for_ret(std::int64_t ret);

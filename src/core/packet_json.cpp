@@ -89,7 +89,7 @@ std::size_t json_bound(const Packet& p, const std::string& outcome) {
     constexpr std::size_t kPerStage = 192; // keys, name, ts, dt, rc or ret
     return kFixed + quoted(p.comm.size()) + quoted(p.ifname.size()) + quoted(outcome.size()) +
            quoted(p.send_errno.size()) + 2 * p.headers.size() + 8 +
-           p.stages.size() * (kPerStage + quoted(p.drop_reason.size()));
+           p.stages.size() * (kPerStage + quoted(p.drop_reason.size()) + quoted(p.drop_site.size()));
 }
 
 void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
@@ -187,6 +187,10 @@ void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
         if (m.stage == Stage::drop) {
             o.lit(R"(,"reason":)");
             o.str(p.drop_reason);
+            if (!p.drop_site.empty()) {  // format 1.1
+                o.lit(R"(,"at":)");
+                o.str(p.drop_site);
+            }
         }
         if (m.stage == Stage::sendmsg_return && p.send_ret) o.field(R"(,"ret":)", *p.send_ret);
         o.ch('}');

@@ -138,6 +138,7 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
             p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns"))});
             if (*stage == Stage::xmit_done) p.xmit_rc = get_or<std::int32_t>(s, "rc", 0);
             if (*stage == Stage::drop && s.contains("reason")) p.drop_reason = s["reason"].get<std::string>();
+            if (*stage == Stage::drop && s.contains("at")) p.drop_site = s["at"].get<std::string>();  // 1.1
             if (*stage == Stage::sendmsg_return && s.contains("ret")) p.send_ret = num<std::int64_t>(s["ret"]);
         }
         p.sort_stages();

@@ -360,13 +360,15 @@ bool fast_gso(Cursor& c, Packet& p) {
 
 struct StageExtras {
     std::optional<std::string> drop_reason;
+    std::optional<std::string> drop_site;
 };
 
 bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
-    std::string scratch, reason_buf;
+    std::string scratch, reason_buf, site_buf;
     std::string_view sv;
     std::optional<Stage> stage;
-    bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false;
+    bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false,
+         have_site = false;
     std::uint64_t ts = 0;
     std::int32_t rc = 0;
     std::int64_t ret = 0;
@@ -380,6 +382,7 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
         if (is(key, "rc")) return have_rc = c.sint(rc);
         if (is(key, "ret")) return have_ret = c.i64(ret);
         if (is(key, "reason")) return have_reason = c.str_into(reason_buf);
+        if (is(key, "at")) return have_site = c.str_into(site_buf);  // format 1.1
         return c.skip_value();
     });
     if (!ok || !have_name) return false;
@@ -388,6 +391,7 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
     p.stages.push_back({*stage, ts});
     if (*stage == Stage::xmit_done) p.xmit_rc = have_rc ? rc : 0;
     if (*stage == Stage::drop && have_reason) ex.drop_reason = std::move(reason_buf);
+    if (*stage == Stage::drop && have_site) ex.drop_site = std::move(site_buf);
     if (*stage == Stage::sendmsg_return && have_ret) p.send_ret = ret;
     return true;
 }
@@ -477,6 +481,7 @@ bool fast_packet(std::string_view line, Packet& p) {
     if (!parse_outcome(outcome, p)) return false;
     if (have_errno) p.send_errno = std::move(errno_name);
     if (ex.drop_reason) p.drop_reason = std::move(*ex.drop_reason);
+    if (ex.drop_site) p.drop_site = std::move(*ex.drop_site);
     auto before = [](const StageMark& a, const StageMark& b) {
         return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : index(a.stage) < index(b.stage);
     };

@@ -28,6 +28,7 @@ Packet sample_packet() {
     p.flow.dport = 9;
     p.outcome = OutcomeKind::dropped;
     p.drop_reason = "QDISC_DROP";
+    p.drop_site = "kfree_skb_list_reason+0x4a";
     p.send_ret = 100;
     p.xmit_rc = 16;
     p.stages = {{Stage::sendmsg, 1000}, {Stage::ip_output, 1500}, {Stage::xmit_done, 2000},
@@ -60,6 +61,7 @@ TEST(TraceRoundTrip, PacketSurvivesWriteAndRead) {
     EXPECT_EQ(out.comm, in.comm);
     EXPECT_EQ(out.flow, in.flow);
     EXPECT_EQ(out.outcome_string(), "dropped:QDISC_DROP");
+    EXPECT_EQ(out.drop_site, in.drop_site);
     EXPECT_EQ(out.send_ret, 100);
     EXPECT_EQ(out.xmit_rc, 16);
     ASSERT_EQ(out.stages.size(), in.stages.size());
@@ -67,6 +69,17 @@ TEST(TraceRoundTrip, PacketSurvivesWriteAndRead) {
         EXPECT_EQ(out.stages[i].stage, in.stages[i].stage);
         EXPECT_EQ(out.stages[i].ts_ns, in.stages[i].ts_ns);
     }
+}
+
+TEST(TraceRoundTrip, DropSiteSurvivesTheStreamingReader) {
+    TraceHeader h;
+    std::string text = header_json(h) + "\n";
+    append_packet_json(text, sample_packet());
+    text += "\n";
+    const std::vector<Packet> got = stream_read(text);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].drop_reason, "QDISC_DROP");
+    EXPECT_EQ(got[0].drop_site, "kfree_skb_list_reason+0x4a");
 }
 
 TEST(TraceRoundTrip, TruncatedLastLineLoadsTheRest) {

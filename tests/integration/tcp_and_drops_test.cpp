@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -59,6 +60,11 @@ protected:
         return t;
     }
 };
+
+// "function+0xoffset", as the collector names kfree_skb's caller.
+static bool looks_like_kernel_site(const std::string& s) {
+    return std::regex_match(s, std::regex(R"([A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+)"));
+}
 
 TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
     const long bytes = 256 * 1024, write_size = 64 * 1024;
@@ -195,6 +201,7 @@ TEST_F(Path, UnansweredNeighbourWaitsThenDrops) {
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9500 && p.flow.dport != 9501) continue;
         ASSERT_EQ(p.outcome, OutcomeKind::dropped) << p.outcome_string();
+        EXPECT_TRUE(looks_like_kernel_site(p.drop_site)) << "where it was freed: '" << p.drop_site << "'";
         if (p.drop_reason == "NEIGH_FAILED") {
             ++failed;
             const StageMark* wait = p.find(Stage::neigh_resolve);
@@ -226,6 +233,9 @@ TEST_F(Path, NetfilterOutputDropIsEpermWithItsReason) {
         if (p.outcome == OutcomeKind::dropped) {
             ++dropped;
             EXPECT_EQ(p.drop_reason, "NETFILTER_DROP");
+            // kfree_skb's caller, from /proc/kallsyms: in netfilter (nf_hook_slow,
+            // or nftables' own nft_do_chain on newer kernels).
+            EXPECT_TRUE(std::regex_match(p.drop_site, std::regex(R"(nft?_[a-z0-9_]+\+0x[0-9a-f]+)"))) << p.drop_site;
             EXPECT_EQ(p.send_errno, "EPERM") << "the application saw EPERM";
             EXPECT_EQ(p.flow.dport, 9600);
         }

@@ -269,10 +269,12 @@ else
 			want=NEIGH_*
 			nr=$(grep -c '"outcome":"dropped:NEIGH_' $T/drop.pkts)
 		fi
-		if [ $drc = 0 ] && [ "$nd" = 5 ] && [ "$nr" = 5 ] && [ "$(wc -l <$T/drop.pkts)" = 5 ]; then
-			vm_pass veth.drop "5/5 datagrams to an unresolvable neighbour dropped, reason $want"
+		# where each was freed (kfree_skb's caller, named from kallsyms), on every kernel
+		ns=$(grep -c '"name":"drop"[^}]*"at":"[A-Za-z_][A-Za-z0-9_.]*+0x[0-9a-f]*"' $T/drop.pkts)
+		if [ $drc = 0 ] && [ "$nd" = 5 ] && [ "$nr" = 5 ] && [ "$ns" = 5 ] && [ "$(wc -l <$T/drop.pkts)" = 5 ]; then
+			vm_pass veth.drop "5/5 datagrams to an unresolvable neighbour dropped, reason $want, at $(grep -o '"at":"[^"+]*' $T/drop.pkts | sort -u | cut -d'"' -f4 | tr '\n' ' ')"
 		else
-			vm_fail veth.drop "exit $drc, $(wc -l <$T/drop.pkts) records, $nd dropped, $nr with reason $want: $(grep -o '"outcome":"[^"]*"' $T/drop.pkts | tr '\n' ' ') $(tail -c 200 $T/drop.log)"
+			vm_fail veth.drop "exit $drc, $(wc -l <$T/drop.pkts) records, $nd dropped, $nr with reason $want, $ns with a site: $(grep -o '"outcome":"[^"]*"' $T/drop.pkts | tr '\n' ' ') $(tail -c 200 $T/drop.log)"
 		fi
 	fi
 	kill $nspid 2>/dev/null
