@@ -182,19 +182,14 @@ struct {
 	__type(value, struct txr_cpu_state);
 } txr_cpu SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TXR_HIST_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} txr_hist SEC(".maps");
-
 static __always_inline void count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&txr_counters, &which);
 	if (c)
 		*c += 1;
 }
+
+#include "agent_metrics.bpf.h"
 
 /* The current thread's packet slot, taken (NULL if it has none or another
  * program of this thread holds it). Made only in create_packet. */
@@ -444,8 +439,11 @@ static __always_inline int send_exit(long ret)
 
 	if (!ctx)
 		return 0;
-	/* Built in place in the ring buffer; summary mode only counts it. */
-	if (summary_mode) {
+	/* Built in place in the ring buffer; summary mode only counts it, and
+	 * so does a selection (the packet records carry their own process). */
+	if (summary_mode || summary_maps)
+		errno_add(ret);
+	if (summary_mode || select_on) {
 		count(TXR_C_SENDS);
 	} else {
 		flags = rb_flags(sizeof(*s));
@@ -839,60 +837,6 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 	return true;
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r < TXR_HIST_BUCKETS ? r : TXR_HIST_BUCKETS - 1;
-}
-
-static __always_inline void hist_add(__u32 row, __u64 delta)
-{
-	__u32 slot = row * TXR_HIST_BUCKETS + log2_bucket(delta);
-	__u64 *c = bpf_map_lookup_elem(&txr_hist, &slot);
-	if (c)
-		*c += 1;
-}
-
-/* hist_add as a global function: verified once on its own, and its caller
- * sees one path (log2_bucket's branches give each bucket its own constant,
- * which the verifier would follow separately through every later stage). */
-__noinline int txr_hist_add(__u32 row, __u64 delta)
-{
-	hist_add(row, delta);
-	return 0;
-}
-
-/* Summary mode: each stage's time since the previous stage (kernel order),
- * and syscall (or first stage) to the driver's return, or to the drop.
- * Global too: verified once, not once per path of each caller. */
-__noinline int txr_summarise(const struct txr_packet *p)
-{
-	__u64 prev = 0, first = 0, last = 0;
-	if (!p)
-		return 0;
-	for (int s = 0; s < TXR_ST_SENDMSG_RETURN; s++) {
-		__u64 ts = p->ts[s];
-		if (!ts)
-			continue;
-		if (prev && ts >= prev)
-			txr_hist_add(s, ts - prev);
-		prev = ts;
-		if (!first)
-			first = ts;
-		if (s == TXR_ST_DRIVER_XMIT || s == TXR_ST_XMIT_DONE || s == TXR_ST_DROP || (s == TXR_ST_FREE && !last))
-			last = ts;
-	}
-	if (first && last > first)
-		txr_hist_add(TXR_HIST_E2E, last - first);
-	return 0;
-}
-
 /* record --headers: up to snaplen bytes of the linear data from the IP header
  * on (locally made packets have no MAC header yet at the first stages). */
 static __always_inline void emit_headers(struct sk_buff *skb, __u64 id)
@@ -930,9 +874,12 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	p->end = end;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
-	if (summary_mode) {
+	if (summary_mode || summary_maps)
 		txr_summarise(p);
+	if (summary_mode) {
 		count(TXR_C_PACKETS);
+	} else if (select_on && !txr_selected(p)) {
+		count(TXR_C_UNSELECTED); /* no ring traffic for what was not asked for */
 	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
 		count(TXR_C_LOST_PACKET);
 		count(TXR_LOST_STAGE_BASE + stage);
@@ -1102,7 +1049,7 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(txr_tp_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct txr_retrans r = {};
-	if (summary_mode)
+	if (summary_mode || select_on)
 		return 0;
 	r.kind = TXR_REC_RETRANS;
 	r.sk = (__u64)sk;
@@ -1378,7 +1325,7 @@ SEC("tp_btf/consume_skb")
 int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 {
 	if (lean_summary) {
-		lean_end(skb, false);
+		lean_end(skb, false, 0);
 		return 0;
 	}
 	__u64 key = (__u64)skb;
@@ -1406,7 +1353,7 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(txr_tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	if (lean_summary) {
-		lean_end(skb, true);
+		lean_end(skb, true, reason);
 		return 0;
 	}
 	__u64 key = (__u64)skb;

@@ -15,6 +15,7 @@ build_pkgs=(
   iproute2                       # ip/tc for the tests and examples
   nftables ethtool               # drop rules and offload settings in the integration tests
   libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
+  libcivetweb-dev                # txray agent: the /metrics HTTP server
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -25,6 +26,7 @@ test_pkgs=(
   clang libclang-rt-14-dev       # libFuzzer target and sanitizers
   qemu-system-x86 busybox-static cpio xz-utils   # kernel matrix (tests/vm)
   bpftrace                       # comparison in the overhead benchmark
+  prometheus                     # txray agent tests: a real Prometheus scrapes it; promtool checks /metrics
 )
 
 pkgs=("${build_pkgs[@]}")
