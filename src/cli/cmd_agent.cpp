@@ -17,8 +17,21 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--http-queue", o->http.queue, "Accepted connections waiting for a worker, at most")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
-    cmd->callback([o, &exit_code] {
+    auto slower = std::make_shared<std::string>();
+    add_selection_options(*cmd, *slower, o->capture_drops, "--capture-slower-than", "--capture-drops");
+    cmd->add_option("--capture-dir", o->capture_dir, "Directory of the capture files (rotating .json.zst traces)")
+        ->capture_default_str();
+    auto file_mb = std::make_shared<std::uint64_t>(o->capture_file_bytes >> 20);
+    cmd->add_option("--capture-file-mb", *file_mb, "Start a new capture file once one holds this many MiB")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    cmd->add_option("--capture-files", o->capture_files, "Keep at most this many capture files (the oldest go)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    cmd->callback([o, slower, file_mb, &exit_code] {
         finish_trace_options(o->trace);
+        o->capture_slower_ns = parse_selection_threshold(*slower, "--capture-slower-than");
+        o->capture_file_bytes = *file_mb << 20;
         exit_code = run_agent(*o);
     });
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "assembler.h"
+#include "duration.h"
 #include "system.h"
 
 namespace txray {
@@ -11,7 +12,9 @@ namespace txray {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_hangup = 0;
 void on_signal(int) { g_stop = 1; }
+void on_hangup_signal(int) { g_hangup = 1; }
 
 // No SA_RESTART: the ring buffer's epoll_wait returns at once.
 void install_signal_handlers() {
@@ -20,6 +23,7 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    sa.sa_handler = on_hangup_signal;
     sigaction(SIGHUP, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -35,6 +39,10 @@ TraceHeader make_header(const Session& s, const TraceOptions& o) {
     h.tool = "txray " TXRAY_VERSION;
     for (const auto& c : s.plan().stages) h.stages.push_back({c.stage, c.available, c.hook, c.rejected});
     h.filters = o.session.filters.describe();
+    // A selected trace says so: its packets are the outliers only.
+    if (o.session.select_slower_ns)
+        h.filters.emplace_back("slower-than", format_duration_ns(o.session.select_slower_ns));
+    if (o.session.select_drops) h.filters.emplace_back("drops-only", "yes");
     return h;
 }
 
@@ -47,6 +55,7 @@ void print_slot_use(const Counters& c) {
 
 int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     g_stop = 0;
+    g_hangup = 0;
     install_signal_handlers();
     Session session(o.session);
 
@@ -65,7 +74,12 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
             consumer.on_packet(std::move(p));
             if (o.count && emitted >= o.count) count_reached = true;
         },
-        [&](std::uint32_t r) { return session.btf().drop_reason_name(r); });
+        [&](std::uint32_t r) { return session.btf().drop_reason_name(r); },
+        [&] {
+            Assembler::Options a;
+            a.sends_recorded = !o.session.selecting();
+            return a;
+        }());
 
     session.attach([&](const txr_packet& r) { assembler.on_packet(r, monotonic_ns()); },
                    [&](const txr_send& s) { assembler.on_send(s, monotonic_ns()); },
@@ -73,12 +87,17 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
                    [&](const txr_headers& h) { assembler.on_headers(h); });
     TraceHeader header = make_header(session, o);
     consumer.on_start(header);
+    consumer.on_attached(session);
 
     const std::uint64_t start = monotonic_ns();
     std::uint64_t next_tick = start + 1'000'000'000ull;
     const std::uint64_t expire_ns = static_cast<std::uint64_t>(o.expire_s * 1e9);
     while (!g_stop && !count_reached) {
         session.poll(100);
+        if (g_hangup) {
+            g_hangup = 0;
+            if (!consumer.on_hangup()) break;
+        }
         const std::uint64_t now = monotonic_ns();
         if (o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9)) break;
         if (now < next_tick) continue;
@@ -117,6 +136,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
         if (auto n = c[TXR_LOST_STAGE_BASE + index(s)]) f.lost_by_stage[std::string(stage_name(s))] = n;
     f.untracked = c[TXR_C_INFLIGHT_FULL];
     f.unfinished = assembler.stats().unfinished;
+    if (o.session.selecting()) f.unselected = c[TXR_C_UNSELECTED];
     consumer.on_end(f);
     if (o.session.verbose) print_slot_use(c);
     return 0;
