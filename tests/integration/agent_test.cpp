@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -61,6 +62,9 @@ protected:
     void SetUp() override {
         NetnsTest::SetUp();
         if (IsSkipped()) return;
+        start({});
+    }
+    void start(const std::vector<std::string>& extra) {
         // No IPv6 on the host side: nothing (ND, MLD) leaves the device
         // unless the test sends it, so its counter is the test's alone.
         ASSERT_EQ(run("sysctl -qw net.ipv6.conf." + net->host_if + ".disable_ipv6=1").status, 0);
@@ -68,10 +72,10 @@ protected:
         tx0_ = net->tx_packets();
         port_ = free_port();
         log_ = scratch_dir() + "/agent-" + std::to_string(port_) + ".log";
-        agent_ = std::make_unique<Child>(
-            std::vector<std::string>{txray_bin(), "agent", "--listen", "127.0.0.1:" + std::to_string(port_), "--iface",
-                                     net->host_if},
-            log_);
+        std::vector<std::string> argv{txray_bin(), "agent", "--listen", "127.0.0.1:" + std::to_string(port_), "--iface",
+                                      net->host_if};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        agent_ = std::make_unique<Child>(argv, log_);
         for (int i = 0; i < 300 && read_file(log_).find("serving http://") == std::string::npos; ++i)
             std::this_thread::sleep_for(50ms);
         ASSERT_NE(read_file(log_).find("serving http://127.0.0.1:" + std::to_string(port_)), std::string::npos)
@@ -211,6 +215,59 @@ TEST_F(Agent, HostileHttpIsRefusedAndScrapesGoOn) {
     EXPECT_NE(m.body.find("txray_packets_total{ifname=\"" + net->host_if + "\",outcome=\"sent\"}"), std::string::npos)
         << m.body;
     stop_agent();
+}
+
+// The agent with --capture-drops: the record programs fill the same
+// metrics, and the dropped packets' records go to rotating files.
+class AgentCapture : public Agent {
+protected:
+    void SetUp() override {
+        NetnsTest::SetUp();
+        if (IsSkipped()) return;
+        dir_ = scratch_dir() + "/capture-" + std::to_string(getpid());
+        start({"--capture-drops", "--capture-dir", dir_, "--capture-files", "4"});
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string dir_;
+};
+
+TEST_F(AgentCapture, DroppedPacketsAreKeptInRotatingFilesAndCounted) {
+    ASSERT_EQ(run("tc qdisc add dev " + net->host_if + " root tbf rate 4mbit burst 4kb limit 10kb").status, 0);
+    send_udp(200, 1000);
+    ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);  // a new file, as logrotate would ask
+    for (int i = 0; i < 100 && read_file(log_).find("SIGHUP") == std::string::npos; ++i) std::this_thread::sleep_for(50ms);
+    send_udp(200, 1000);
+    std::this_thread::sleep_for(2500ms);  // the queue drains; the agent's tick publishes
+    const long dropped = tc_dropped(net->host_if);
+    ASSERT_GT(dropped, 0);
+    HttpReply m = http_request(port_, "GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    const std::uint64_t tx = net->tx_packets() - tx0_;
+    EXPECT_NE(m.body.find("txray_packets_total{ifname=\"" + net->host_if + "\",outcome=\"sent\"} " + std::to_string(tx) + "\n"),
+              std::string::npos)
+        << m.body;
+    EXPECT_NE(m.body.find("txray_captured_packets_total " + std::to_string(dropped) + "\n"), std::string::npos) << m.body;
+    stop_agent();
+
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    ASSERT_EQ(files.size(), 2u) << "one file, then one more after SIGHUP";
+    long kept = 0, unselected = 0;
+    for (const auto& f : files) {
+        const txray::Trace t = txray::load_trace(f);
+        ASSERT_TRUE(t.footer) << f << " is a whole trace";
+        for (const auto& p : t.packets) {
+            EXPECT_EQ(p.outcome, txray::OutcomeKind::dropped) << f;
+            EXPECT_EQ(p.drop_reason, "QDISC_DROP") << f;
+        }
+        kept += static_cast<long>(t.packets.size());
+        EXPECT_EQ(t.footer->packets, t.packets.size());
+        ASSERT_TRUE(t.footer->unselected);
+        unselected = static_cast<long>(*t.footer->unselected);  // the run's total so far
+    }
+    EXPECT_EQ(kept, dropped);
+    EXPECT_EQ(kept + unselected, static_cast<long>(tx) + dropped) << "every packet: kept, or counted unselected";
 }
 
 }  // namespace

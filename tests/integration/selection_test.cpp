@@ -114,7 +114,9 @@ TEST_F(Selection, SlowerThanAndDropsOnlyKeepExactlyTheirPackets) {
     EXPECT_GT(slow_n, 10) << "the tbf queued too little to test anything";
     EXPECT_GT(fast_n, 10);
     for (const auto& p : slow.packets)
-        if (p.outcome != txray::OutcomeKind::unfinished) EXPECT_GT(kernel_span(p), kThresholdNs - kClockSlackNs) << p.len;
+        if (p.outcome != txray::OutcomeKind::unfinished) {
+            EXPECT_GT(kernel_span(p), kThresholdNs - kClockSlackNs) << p.len;
+        }
     ASSERT_TRUE(slow.footer && slow.footer->unselected) << "the footer counts what the kernel left out";
     EXPECT_EQ(slow.packets.size() + *slow.footer->unselected, static_cast<std::size_t>(kCount));
 
