@@ -86,7 +86,7 @@ int run_summary_agent(const AgentOptions& o) {
             const std::uint64_t now = monotonic_ns();
             if (o.trace.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.trace.duration_s * 1e9)) break;
             if (now < next) continue;
-            next = now + 500'000'000ull;
+            next = now + 1'000'000'000ull;
             refresh();
         }
     }  // the server stops (its workers joined) before the programs go
