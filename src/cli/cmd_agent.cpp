@@ -30,6 +30,11 @@ void add_agent_command(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->callback([o, slower, file_mb, &exit_code] {
         finish_trace_options(o->trace);
+        try {
+            civetweb_listen(o->http.listen);  // a bad --listen: a usage error, before anything loads
+        } catch (const TxrayError& e) {
+            throw CLI::ValidationError(e.what());
+        }
         o->capture_slower_ns = parse_selection_threshold(*slower, "--capture-slower-than");
         o->capture_file_bytes = *file_mb << 20;
         exit_code = run_agent(*o);
