@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -46,6 +47,13 @@ double wait_for_value(int prom_port, const std::string& promql, double want, dou
         std::this_thread::sleep_for(500ms);
     }
     return v;
+}
+
+// The value of the series `name_and_labels` in an exposition (NaN: absent).
+double metric(const std::string& text, const std::string& name_and_labels) {
+    const auto pos = text.find("\n" + name_and_labels + " ");
+    if (pos == std::string::npos) return std::nan("");
+    return std::stod(text.substr(pos + name_and_labels.size() + 2));
 }
 
 long tc_dropped(const std::string& dev) {
@@ -153,14 +161,17 @@ TEST_F(Agent, PrometheusSeesWhatTheDeviceAndTcCount) {
     const long dropped = tc_dropped(net->host_if);
     ASSERT_GT(dropped, 0);
     const double tx_delta = static_cast<double>(net->tx_packets() - tx0_);
-    // The agent's counters start at 0 when it attaches, before Prometheus's first scrape.
-    EXPECT_EQ(wait_for_value(prom.port, sent_q, tx_delta), tx_delta) << read_file(log_);
+    // The agent's counters start at 0 when it attaches, before Prometheus's
+    // first scrape. A queued packet whose later stages' programs the kernel
+    // skipped (README, Known limits) stays in flight: counted unfinished.
+    EXPECT_EQ(wait_for_value(prom.port, sent_q + " + sum(txray_unfinished_packets)", tx_delta), tx_delta)
+        << read_file(log_);
+    EXPECT_LE(query_value(prom.port, "txray_unfinished_packets"), 2);
     EXPECT_EQ(wait_for_value(prom.port, "sum(txray_drops_total{reason=\"QDISC_DROP\"})", dropped), dropped);
     const double p99 = query_value(
         prom.port,
         "histogram_quantile(0.99, sum by (le) (rate(txray_stage_latency_seconds_bucket{stage=\"qdisc_dequeue\"}[30s])))");
     EXPECT_GT(p99, 0.001) << "p99 of qdisc_dequeue: " << p99;
-    EXPECT_EQ(query_value(prom.port, "txray_unfinished_packets"), 0);
 
     // promtool's own linter on what the agent serves.
     HttpReply m = http_request(port_, "GET", "/metrics");
@@ -243,9 +254,11 @@ TEST_F(AgentCapture, DroppedPacketsAreKeptInRotatingFilesAndCounted) {
     HttpReply m = http_request(port_, "GET", "/metrics");
     ASSERT_EQ(m.status, 200);
     const std::uint64_t tx = net->tx_packets() - tx0_;
-    EXPECT_NE(m.body.find("txray_packets_total{ifname=\"" + net->host_if + "\",outcome=\"sent\"} " + std::to_string(tx) + "\n"),
-              std::string::npos)
-        << m.body;
+    // Sent, or still in flight (README, Known limits: a skipped later stage).
+    const double sent = metric(m.body, "txray_packets_total{ifname=\"" + net->host_if + "\",outcome=\"sent\"}");
+    const double inflight = metric(m.body, "txray_unfinished_packets");
+    EXPECT_EQ(sent + inflight, static_cast<double>(tx)) << m.body;
+    EXPECT_LE(inflight, 2);
     EXPECT_NE(m.body.find("txray_captured_packets_total " + std::to_string(dropped) + "\n"), std::string::npos) << m.body;
     stop_agent();
 
@@ -253,21 +266,27 @@ TEST_F(AgentCapture, DroppedPacketsAreKeptInRotatingFilesAndCounted) {
     for (const auto& e : std::filesystem::directory_iterator(dir_)) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     ASSERT_EQ(files.size(), 2u) << "one file, then one more after SIGHUP";
-    long kept = 0, unselected = 0;
+    long kept = 0, unselected = 0, unfinished = 0;
     for (const auto& f : files) {
         const txray::Trace t = txray::load_trace(f);
         ASSERT_TRUE(t.footer) << f << " is a whole trace";
         for (const auto& p : t.packets) {
+            if (p.outcome == txray::OutcomeKind::unfinished) {  // written at exit, never silent
+                ++unfinished;
+                continue;
+            }
             EXPECT_EQ(p.outcome, txray::OutcomeKind::dropped) << f;
             EXPECT_EQ(p.drop_reason, "QDISC_DROP") << f;
+            ++kept;
         }
-        kept += static_cast<long>(t.packets.size());
         EXPECT_EQ(t.footer->packets, t.packets.size());
         ASSERT_TRUE(t.footer->unselected);
         unselected = static_cast<long>(*t.footer->unselected);  // the run's total so far
     }
     EXPECT_EQ(kept, dropped);
-    EXPECT_EQ(kept + unselected, static_cast<long>(tx) + dropped) << "every packet: kept, or counted unselected";
+    EXPECT_EQ(unfinished, static_cast<long>(inflight));
+    EXPECT_EQ(kept + unselected + unfinished, static_cast<long>(tx) + dropped)
+        << "every packet: kept, counted unselected, or still in flight";
 }
 
 }  // namespace
