@@ -23,6 +23,11 @@
 #   floor-no-exit, floor-no-syscalls, floor-no-fib  (not run by default) the
 #              floor without the sys_exit, the syscall (enter and exit) or the
 #              fib_table_lookup programs: what those hooks cost by themselves
+#   select-none  (not run by default) txray record -o /dev/null --slower-than 10s:
+#              the record programs with the kernel's selection, nothing selected
+#              (no ring traffic; issue 21's target 5)
+#   agent      (not run by default) txray agent: the lean summary served on
+#              /metrics (scraped once a second during the run)
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
 #              when bpftrace is installed
 # and prints, per mode, the ratio to the same round's untraced rate
@@ -111,7 +116,8 @@ for m in $MODES; do
     floor | floor-clock | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
-    untraced | record | record-null | record-zst) ;;
+    untraced | record | record-null | record-zst | select-none) ;;
+    agent) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# agent: skipped (txray built without it)"; continue; } ;;
     *) die "unknown mode $m (see MODES in the header)" ;;
     esac
     modes+=("$m")
@@ -166,6 +172,16 @@ run() {
         "$TXRAY" record -o "$to" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
+    select-none)
+        "$TXRAY" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
+    agent)
+        local port=$((20000 + RANDOM % 20000))
+        "$TXRAY" agent --listen 127.0.0.1:$port "$@" >"$log" 2>&1 &
+        pid=$!
+        wait_for "$log" serving 30 || { echo "# txray agent did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
+        ( while kill -0 $pid 2>/dev/null; do python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=5).read()" "http://127.0.0.1:$port/metrics" 2>/dev/null; sleep 1; done ) & ;;
     summary | summary-syscalls)
         local extra=""
         [ "$mode" = summary-syscalls ] && extra=--syscalls
@@ -213,6 +229,8 @@ d = "packets=%d,sends=%d,lost_sends=%d,untracked=%d" % (f["packets"], f["sends"]
 print(lost, d + (",lost_by_stage:" + by if by else ""))
 ' 2>/dev/null || echo "? no-footer")
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
+    select-none) lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
+    agent) lost=0 ;;
     record-null | record-zst)  # the final line says "(N dropped, N lost events, ...)"
         lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?')
         [ "$mode" = record-zst ] && { detail="zst_bytes_per_packet=$(python3 -c "import os, sys; print(round(os.path.getsize(sys.argv[1]) / max(1, int(sys.argv[2]))))" "$OUT/$mode.$tag.json.zst" "$(tr '\r' '\n' <"$log" | grep -oE 'wrote [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 1)")"; [ "$KEEP" = 1 ] || rm -f "$OUT/$mode.$tag.json.zst"; } ;;

@@ -90,13 +90,15 @@ static __always_inline void lean_spill(struct txr_lean_slot *s)
 }
 
 static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean *l, __u64 key, __u64 now,
-					bool drop)
+					bool drop, __u32 before_drop, __u32 reason)
 {
 	__u64 out = l->out ? l->out : now;
+	__u32 slot = l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot;
 	if (out > l->first)
-		hist_add(TXR_HIST_E2E, out - l->first);
+		hist_add(slot, TXR_HIST_E2E, out - l->first);
 	if (drop)
 		count(TXR_C_DROPS);
+	outcome_add(slot, drop, before_drop, reason);
 	count(TXR_C_PACKETS);
 	if (s && s->key == key)
 		s->key = 0;
@@ -115,7 +117,8 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 	if (!l) {
 		if (!creates(stage) || !lean_admit(skb, stage))
 			return NULL;
-		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage};
+		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage, .last = stage,
+				     .ifslot = lean_if_slot(skb)};
 		if (s && may_slot) {
 			lean_spill(s); /* the thread's previous packet, if still here */
 			s->l = n;
@@ -128,9 +131,13 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 	if (l->seen & (1u << stage))
 		return l;
 	l->seen |= 1u << stage;
+	/* No device when it was created (an IP stage before ip_output set it). */
+	if (l->ifslot == TXR_IF_UNSET)
+		l->ifslot = lean_if_slot(skb);
 	if (now >= l->prev)
-		hist_add(stage, now - l->prev);
+		hist_add(l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot, stage, now - l->prev);
 	l->prev = now;
+	l->last = stage;
 	if (stage == TXR_ST_DRIVER_XMIT && !l->out)
 		l->out = now;
 	return l;
@@ -192,7 +199,7 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 	if (l) {
 		l->out = now; /* end to end: up to the driver's return */
 		if (l->handoff)
-			lean_finish(s, l, key, now, false);
+			lean_finish(s, l, key, now, false, 0, 0);
 	}
 	/* Left with the driver (its TX completion frees it, on any CPU), or
 	 * NETDEV_TX_BUSY (requeued, sent again later). */
@@ -202,19 +209,20 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 
 /* consume_skb / kfree_skb. A handed-off skb freed by the receiver (possibly
  * before net_dev_xmit fired on this side) left the send path: not a drop. */
-static __always_inline void lean_end(struct sk_buff *skb, bool drop)
+static __always_inline void lean_end(struct sk_buff *skb, bool drop, __u32 reason)
 {
 	__u64 key = (__u64)skb;
 	struct txr_lean_slot *s = lean_slot_enter(false);
 	struct txr_lean *l = lean_find(s, key);
 	if (l) {
 		__u64 now = bpf_ktime_get_ns();
+		__u32 before_drop = l->last;
 		if (!l->handoff) {
 			lean_stage(s, skb, drop ? TXR_ST_DROP : TXR_ST_FREE, now, false);
 			if (drop)
 				l->out = now;
 		}
-		lean_finish(s, l, key, now, drop && !l->handoff);
+		lean_finish(s, l, key, now, drop && !l->handoff, before_drop, reason);
 	}
 	slot_leave(s);
 }

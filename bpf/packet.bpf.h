@@ -315,33 +315,4 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 	return true;
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r < TXR_HIST_BUCKETS ? r : TXR_HIST_BUCKETS - 1;
-}
-
-static __always_inline void hist_add(__u32 row, __u64 delta)
-{
-	__u32 slot = row * TXR_HIST_BUCKETS + log2_bucket(delta);
-	__u64 *c = bpf_map_lookup_elem(&txr_hist, &slot);
-	if (c)
-		*c += 1;
-}
-
-/* hist_add as a global function: verified once on its own, and its caller
- * sees one path (log2_bucket's branches give each bucket its own constant,
- * which the verifier would follow separately through every later stage). */
-__noinline int txr_hist_add(__u32 row, __u64 delta)
-{
-	hist_add(row, delta);
-	return 0;
-}
-
 #endif /* TXRAY_PACKET_BPF_H */

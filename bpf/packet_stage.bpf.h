@@ -13,9 +13,21 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	p->end = end;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
+	/* The summary's maps and the selection read a copy of the record
+	 * (agent_metrics.bpf.h); nested too deep (never seen), it is kept. */
+	bool selected = true;
+	__u32 depth;
+	if ((summary_mode || summary_maps || select_on) && summary_row_push(p, &depth)) {
+		if (summary_mode || summary_maps)
+			txr_summarise(depth);
+		if (select_on)
+			selected = txr_selected(depth);
+		summary_row_pop(depth);
+	}
 	if (summary_mode) {
-		summarise(p);
 		count(TXR_C_PACKETS);
+	} else if (!selected) {
+		count(TXR_C_UNSELECTED); /* no ring traffic for what was not asked for */
 	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
 		count(TXR_C_LOST_PACKET);
 		count(TXR_LOST_STAGE_BASE + stage);

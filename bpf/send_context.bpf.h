@@ -210,8 +210,11 @@ static __always_inline int send_exit(long ret)
 
 	if (!ctx)
 		return 0;
-	/* Built in place in the ring buffer; summary mode only counts it. */
-	if (summary_mode) {
+	/* Built in place in the ring buffer; summary mode only counts it, and
+	 * so does a selection (the packet records carry their own process). */
+	if (summary_mode || summary_maps)
+		errno_add(ret);
+	if (summary_mode || select_on) {
 		count(TXR_C_SENDS);
 	} else {
 		flags = rb_flags(sizeof(*s));

@@ -189,19 +189,14 @@ struct {
 	__type(value, struct txr_cpu_state);
 } txr_cpu SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TXR_HIST_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} txr_hist SEC(".maps");
-
 static __always_inline void count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&txr_counters, &which);
 	if (c)
 		*c += 1;
 }
+
+#include "agent_metrics.bpf.h"
 
 /* The current thread's packet slot, taken (NULL if it has none or another
  * program of this thread holds it). Made only in create_packet. */

@@ -134,6 +134,8 @@ enum txr_counter {
 	TXR_C_DROPS,             /* packets that ended in kfree_skb */
 	TXR_C_SPILLED,           /* packets moved from their thread's slot to the
 				  * in-flight hash (thread_slot.bpf.h) */
+	TXR_C_UNSELECTED,        /* records not emitted: --slower-than/--drops-only left them out */
+	TXR_C_IF_OTHER,          /* packets counted under ifname "other": interface slots full */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */
@@ -144,7 +146,9 @@ struct txr_lean {
 	__u64 out;   /* to the driver (its return), handed off, or dropped */
 	__u32 seen;  /* stages stamped: bit per stage, first time wins */
 	__u8 handoff;
-	__u8 pad[3];
+	__u8 ifslot; /* interface slot (agent_metrics.bpf.h); TXR_IF_UNSET until a device is seen */
+	__u8 last;   /* latest stage stamped (the drop's stage) */
+	__u8 pad;
 };
 
 #define TXR_LOST_STAGE_BASE ((int)TXR_C_COUNT)
@@ -156,5 +160,32 @@ struct txr_lean {
 #define TXR_HIST_BUCKETS 48
 #define TXR_HIST_E2E TXR_ST_COUNT
 #define TXR_HIST_SLOTS ((TXR_ST_COUNT + 1) * TXR_HIST_BUCKETS)
+
+/* Per-interface summary (txray agent, bpf/agent_metrics.bpf.h). The
+ * histogram map holds one row per (interface slot, row): key
+ * slot * TXR_HIST_ROWS + row. Slot 0 is "other": a device beyond the first
+ * TXR_IF_SLOTS - 1 the kernel saw, or a packet that reached none. */
+#define TXR_IF_SLOTS 16
+#define TXR_IF_UNSET 0xff
+#define TXR_HIST_ROWS (TXR_ST_COUNT + 1)
+struct txr_hist_row {
+	__u64 buckets[TXR_HIST_BUCKETS]; /* bucket b: [2^b, 2^(b+1)) ns */
+	__u64 sum_ns;                    /* sum of the deltas counted */
+};
+/* A device the kernel gave a slot (global txr_ifaces[slot]); key 0: free. */
+struct txr_iface {
+	__u64 key;     /* net_device address (lean) or netns << 32 (records) */
+	__u32 ifindex;
+	__u32 pad;
+	char name[TXR_IFNAME_LEN]; /* at first sight */
+};
+/* Packets per (slot, outcome): key slot * 2 + dropped. */
+#define TXR_OUTCOME_SLOTS (TXR_IF_SLOTS * 2)
+/* Drops per (stage before the drop, reason): key stage * TXR_DROP_REASONS +
+ * reason; reasons beyond the table are counted at TXR_DROP_REASONS - 1. */
+#define TXR_DROP_REASONS 256
+#define TXR_DROP_SLOTS (TXR_ST_COUNT * TXR_DROP_REASONS)
+/* Failed sends per errno (summary with syscalls); the last counts the rest. */
+#define TXR_ERRNOS 256
 
 #endif /* TXRAY_H */

@@ -16,6 +16,7 @@ build_pkgs=(
   nftables ethtool               # drop rules and offload settings in the integration tests
   libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
   help2man                       # man pages made from the programs' --help at build time
+  libcivetweb-dev                # txray agent: the /metrics HTTP server
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -27,6 +28,7 @@ test_pkgs=(
   qemu-system-x86 busybox-static cpio xz-utils   # kernel matrix (tests/vm)
   bpftrace                       # comparison in the overhead benchmark
   man-db                         # the package test looks up the installed man pages
+  prometheus                     # txray agent tests: a real Prometheus scrapes it; promtool checks /metrics
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -13,7 +13,7 @@ SEC("tp_btf/consume_skb")
 int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 {
 	if (lean_summary) {
-		lean_end(skb, false);
+		lean_end(skb, false, 0);
 		return 0;
 	}
 	__u64 key = (__u64)skb;
@@ -37,12 +37,20 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	return 0;
 }
 
+/* kfree_skb's reason argument is Linux 5.17+: the verifier refuses a read
+ * past the tracepoint's arguments, even one never taken, so the read must be
+ * dead code where drop_reasons is 0 (ctx, not BPF_PROG, which reads all). */
+static __always_inline __u32 kfree_skb_reason_arg(__u64 *ctx)
+{
+	return drop_reasons ? (__u32)ctx[2] : 0;
+}
+
 SEC("tp_btf/kfree_skb")
 int txr_tp_kfree_skb(__u64 *ctx)
 {
 	struct sk_buff *skb = (struct sk_buff *)ctx[0];
 	if (lean_summary) {
-		lean_end(skb, true);
+		lean_end(skb, true, kfree_skb_reason_arg(ctx));
 		return 0;
 	}
 	__u64 key = (__u64)skb;
@@ -60,10 +68,7 @@ int txr_tp_kfree_skb(__u64 *ctx)
 	}
 	if (p) {
 		p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
-		/* The reason argument is Linux 5.17+: the verifier refuses a
-		 * read past the tracepoint's arguments, even one never taken, so
-		 * this branch must be dead where drop_reasons is 0. */
-		p->drop_reason = drop_reasons ? (__u32)ctx[2] : 0;
+		p->drop_reason = kfree_skb_reason_arg(ctx);
 		p->drop_site = ctx[1]; /* where: on every kernel, reason or not */
 		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);
 	}

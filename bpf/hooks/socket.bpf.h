@@ -41,7 +41,7 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(txr_tp_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct txr_retrans r = {};
-	if (summary_mode)
+	if (summary_mode || select_on)
 		return 0;
 	r.kind = TXR_REC_RETRANS;
 	r.sk = (__u64)sk;

@@ -174,6 +174,12 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_netns = netns;
     ro->summary_mode = opt.summary ? 1 : 0;
     ro->lean_summary = lean_ ? 1 : 0;
+    if (opt.selecting() && opt.summary) throw TxrayError("--slower-than/--drops-only select records: not with --summary");
+    if (opt.selecting() && opt.snaplen) throw TxrayError("--headers is taken before a packet is selected: not with --slower-than/--drops-only");
+    ro->summary_maps = opt.summary_maps ? 1 : 0;
+    ro->select_on = opt.selecting() ? 1 : 0;
+    ro->select_drops = opt.select_drops ? 1 : 0;
+    ro->select_slower_ns = opt.select_slower_ns;
     if (opt.snaplen > TXR_SNAPLEN_MAX)
         throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
     ro->snaplen = opt.snaplen;
@@ -341,7 +347,10 @@ Counters Session::counters() const {
 
 Histograms Session::histograms() const {
     Histograms h{};
-    sum_percpu(bpf_map__fd(skel_->maps.txr_hist), h);
+    const SummaryMaps m = summary_maps();
+    for (std::size_t key = 0; key < m.hist.size(); ++key)
+        for (std::size_t b = 0; b < TXR_HIST_BUCKETS; ++b)
+            h[(key % TXR_HIST_ROWS) * TXR_HIST_BUCKETS + b] += m.hist[key].buckets[b];
     return h;
 }
 

@@ -56,11 +56,28 @@ struct SessionOptions {
     // the summary runs lean: skb stages only (bpf/lean_summary.bpf.h).
     bool summary_syscalls = false;
     std::uint16_t snaplen = 0;  // record --headers: bytes from the IP header (0: none)
+    // Records: also fill the summary maps (the agent keeping outliers).
+    bool summary_maps = false;
+    // Records: the kernel emits a packet's record only if it took longer than
+    // this from its first to its last stage (0: no such test) or, with
+    // select_drops, was dropped. Either set: no send or retransmit records.
+    std::uint64_t select_slower_ns = 0;
+    bool select_drops = false;
+    bool selecting() const { return select_slower_ns || select_drops; }
 };
 
 using Counters = std::array<std::uint64_t, TXR_COUNTERS>;
 // Summary mode: counts per (row, log2 bucket); row = stage, or TXR_HIST_E2E.
 using Histograms = std::array<std::uint64_t, TXR_HIST_SLOTS>;
+
+// Everything the summary maps hold, summed over CPUs (bpf/agent_metrics.bpf.h).
+struct SummaryMaps {
+    std::vector<txr_hist_row> hist;          // TXR_IF_SLOTS * TXR_HIST_ROWS
+    std::vector<txr_iface> ifaces;           // TXR_IF_SLOTS; slot 0: "other"
+    std::vector<std::uint64_t> outcomes;     // TXR_OUTCOME_SLOTS: slot * 2 + dropped
+    std::vector<std::uint64_t> drops;        // TXR_DROP_SLOTS: stage * TXR_DROP_REASONS + reason
+    std::vector<std::uint64_t> errnos;       // TXR_ERRNOS
+};
 
 class Session {
 public:
@@ -95,7 +112,8 @@ public:
     int drain();  // everything left (after detach(): no new records)
 
     Counters counters() const;
-    Histograms histograms() const;
+    Histograms histograms() const;  // summed over interfaces
+    SummaryMaps summary_maps() const;  // src/bpfload/summary_maps.cpp
     // Removes and returns in-flight records whose newest stage is older than
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);

@@ -35,6 +35,9 @@ public:
         std::fprintf(stderr, "%stxray: wrote %llu packets (%llu dropped, %llu lost events, %llu unfinished)\n",
                      to_stdout_ ? "" : "\n", (unsigned long long)f.packets, (unsigned long long)f.dropped,
                      (unsigned long long)(f.lost + f.lost_sends), (unsigned long long)f.unfinished);
+        if (f.unselected)
+            std::fprintf(stderr, "txray: %llu packets not selected (the kernel emitted no record for them)\n",
+                         (unsigned long long)*f.unselected);
         report_write_error();
         if (failed_) std::fprintf(stderr, "txray: the trace is incomplete: some records could not be written\n");
     }
@@ -62,8 +65,11 @@ void add_record_command(CLI::App& app, int& exit_code) {
     CLI::App* cmd = app.add_subcommand("record", "Record per-packet timelines to a JSON Lines trace");
     add_trace_options(*cmd, *opts);
     cmd->add_option("-o,--output", *out, "Trace file to write ('-' for standard output; a name ending in .zst is zstd-compressed)")->required();
-    cmd->callback([opts, out, &exit_code] {
+    auto slower = std::make_shared<std::string>();
+    add_selection_options(*cmd, *slower, opts->session.select_drops, "--slower-than", "--drops-only");
+    cmd->callback([opts, out, slower, &exit_code] {
         finish_trace_options(*opts);
+        opts->session.select_slower_ns = parse_selection_threshold(*slower, "--slower-than");
         const bool to_stdout = *out == "-";
         auto writer = to_stdout ? std::make_unique<TraceWriter>(stdout) : std::make_unique<TraceWriter>(*out);
         RecordConsumer consumer(std::move(writer), to_stdout);

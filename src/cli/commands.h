@@ -8,5 +8,6 @@ namespace txray {
 void add_live_command(CLI::App& app, int& exit_code);
 void add_record_command(CLI::App& app, int& exit_code);
 void add_doctor_command(CLI::App& app, int& exit_code);
+void add_agent_command(CLI::App& app, int& exit_code);  // cmd_agent.cpp (not in static builds)
 
 }  // namespace txray

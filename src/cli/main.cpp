@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
     txray::add_live_command(app, exit_code);
     txray::add_record_command(app, exit_code);
     txray::add_doctor_command(app, exit_code);
+#ifdef TXRAY_HAVE_AGENT
+    txray::add_agent_command(app, exit_code);
+#endif
 #ifdef TXRAY_HAVE_REPORT
     txray::add_report_command(app, exit_code);
 #endif

@@ -14,7 +14,7 @@
 namespace txray {
 
 int run_summary(const TraceOptions& o) {
-    watch_stop_signals(false);
+    watch_stop_signals(OnHangup::stop);
     SessionOptions so = o.session;
     so.summary = true;
     Session session(so);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "assembler.h"
+#include "duration.h"
 #include "kallsyms.h"
 #include "stop_signal.h"
 #include "system.h"
@@ -18,6 +19,10 @@ TraceHeader make_header(const Session& s, const TraceOptions& o) {
     h.tool = "txray " TXRAY_VERSION;
     for (const auto& c : s.plan().stages) h.stages.push_back({c.stage, c.available, c.hook, c.rejected});
     h.filters = o.session.filters.describe();
+    // A selected trace says so: its packets are the outliers only.
+    if (o.session.select_slower_ns)
+        h.filters.emplace_back("slower-than", format_duration_ns(o.session.select_slower_ns));
+    if (o.session.select_drops) h.filters.emplace_back("drops-only", "yes");
     return h;
 }
 
@@ -29,7 +34,7 @@ void print_slot_use(const Counters& c) {
 }
 
 int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
-    watch_stop_signals(true);
+    watch_stop_signals(OnHangup::report);
     Session session(o.session);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
 
@@ -48,19 +53,28 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
             consumer.on_packet(std::move(p));
             if (o.count && emitted >= o.count) count_reached = true;
         },
-        [&](std::uint32_t r) { return session.btf().drop_reason_name(r); });
+        [&](std::uint32_t r) { return session.btf().drop_reason_name(r); },
+        [&] {
+            Assembler::Options a;
+            a.sends_recorded = !o.session.selecting();
+            return a;
+        }());
     KernelSymbols kernel_symbols;  // where each drop happened
     assembler.set_symbol_namer([&](std::uint64_t a) { return kernel_symbols.name(a); });
 
     session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });
     TraceHeader header = make_header(session, o);
     consumer.on_start(header);
+    consumer.on_attached(session);
 
     const std::uint64_t start = monotonic_ns();
     std::uint64_t next_tick = start + 1'000'000'000ull;
     const std::uint64_t expire_ns = static_cast<std::uint64_t>(o.expire_s * 1e9);
     while (!stop_requested() && !count_reached) {
         session.poll(100);
+        if (hangup_requested()) {
+            if (!consumer.on_hangup()) break;
+        }
         const std::uint64_t now = monotonic_ns();
         assembler.release_due(now);
         consumer.on_poll(now);
@@ -101,6 +115,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
         if (auto n = c[TXR_LOST_STAGE_BASE + index(s)]) f.lost_by_stage[std::string(stage_name(s))] = n;
     f.untracked = c[TXR_C_INFLIGHT_FULL];
     f.unfinished = assembler.stats().unfinished;
+    if (o.session.selecting()) f.unselected = c[TXR_C_UNSELECTED];
     consumer.on_end(f);
     if (o.session.verbose) print_slot_use(c);
     return 0;

@@ -28,6 +28,10 @@ class TraceConsumer {
 public:
     virtual ~TraceConsumer() = default;
     virtual void on_start(const TraceHeader&) {}
+    // After attach: the session, for consumers that read its maps (the agent).
+    virtual void on_attached(const Session&) {}
+    // SIGHUP: true to go on (the agent reopens its files), false to stop.
+    virtual bool on_hangup() { return false; }
     virtual void on_packet(Packet&& p) = 0;
     virtual void on_tick(const TickStats&) {}
     virtual void on_poll(std::uint64_t /*now_ns*/) {}  // after each drain of the ring buffer (~100 ms)

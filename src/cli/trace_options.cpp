@@ -1,5 +1,6 @@
 #include "trace_options.h"
 
+#include "duration.h"
 #include "packet.h"
 #include "pcap_filter.h"
 #include "system.h"
@@ -33,6 +34,21 @@ void add_trace_options(CLI::App& cmd, TraceOptions& o) {
                    "Ring buffer size in MiB, a power of 2 from 1 to 1024 (default 16): a bigger ring rides out "
                    "longer collector stalls without loss");
     cmd.add_flag("-v,--verbose", o.session.verbose, "Show libbpf's log");
+}
+
+void add_selection_options(CLI::App& cmd, std::string& slower, bool& drops, const std::string& slower_name,
+                           const std::string& drops_name) {
+    cmd.add_option(slower_name, slower,
+                   "Keep only packets slower than this from their first to their last stage in the kernel "
+                   "(e.g. 2ms): the kernel emits no record for the others");
+    cmd.add_flag(drops_name, drops, "Keep only dropped packets (with " + slower_name + ": dropped or slower)");
+}
+
+std::uint64_t parse_selection_threshold(const std::string& text, const std::string& option) {
+    if (text.empty()) return 0;
+    auto ns = parse_duration_ns(text);
+    if (!ns || !*ns) throw CLI::ValidationError(option + ": a positive duration like 500us, 2ms or 1s, not '" + text + "'");
+    return *ns;
 }
 
 void finish_trace_options(TraceOptions& o) {

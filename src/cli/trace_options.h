@@ -23,6 +23,12 @@ struct TraceOptions {
 };
 
 void add_trace_options(CLI::App& cmd, TraceOptions& o);
+// Records of the outliers only, decided in the kernel (record, agent): a
+// duration option (`slower`) and a flag (`drops`), under the given names.
+void add_selection_options(CLI::App& cmd, std::string& slower, bool& drops, const std::string& slower_name,
+                           const std::string& drops_name);
+// "" -> 0; "5ms" -> 5000000; throws CLI::ValidationError if malformed.
+std::uint64_t parse_selection_threshold(const std::string& text, const std::string& option);
 // Checks and converts what CLI11 could not; throws TxrayError.
 void finish_trace_options(TraceOptions& o);
 

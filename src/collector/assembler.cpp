@@ -153,7 +153,7 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
         }
     // TCP segments do not wait for their write's record (a write may block
     // for the whole transfer): they wait tcp_hold_ns, ordered by wire time.
-    if (!p.send_id || p.has_tcp) {
+    if (!p.send_id || p.has_tcp || !opt_.sends_recorded) {
         emit(std::move(p));
         return;
     }

@@ -31,6 +31,9 @@ public:
         // lost would otherwise pile up for send_keep_ns (~180 bytes each).
         std::size_t max_waiting_sends = 131072;
         std::uint64_t tcp_hold_ns = 200'000'000;      // TCP packets wait this long for retransmit marks
+        // false: the kernel emits no send records (--slower-than,
+        // --drops-only), so no packet waits for one.
+        bool sends_recorded = true;
     };
     struct Stats {
         std::uint64_t packets = 0;       // packets handed out

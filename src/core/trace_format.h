@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,9 @@ struct TraceFooter {
     std::uint64_t lost_sends = 0;
     std::uint64_t untracked = 0;  // packets not followed: in-flight table full
     std::uint64_t unfinished = 0; // packets with no end seen
+    // --slower-than/--drops-only: packets whose record the kernel did not
+    // emit (counted in the kernel); absent without a selection.
+    std::optional<std::uint64_t> unselected;
 };
 
 }  // namespace txray

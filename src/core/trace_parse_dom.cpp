@@ -206,6 +206,7 @@ bool footer_from_json(const json& j, TraceFooter& f, std::string& err) {
         f.lost_sends = get_or<std::uint64_t>(j, "lost_sends", 0);
         f.untracked = get_or<std::uint64_t>(j, "untracked", 0);
         f.unfinished = get_or<std::uint64_t>(j, "unfinished", 0);
+        if (j.contains("unselected")) f.unselected = get_or<std::uint64_t>(j, "unselected", 0);
         if (auto it = j.find("lost_by_stage"); it != j.end() && it->is_object())
             for (auto& [k, v] : it->items()) f.lost_by_stage[k] = num<std::uint64_t>(v);
         return true;

@@ -38,6 +38,7 @@ std::string footer_json(const TraceFooter& f) {
     nlohmann::json j{{"type", "footer"},       {"end_ns", f.end_ns},          {"packets", f.packets},
                      {"sends", f.sends},       {"dropped", f.dropped},        {"lost", f.lost},
                      {"lost_sends", f.lost_sends}, {"untracked", f.untracked}, {"unfinished", f.unfinished}};
+    if (f.unselected) j["unselected"] = *f.unselected;
     j["lost_by_stage"] = f.lost_by_stage;
     return j.dump();
 }

@@ -78,6 +78,7 @@ json report_to_json(const Report& r) {
                      {"untracked", r.footer->untracked},
                      {"unfinished", r.footer->unfinished}};
     else j["lost"] = nullptr;
+    if (r.footer && r.footer->unselected) j["lost"]["unselected"] = *r.footer->unselected;
     json& hk = j["hooks"] = json::array();
     for (const StageHook& h : r.header.stages)
         hk.push_back({{"stage", stage_name(h.stage)}, {"available", h.available}, {"hook", h.hook}, {"rejected", h.rejected}});

@@ -3,7 +3,7 @@
 // and counts it. Used by the integration tests and examples/.
 //
 //   txray-testsend send --to ADDR --port P --way sendto|sendmsg|sendmmsg|write
-//                       [--count N] [--size BYTES] [--batch B] [--gap-us U]
+//                       [--count N] [--size BYTES] [--batch B] [--gap-us U] [--size-step N]
 //                       [--seconds S]  (send for S seconds instead of --count;
 //                                       prints "sent N failed M seconds T pps R")
 //   txray-testsend recv --port P[,P...] --seconds S    (prints "port count bytes")
@@ -33,6 +33,7 @@ namespace {
 struct Args {
     std::string mode, to, way = "sendto", ports;
     int port = 0, count = 1, size = 100, batch = 8, gap_us = 0;
+    int size_step = 0;  // sendto: datagram i has size + i % size_step bytes (each one told apart by its length)
     double seconds = 2;
     bool timed = false;  // send: --seconds given, run for that long
 };
@@ -51,6 +52,7 @@ Args parse(int argc, char** argv) {
         else if (k == "--size") a.size = std::atoi(v.c_str());
         else if (k == "--batch") a.batch = std::atoi(v.c_str());
         else if (k == "--gap-us") a.gap_us = std::atoi(v.c_str());
+        else if (k == "--size-step") a.size_step = std::atoi(v.c_str());
         else if (k == "--seconds") a.seconds = std::atof(v.c_str()), a.timed = true;
         else die("unknown option " + k);
     }
@@ -80,7 +82,7 @@ int send_mode(const Args& a) {
     sockaddr_storage dst = address(a.to, a.port, len);
     int fd = socket(dst.ss_family, SOCK_DGRAM, 0);
     if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
-    std::vector<char> buf(a.size, 'x');
+    std::vector<char> buf(a.size + std::max(a.size_step, 0), 'x');
     if (a.way == "write" && connect(fd, reinterpret_cast<sockaddr*>(&dst), len) != 0)
         die(std::string("connect: ") + std::strerror(errno));
     long sent = 0, failed = 0;
@@ -93,7 +95,8 @@ int send_mode(const Args& a) {
         long rc = 0;
         int n = 1;
         if (a.way == "sendto") {
-            rc = sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&dst), len);
+            const std::size_t size = a.size_step > 0 ? a.size + i % a.size_step : a.size;
+            rc = sendto(fd, buf.data(), size, 0, reinterpret_cast<sockaddr*>(&dst), len);
         } else if (a.way == "sendmsg") {
             iovec iov{buf.data(), buf.size()};
             msghdr m{};

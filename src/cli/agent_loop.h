@@ -1,0 +1,31 @@
+// `txray agent`: the in-kernel summary served to Prometheus, and optionally
+// the outliers' records (decided in the kernel) written to rotating files.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "http_server.h"
+#include "trace_options.h"
+
+namespace txray {
+
+struct AgentOptions {
+    TraceOptions trace;   // filters, --syscalls (trace.session.summary_syscalls), --duration, --expire
+    HttpOptions http;
+    // Keep the outliers (records mode): slower than this, or dropped.
+    std::uint64_t capture_slower_ns = 0;
+    bool capture_drops = false;
+    std::string capture_dir = "/var/lib/txray";
+    std::uint64_t capture_file_bytes = 64ull << 20;  // rotate after this many bytes written
+    std::uint32_t capture_files = 8;                 // keep at most this many
+    bool capturing() const { return capture_slower_ns || capture_drops; }
+};
+
+int run_agent(const AgentOptions& o);
+
+struct AgentSnapshot;
+class Session;
+// Everything the agent exports, read now (expired: packets forgotten so far).
+AgentSnapshot agent_snapshot(const Session& session, std::uint64_t expired);
+
+}  // namespace txray
