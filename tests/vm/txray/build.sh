@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the static txray, txray-testsend and txray-vmcheck for the test VMs
+# Builds the static txray, txray-testsend, txray-tcptest and txray-vmcheck for the test VMs
 # and stages the payload directory (run-tests.sh + the three binaries).
 #   tests/vm/txray/build.sh [PAYLOAD_DIR]
 # Env: TXRAY_VM_BUILD (build dir, default <repo>/build-vm), TXRAY_VM_SRC
@@ -16,7 +16,7 @@ mkdir -p "$BUILD"
 cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD_REPORT=OFF \
 	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD/txray-vm-configure.log" 2>&1 ||
 	{ tail -30 "$BUILD/txray-vm-configure.log"; exit 2; }
-cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray_core
+cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray-tcptest txray_core
 # the checker: one file against txray_core (fmt header-only, like the static build)
 vmcheck=$BUILD/txray-vmcheck
 if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
@@ -26,10 +26,10 @@ if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
 		"$BUILD/src/core/libtxray_core.a" -lzstd -o "$vmcheck"
 fi
 mkdir -p "$OUT"
-cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$vmcheck" "$OUT/"
+cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" "$OUT/"
 cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"
 chmod +x "$OUT/run-tests.sh"
-for b in txray txray-testsend txray-vmcheck; do
+for b in txray txray-testsend txray-tcptest txray-vmcheck; do
 	file "$OUT/$b" | grep -q 'statically linked' || { echo "$OUT/$b is not static" >&2; exit 2; }
 done
 echo "payload: $OUT"

@@ -80,6 +80,22 @@ wait_for() { # FILE PATTERN SECONDS
 	return 1
 }
 
+# record_during NAME SETTLE SENDER TXRAY_ARGS...: `txray record -o $T/NAME.json
+# TXRAY_ARGS` while the function SENDER runs and SETTLE seconds after; the
+# recorder's exit status in $rec_rc.
+record_during() {
+	rd_name=$1 rd_settle=$2 rd_sender=$3
+	shift 3
+	txray record -o $T/$rd_name.json "$@" >$T/$rd_name.log 2>&1 &
+	rd_pid=$!
+	wait_for $T/$rd_name.json '"header"' 60
+	$rd_sender
+	sleep $rd_settle
+	kill -INT $rd_pid
+	wait $rd_pid
+	rec_rc=$?
+}
+
 # phase NAME HOOKS V4DST V6DST IFACE NSENTER...
 # Records with --proto udp only; PHASE_FILTER adds more (e.g. --iface lo).
 phase() {
@@ -140,14 +156,9 @@ phase() {
 }
 
 # --- record --headers: the capture code loads and captures ----------------
-txray record -o $T/headers.json --headers --snaplen 64 --proto udp --port 9099 >$T/headers.log 2>&1 &
-hrec=$!
-wait_for $T/headers.json '"header"' 60
-txray-testsend send --to 127.0.0.1 --port 9099 --count 5 --size 200 >/dev/null 2>&1
-sleep 1
-kill -INT $hrec
-wait $hrec
-hrc=$?
+send_headers() { txray-testsend send --to 127.0.0.1 --port 9099 --count 5 --size 200 >/dev/null 2>&1; }
+record_during headers 1 send_headers --headers --snaplen 64 --proto udp --port 9099
+hrc=$rec_rc
 hn=$(grep -c '"headers":"4500' $T/headers.json)
 if [ $hrc = 0 ] && [ "$hn" = 5 ]; then
 	vm_pass headers "5/5 packets with 64 captured bytes from the IPv4 header"
@@ -159,17 +170,14 @@ fi
 # Every creating program carries the interpreter (a bounded loop over a global
 # step function), so this proves it loads and judges on this kernel, for each
 # hook kind: 7 datagrams to the matching port kept, the 10 others not.
-for h in auto kprobe tracepoint; do
-	n=filter.$h
-	txray record -o $T/$n.json --hooks $h 'udp and dst port 9102' >$T/$n.log 2>&1 &
-	frec=$!
-	wait_for $T/$n.json '"header"' 60
+send_filter() {
 	txray-testsend send --to 127.0.0.1 --port 9101 --count 10 --size 100 >/dev/null 2>&1
 	txray-testsend send --to 127.0.0.1 --port 9102 --count 7 --size 100 >/dev/null 2>&1
-	sleep 1
-	kill -INT $frec
-	wait $frec
-	frc=$?
+}
+for h in auto kprobe tracepoint; do
+	n=filter.$h
+	record_during $n 1 send_filter --hooks $h 'udp and dst port 9102'
+	frc=$rec_rc
 	kept=$(grep -c '"dport":9102}' $T/$n.json)
 	other=$(grep -c '"dport":9101}' $T/$n.json)
 	if [ $frc = 0 ] && [ "$kept" = 7 ] && [ "$other" = 0 ]; then
@@ -248,18 +256,46 @@ else
 		done
 		txray-vmcheck compare veth.agree --ports 9001,9002,9003,9004,9006 $T/veth.auto.json $T/veth.kprobe.json \
 			$T/veth.tracepoint.json || VM_FAILED=$((VM_FAILED + 1))
+		# TCP: txray-tcptest writes 200 kB in 4 kB writes to its sink in the
+		# namespace (which counts what arrived). Every data segment (payload
+		# > 0, not a retransmission) must carry the sender's send id, whether
+		# it left in the writer's thread or later from softirq on an ACK (tied
+		# by socket + sequence range), and their payloads must add up to what
+		# the sink received.
+		send_tcp() {
+			$NS txray-tcptest sink --port 9105 --seconds 6 >$T/tcp.sink 2>&1 &
+			sink=$!
+			wait_for $T/tcp.sink ready 10
+			txray-tcptest send --to 10.77.1.2 --port 9105 --bytes 204800 --write 4096 >$T/tcp.send 2>&1
+			wait $sink
+		}
+		record_during tcp 1 send_tcp --hooks auto --proto tcp --port 9105
+		tres=$(awk '/"dport":9105}/ && /"tcp":/ {
+			match($0, /"send":[0-9]+/); send = substr($0, RSTART + 7, RLENGTH - 7) + 0
+			match($0, /"seq":[0-9]+/); seq = substr($0, RSTART + 6, RLENGTH - 6) + 0
+			match($0, /"end_seq":[0-9]+/); es = substr($0, RSTART + 10, RLENGTH - 10) + 0
+			match($0, /"flags":[0-9]+/); fl = substr($0, RSTART + 8, RLENGTH - 8) + 0
+			n = es - seq; if (n < 0) n += 4294967296
+			if (int(fl / 2) % 2) n--   # SYN
+			if (fl % 2) n--            # FIN
+			if (n <= 0 || $0 ~ /"retransmit":true/) next
+			segs++; data += n
+			if (send > 0 && $0 ~ /"comm":"txray-tcptest"/) tied += n
+		} END { print segs + 0, data + 0, tied + 0 }' $T/tcp.json)
+		tsegs=$(echo $tres | cut -d' ' -f1) tdata=$(echo $tres | cut -d' ' -f2) ttied=$(echo $tres | cut -d' ' -f3)
+		if [ $rec_rc = 0 ] && grep -q '^received 204800$' $T/tcp.sink && [ "$tdata" = 204800 ] && [ "$ttied" = 204800 ]; then
+			vm_pass veth.tcp "$tsegs data segments, 204800/204800 bytes (the sink's count) tied to the sender's writes"
+		else
+			vm_fail veth.tcp "exit $rec_rc, sink: $(cat $T/tcp.sink), $tsegs data segments, $tdata bytes seen, $ttied tied to the sender: $(tail -c 200 $T/tcp.log)"
+		fi
+
 		# A drop: ARP for an address nobody has gives up after 3 probes and
 		# frees the datagrams queued for it (kfree_skb). Each is a record
 		# ending dropped; before Linux 5.17 the kernel gives no reason
 		# (doctor says so) and txray says NOT_SPECIFIED.
-		txray record -o $T/drop.json --hooks auto --port 9104 >$T/drop.log 2>&1 &
-		drec=$!
-		wait_for $T/drop.json '"header"' 60
-		txray-testsend send --to 10.77.1.99 --port 9104 --count 5 --size 100 >/dev/null 2>&1
-		sleep 6
-		kill -INT $drec
-		wait $drec
-		drc=$?
+		send_drop() { txray-testsend send --to 10.77.1.99 --port 9104 --count 5 --size 100 >/dev/null 2>&1; }
+		record_during drop 6 send_drop --hooks auto --port 9104
+		drc=$rec_rc
 		grep '"dport":9104}' $T/drop.json >$T/drop.pkts
 		nd=$(grep -c '"outcome":"dropped:' $T/drop.pkts)
 		if grep -q 'kfree_skb gives no drop reason' $T/doctor-auto.txt; then
