@@ -15,8 +15,8 @@ roff_verbatim() { sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^\\([.']\\)/\\\\\\&\\
 
 {
   echo "[COMMANDS]"
-  for sub in live record report export doctor; do
-    "$txray" "$sub" --help >/dev/null 2>&1 || continue  # a build without report/export
+  # every subcommand the program lists, so a new one cannot be left out
+  for sub in $("$txray" --help | awk '/^Subcommands:/ { on = 1; next } on && NF { print $1 }'); do
     echo ".SS \"txray $sub\""
     echo ".nf"
     "$txray" "$sub" --help | roff_verbatim

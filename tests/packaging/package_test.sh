@@ -72,6 +72,9 @@ done
 check "Depends covers every NEEDED library" test $needed_ok = 1
 
 # --- install with apt, run what it installed
+# What of the package's paths exists already (/lib, /usr/share/man, ...): not its to remove.
+dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's#^\./#/#; s#/$##' | grep -v '^$' | sort -u |
+  while read -r f; do [[ -e $f || -L $f ]] && echo "$f"; done >"$tmp/preexisting"
 apt-get install "${apt_opts[@]}" "$deb" >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; echo "FAIL: apt install"; exit 1; }
 installed=1
 dpkg -L txray | sort >"$tmp/files"
@@ -89,7 +92,9 @@ check "man -w txray" test "$(man -w txray)" = /usr/share/man/man1/txray.1.gz
 check "man -w txray-ui" test "$(man -w txray-ui)" = /usr/share/man/man1/txray-ui.1.gz
 check "man -w 5 txray-trace" test "$(man -w 5 txray-trace)" = /usr/share/man/man5/txray-trace.5.gz
 LC_ALL=C MANWIDTH=200 man -P cat txray >"$tmp/man.txt" 2>/dev/null
-for sub in live record report export doctor; do
+subs=$(/usr/bin/txray --help | awk '/^Subcommands:/ { on = 1; next } on && NF { print $1 }')
+check "txray --help lists the subcommands (agent among them)" bash -c 'grep -qx agent <<<"$0"' "$subs"
+for sub in $subs; do
   check "txray(1) has '$sub' and every option of its --help" bash -c '
     grep -q "txray $1" "$2" || exit 1
     for o in $(/usr/bin/txray "$1" --help | grep -oE -- "--[a-z][a-z0-9-]+" | sort -u); do
@@ -110,7 +115,8 @@ installed=0
 check "txray purged (dpkg knows no txray)" bash -c '! dpkg-query -W txray >/dev/null 2>&1'
 left=0
 while read -r f; do
-  if [[ -e $f && ! -d $f ]] || [[ -L $f ]]; then echo "  left behind: $f"; left=1; fi
+  grep -qxF "$f" "$tmp/preexisting" && continue
+  if [[ -e $f || -L $f ]]; then echo "  left behind: $f"; left=1; fi
 done <"$tmp/files"
 check "no file of the package is left" test $left = 0
 check "no /usr/share/doc/txray left" test ! -e /usr/share/doc/txray
