@@ -10,7 +10,7 @@
  * never touches the hash. It moves to txr_lean_inflight (keyed by skb
  * address) when it may go on in another context: accepted by a qdisc, queued
  * for a neighbour, left with a driver (TX completion), or displaced by the
- * thread's next packet. See thread_slot.bpf.h.
+ * thread's next packet. See lib/thread_slot.bpf.h.
  *
  * Included by txray.bpf.c after the filter helpers; every skb stage program
  * branches here first when lean_summary is set (a const volatile: the

@@ -9,7 +9,7 @@
  *                    route lookup): stamped into the sending thread's txr_send_ctx;
  *   - skb_stage():   stages on an skb: stamped into the packet's txr_packet,
  *                    kept in the sending thread's slot while the thread
- *                    carries it (thread_slot.bpf.h), else in txr_inflight
+ *                    carries it (lib/thread_slot.bpf.h), else in txr_inflight
  *                    keyed by skb address.
  * A packet is created at the first skb stage that sees it, inheriting the
  * thread's syscall context (the UDP path is synchronous), and emitted once,
@@ -24,7 +24,7 @@
 #include "txray.h"
 #include "syscalls.h"
 #include "pcap_filter.bpf.h"
-#include "thread_slot.bpf.h"
+#include "lib/thread_slot.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -115,7 +115,7 @@ struct {
 	__type(value, struct txr_packet);
 } txr_inflight SEC(".maps");
 
-/* The packet the current thread carries (thread_slot.bpf.h); spilled into
+/* The packet the current thread carries (lib/thread_slot.bpf.h); spilled into
  * txr_inflight when it may go on elsewhere. */
 struct txr_pkt_slot {
 	__u64 key; /* skb address; 0: empty */

@@ -133,7 +133,7 @@ enum txr_counter {
 	TXR_C_FILTERED,          /* packets rejected by a filter at creation */
 	TXR_C_DROPS,             /* packets that ended in kfree_skb */
 	TXR_C_SPILLED,           /* packets moved from their thread's slot to the
-				  * in-flight hash (thread_slot.bpf.h) */
+				  * in-flight hash (lib/thread_slot.bpf.h) */
 	TXR_C_UNSELECTED,        /* records not emitted: --slower-than/--drops-only left them out */
 	TXR_C_IF_OTHER,          /* packets counted under ifname "other": interface slots full */
 	TXR_C_COUNT,

@@ -56,7 +56,7 @@ HookPlan choose_hooks(HookProber& prober, HookPreference pref);
 // The stages the lean summary leaves out (the stage table's `lean` column):
 // they need the sending thread's syscall context (sendmsg, sendmsg_return,
 // udp/tcp_sendmsg, route...). (neigh_resolve stays: the lean mode finds the
-// queued packet in the thread's slot, bpf/thread_slot.bpf.h.)
+// queued packet in the thread's slot, bpf/lib/thread_slot.bpf.h.)
 const std::vector<Stage>& lean_summary_off_stages();
 // Marks `stages` unavailable with `why`, so nothing is loaded for them.
 void switch_off(HookPlan& plan, const std::vector<Stage>& stages, const std::string& why);

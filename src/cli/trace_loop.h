@@ -43,7 +43,7 @@ TraceHeader make_header(const Session& s, const TraceOptions& o);
 int run_trace(const TraceOptions& o, TraceConsumer& consumer);
 
 // --verbose, at the end: how many packets left their thread's slot for the
-// in-flight hash (bpf/thread_slot.bpf.h), on stderr.
+// in-flight hash (bpf/lib/thread_slot.bpf.h), on stderr.
 void print_slot_use(const Counters& c);
 
 }  // namespace txray

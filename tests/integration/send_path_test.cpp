@@ -233,7 +233,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
 
 // Without a qdisc (veth's default) a UDP packet runs from cgroup egress to
 // veth's handoff in its sending thread: made, stamped and ended in the
-// thread's slot, never in the in-flight hash (bpf/thread_slot.bpf.h).
+// thread's slot, never in the in-flight hash (bpf/lib/thread_slot.bpf.h).
 TEST_F(SendPath, VethPacketsStayInTheirThreadsSlot) {
     const std::string dir = scratch_dir(), trace = dir + "/slot.json", log = dir + "/slot.log";
     Child rec({txray_bin(), "record", "-o", trace, "--iface", net->host_if, "--proto", "udp", "--verbose"}, log);

@@ -132,7 +132,7 @@ TEST_F(Summary, PacketsQueuedAtExitAreReportedUnfinished) {
     EXPECT_NE(s.text.find(std::to_string(s.unfinished) + " still in flight at exit"), std::string::npos) << s.text;
 }
 
-// Without a qdisc no packet leaves its thread's slot (bpf/thread_slot.bpf.h),
+// Without a qdisc no packet leaves its thread's slot (bpf/lib/thread_slot.bpf.h),
 // except one that waited for ARP.
 TEST_F(Summary, LeanVethPacketsStayInTheirThreadsSlot) {
     SummaryOutput s = run_summary({"--verbose"}, 200, "slot");
