@@ -16,13 +16,7 @@
 
 static __always_inline __u32 log2_bucket(__u64 v)
 {
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
+	__u32 r = log2_u64(v); /* lib/log2.bpf.h */
 	return r < TXR_HIST_BUCKETS ? r : TXR_HIST_BUCKETS - 1;
 }
 
@@ -64,13 +58,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } txr_errnos SEC(".maps");
-
-static __always_inline void percpu_inc(void *map, __u32 key)
-{
-	__u64 *c = bpf_map_lookup_elem(map, &key);
-	if (c)
-		*c += 1;
-}
 
 /* Who claimed each slot: a hash update with BPF_NOEXIST succeeds for one
  * CPU only (the bucket is locked), without atomics (clang 14's BPF target

@@ -24,6 +24,9 @@
 #include "txray.h"
 #include "syscalls.h"
 #include "pcap_filter.bpf.h"
+#include "lib/counters.bpf.h"
+#include "lib/cpu_state.bpf.h"
+#include "lib/log2.bpf.h"
 #include "lib/thread_slot.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -52,7 +55,6 @@ const volatile __u8 f_host[16] = {};
 const volatile __u32 sample_every = 0; /* 1 in N sends (and kernel packets) */
 const volatile __u8 summary_mode = 0; /* histograms only, no records */
 const volatile __u16 snaplen = 0;     /* record --headers: bytes from the IP header */
-const volatile __u64 wakeup_bytes = 256 * 1024; /* per CPU, see rb_flags() */
 /* Issue 7 filters: a tcpdump expression (programs in txr_pcap_progs, see
  * pcap_filter.bpf.h), a cgroup v2 subtree (id of the cgroup and its level),
  * a network namespace (inode). */
@@ -152,13 +154,6 @@ struct {
 	__type(value, struct txr_send_ctx);
 } txr_sends_by_tid SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TXR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} txr_counters SEC(".maps");
-
 /* Scratch space: a txr_packet does not fit the 512-byte stack comfortably. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -175,26 +170,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_gso_parent SEC(".maps");
-
-/* What each CPU alone writes: its packet and send id counter, and the ring
- * buffer bytes it reserved since it last asked for a wakeup (rb_flags()). */
-struct txr_cpu_state {
-	__u64 ids;
-	__u64 unwoken;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txr_cpu_state);
-} txr_cpu SEC(".maps");
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *c = bpf_map_lookup_elem(&txr_counters, &which);
-	if (c)
-		*c += 1;
-}
 
 #include "agent_metrics.bpf.h"
 
@@ -223,39 +198,6 @@ static __always_inline void spill_packet(struct txr_pkt_slot *s)
 static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 {
 	slot_spill_if_holds(s, key, p, &txr_inflight);
-}
-
-/* Unique per boot without a shared cache line: (per-cpu counter << 8) | cpu. */
-static __always_inline __u64 next_id(void)
-{
-	__u32 zero = 0;
-	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
-	if (!c)
-		return 0;
-	c->ids += 1;
-	return (c->ids << 8) | (bpf_get_smp_processor_id() & 0xff);
-}
-
-/* No wakeup per record: user space drains on a timer (100 ms), and each CPU
- * asks for a wakeup once it has reserved another `wakeup_bytes` (user space
- * sizes it so that all CPUs' shares together are at most a quarter of the
- * ring: a wakeup comes well before the ring fills, src/bpfload/session.cpp). A
- * forced wakeup is an irq_work (a self-IPI: a VM exit on KVM), so asking on
- * every record while the reader is behind cost ~0.5 us per record
- * (bpf_ringbuf_commit()). Counted on this CPU, not from the ring's unread
- * size: bpf_ringbuf_query(BPF_RB_AVAIL_DATA) reads consumer_pos, a cache line
- * the reader writes from another CPU (~30 ns a record, measured with perf). */
-static __always_inline __u64 rb_flags(__u64 size)
-{
-	__u32 zero = 0;
-	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
-	if (!c)
-		return 0;
-	c->unwoken += size + 8; /* + BPF_RINGBUF_HDR_SZ */
-	if (c->unwoken < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	c->unwoken = 0;
-	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* The code, by concern (each part uses the ones before it): the syscall
