@@ -111,87 +111,130 @@ void Session::SkelDeleter::operator()(txray_bpf* s) const { txray_bpf__destroy(s
 void Session::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 void Session::RingDeleter::operator()(ring_buffer* r) const { ring_buffer__free(r); }
 
+// What the filters name, as the kernel knows it.
+struct Session::ResolvedFilters {
+    std::uint32_t ifindex = 0;
+    std::uint8_t host_family = 0;  // 0: no --host
+    std::array<std::uint8_t, 16> host{};
+    PcapFilter pcap;
+    CgroupScope cgroup;
+    std::uint32_t netns = 0;
+};
+
+// The constructor's steps, in order. Each reads what the ones before it set.
 Session::Session(const SessionOptions& opt) : opt_(opt) {
     set_libbpf_verbose(opt.verbose);
+    check_privileges();
+    const ResolvedFilters filters = resolve_filters(opt.filters);
+    choose_plan();
+    open_skeleton();
+    check_option_combinations();
+    write_rodata(filters);
+    size_maps();
+    choose_storage();
+    load(filters.pcap);
+}
+
+void Session::check_privileges() {
     Privileges priv = current_privileges();
     if (!priv.enough())
         throw TxrayError("needs root (or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN) to load BPF programs; " +
                          priv.describe());
     if (!have_vmlinux_btf())
         throw TxrayError("the kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=y needed)");
+}
 
-    // Resolve filters before loading anything.
-    std::uint32_t ifindex = 0;
-    if (!opt.filters.iface.empty()) {
-        ifindex = if_nametoindex(opt.filters.iface.c_str());
-        if (!ifindex) throw TxrayError("no such interface: " + opt.filters.iface);
+// Filters are resolved before anything is loaded: a bad one costs nothing.
+Session::ResolvedFilters Session::resolve_filters(const Filters& f) {
+    ResolvedFilters r;
+    if (!f.iface.empty()) {
+        r.ifindex = if_nametoindex(f.iface.c_str());
+        if (!r.ifindex) throw TxrayError("no such interface: " + f.iface);
     }
-    std::uint8_t host_family = 0;
-    std::array<std::uint8_t, 16> host{};
-    if (!opt.filters.host.empty()) {
+    if (!f.host.empty()) {
         for (std::uint8_t fam : {4, 6})
-            if (auto a = addr_from_string(fam, opt.filters.host)) {
-                host_family = fam;
-                host = *a;
+            if (auto a = addr_from_string(fam, f.host)) {
+                r.host_family = fam;
+                r.host = *a;
                 break;
             }
-        if (!host_family) throw TxrayError("--host: not an IPv4 or IPv6 address: " + opt.filters.host);
+        if (!r.host_family) throw TxrayError("--host: not an IPv4 or IPv6 address: " + f.host);
     }
-
     // Issue 7: tcpdump expression (FilterError: exit code 2), cgroup, netns.
-    const PcapFilter pcap = compile_pcap_filter(opt.filters.expression);
-    CgroupScope cgroup;
-    if (!opt.filters.cgroup.empty()) cgroup = resolve_cgroup(opt.filters.cgroup, cgroup2_mount().value_or(""));
-    const std::uint32_t netns = opt.filters.netns.empty() ? 0 : resolve_netns(opt.filters.netns);
+    r.pcap = compile_pcap_filter(f.expression);
+    if (!f.cgroup.empty()) r.cgroup = resolve_cgroup(f.cgroup, cgroup2_mount().value_or(""));
+    r.netns = f.netns.empty() ? 0 : resolve_netns(f.netns);
+    return r;
+}
 
+// BTF, the hook for every stage, and whether the summary runs lean.
+void Session::choose_plan() {
     btf_ = std::make_unique<KernelBtf>();
     if (!btf_->ok()) throw TxrayError(btf_->error());
     std::string tracefs_err;
     auto tracefs = ensure_tracefs(tracefs_err);
     HookProber prober(*btf_, tracefs, cgroup2_mount());
-    plan_ = choose_hooks(prober, opt.hooks);
-    lean_ = opt.summary && !opt.summary_syscalls && !opt.filters.tgid && opt.filters.comm.empty();
+    plan_ = choose_hooks(prober, opt_.hooks);
+    lean_ = opt_.summary && !opt_.summary_syscalls && !opt_.filters.tgid && opt_.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
+}
 
+void Session::open_skeleton() {
     skel_.reset(txray_bpf__open());
     if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
-    auto* ro = skel_->rodata;
-    ro->f_tgid = opt.filters.tgid;
-    if (!opt.filters.comm.empty()) {
-        ro->f_has_comm = 1;
-        std::strncpy(const_cast<char*>(ro->f_comm), opt.filters.comm.c_str(), TXR_COMM_LEN - 1);
-    }
-    ro->f_ifindex = ifindex;
-    ro->f_proto = opt.filters.proto;
-    ro->f_port = opt.filters.port;
-    ro->f_host_family = host_family;
-    std::memcpy(const_cast<std::uint8_t*>(ro->f_host), host.data(), 16);
-    ro->sample_every = opt.filters.sample_every;
-    ro->f_pcap = pcap.empty() ? 0 : 1;
-    ro->f_cgroup_id = cgroup.id;
-    ro->f_cgroup_level = cgroup.level;
-    ro->f_netns = netns;
-    ro->summary_mode = opt.summary ? 1 : 0;
-    ro->lean_summary = lean_ ? 1 : 0;
-    if (opt.selecting() && opt.summary) throw TxrayError("--slower-than/--drops-only select records: not with --summary");
-    if (opt.selecting() && opt.snaplen) throw TxrayError("--headers is taken before a packet is selected: not with --slower-than/--drops-only");
-    ro->summary_maps = opt.summary_maps ? 1 : 0;
-    ro->select_on = opt.selecting() ? 1 : 0;
-    ro->select_drops = opt.select_drops ? 1 : 0;
-    ro->select_slower_ns = opt.select_slower_ns;
-    if (opt.snaplen > TXR_SNAPLEN_MAX)
+}
+
+void Session::check_option_combinations() const {
+    if (opt_.selecting() && opt_.summary) throw TxrayError("--slower-than/--drops-only select records: not with --summary");
+    if (opt_.selecting() && opt_.snaplen) throw TxrayError("--headers is taken before a packet is selected: not with --slower-than/--drops-only");
+    if (opt_.snaplen > TXR_SNAPLEN_MAX)
         throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
-    ro->snaplen = opt.snaplen;
-    bpf_map__set_max_entries(skel_->maps.txr_events, opt.ringbuf_bytes);
+}
+
+// The filters and modes the BPF programs read as constants.
+void Session::write_rodata(const ResolvedFilters& filters) {
+    auto* ro = skel_->rodata;
+    ro->f_tgid = opt_.filters.tgid;
+    if (!opt_.filters.comm.empty()) {
+        ro->f_has_comm = 1;
+        std::strncpy(const_cast<char*>(ro->f_comm), opt_.filters.comm.c_str(), TXR_COMM_LEN - 1);
+    }
+    ro->f_ifindex = filters.ifindex;
+    ro->f_proto = opt_.filters.proto;
+    ro->f_port = opt_.filters.port;
+    ro->f_host_family = filters.host_family;
+    std::memcpy(const_cast<std::uint8_t*>(ro->f_host), filters.host.data(), 16);
+    ro->sample_every = opt_.filters.sample_every;
+    ro->f_pcap = filters.pcap.empty() ? 0 : 1;
+    ro->f_cgroup_id = filters.cgroup.id;
+    ro->f_cgroup_level = filters.cgroup.level;
+    ro->f_netns = filters.netns;
+    ro->summary_mode = opt_.summary ? 1 : 0;
+    ro->lean_summary = lean_ ? 1 : 0;
+    ro->summary_maps = opt_.summary_maps ? 1 : 0;
+    ro->select_on = opt_.selecting() ? 1 : 0;
+    ro->select_drops = opt_.select_drops ? 1 : 0;
+    ro->select_slower_ns = opt_.select_slower_ns;
+    ro->snaplen = opt_.snaplen;
+}
+
+void Session::size_maps() {
+    bpf_map__set_max_entries(skel_->maps.txr_events, opt_.ringbuf_bytes);
     // Each CPU asks for a wakeup after reserving this much (rb_flags() in
-    // txray.bpf.c): at most 1 MiB, and all CPUs' shares together a quarter
+    // bpf/lib/cpu_state.bpf.h): at most 1 MiB, and all CPUs' shares together a quarter
     // of the ring, so the reader is woken well before it fills.
     const int cpus = std::max(1, libbpf_num_possible_cpus());
-    ro->wakeup_bytes = std::clamp<std::uint64_t>(opt.ringbuf_bytes / 4 / cpus, 4096, 1 << 20);
+    skel_->rodata->wakeup_bytes = std::clamp<std::uint64_t>(opt_.ringbuf_bytes / 4 / cpus, 4096, 1 << 20);
     // One of the two in-flight tables is used; the other stays at one entry.
-    bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt.inflight_max);
-    bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt.inflight_max : 1);
+    bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt_.inflight_max);
+    bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt_.inflight_max : 1);
+}
+
+// Where send contexts and packets in flight live, and what an older kernel
+// lacks (said by doctor, live, record).
+void Session::choose_storage() {
+    auto* ro = skel_->rodata;
     // Send contexts in task storage, unless a chosen program's type may not
     // call bpf_task_storage_get (cgroup_skb on 6.12 may not; 6.18 may): then
     // in a hash keyed by thread id.
@@ -200,7 +243,6 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
         for (bpf_map* m : {skel_->maps.txr_sends, skel_->maps.txr_pkt_slots, skel_->maps.txr_lean_slots})
             stand_ins_.replace(m);
     ro->sends_in_task_storage = refused ? 0 : 1;
-    // What an older kernel lacks, and what stands in (said by doctor, live, record).
     ro->drop_reasons = btf_->has_drop_reasons() ? 1 : 0;
     ro->task_btf = HookProber::helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
                                       "bpf_get_current_task_btf").ok ? 1 : 0;
@@ -214,7 +256,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, refused ? kSendsByTid : 1);
     send_storage_ = refused ? "hash by thread id, " + std::to_string(kSendsByTid) + " entries (" + *refused + ")"
                             : "task storage, one per sending thread";
-    // Packet slots (bpf/thread_slot.bpf.h) live in task storage too. The lean
+    // Packet slots (bpf/lib/thread_slot.bpf.h) live in task storage too. The lean
     // summary also needs the neighbour stage: it is where a packet that waits
     // for ARP/ND leaves its thread's slot (its tracepoint finds the packet
     // nowhere else, so without slots it has nothing to stamp).
@@ -225,15 +267,17 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     packet_store_ = ro->slots_on ? "the sending thread's slot while it carries them (task storage), else a hash by skb"
                     : refused   ? "a hash by skb (" + *refused + ")"
                                 : "a hash by skb (the lean --summary has no neighbour stage here)";
+}
 
-    // Load only the chosen programs.
+// Loads only the chosen programs, then stores the filter program.
+void Session::load(const PcapFilter& pcap) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel_->obj) bpf_program__set_autoload(prog, false);
     for (const auto& c : plan_.stages)
         for (const auto& name : c.programs) bpf_program__set_autoload(program(name), true);
     if (int err = txray_bpf__load(skel_.get()))
         throw TxrayError("cannot load the BPF programs: " + errstr(err) +
-                         (opt.verbose ? "" : " (run with --verbose for libbpf's log)"));
+                         (opt_.verbose ? "" : " (run with --verbose for libbpf's log)"));
     // Before attach: no packet is judged against an empty program.
     if (!pcap.empty())
         if (int err = store_pcap_filter(bpf_map__fd(skel_->maps.txr_pcap_progs), pcap))

@@ -24,6 +24,8 @@ struct ring_buffer;
 
 namespace txray {
 
+struct PcapFilter;
+
 // An error for the user: one line, no libbpf dump.
 struct TxrayError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -125,12 +127,24 @@ public:
     bool lean_summary() const { return lean_; }
     // Where the per-thread send contexts live, and why (txray doctor).
     const std::string& send_context_storage() const { return send_storage_; }
-    // Where packets in flight live (bpf/thread_slot.bpf.h).
+    // Where packets in flight live (bpf/lib/thread_slot.bpf.h).
     const std::string& packet_store() const { return packet_store_; }
     // What this kernel lacks that newer ones have, each with what stands in.
     const std::vector<std::string>& kernel_fallbacks() const { return fallbacks_; }
 
 private:
+    // The constructor's steps (session.cpp), in the order it takes them.
+    struct ResolvedFilters;  // session.cpp
+    static void check_privileges();
+    static ResolvedFilters resolve_filters(const Filters& f);
+    void choose_plan();
+    void open_skeleton();
+    void check_option_combinations() const;
+    void write_rodata(const ResolvedFilters& filters);
+    void size_maps();
+    void choose_storage();
+    void load(const PcapFilter& pcap);
+
     // The skeleton's handle of a program the plan names (by its name there).
     bpf_program* program(const std::string& name) const;
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
