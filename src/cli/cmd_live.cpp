@@ -8,7 +8,7 @@
 #include "live_printer.h"
 #include "live_reorder.h"
 #include "summary_loop.h"
-#include "trace_loop.h"
+#include "collector/trace_loop.h"
 
 namespace txray {
 

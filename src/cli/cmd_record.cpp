@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "live_printer.h"
-#include "trace_loop.h"
+#include "collector/trace_loop.h"
 #include "trace_writer.h"
 
 namespace txray {

@@ -5,7 +5,7 @@
 
 #include "duration.h"
 #include "packet.h"
-#include "trace_loop.h"
+#include "collector/trace_loop.h"
 
 namespace txray {
 

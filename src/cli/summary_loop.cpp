@@ -7,8 +7,8 @@
 
 #include "core/log2_histogram.h"
 #include "live_printer.h"
-#include "stop_signal.h"
-#include "trace_loop.h"
+#include "collector/stop_signal.h"
+#include "collector/trace_loop.h"
 #include "system.h"
 
 namespace txray {

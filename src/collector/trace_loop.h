@@ -9,7 +9,7 @@
 #include "session.h"
 #include "stats.h"
 #include "trace_format.h"
-#include "trace_options.h"
+#include "cli/trace_options.h"
 
 namespace txray {
 
