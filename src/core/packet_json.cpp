@@ -1,9 +1,11 @@
 // The collector writes every packet through append_packet_json (txray record
-// at full rate), so it is written for speed: one bound on the line's length,
+// at full rate), so it is written for speed: the fields and their order come
+// from packet_fields.h, expanded at compile time; one bound on the line's length,
 // then raw writes into the string (literal copies of known length and
 // std::to_chars), with no format-string parsing and no per-append capacity
 // checks. docs/performance.md has the figures.
 #include "packet_json.h"
+#include "packet_fields.h"
 
 #include <charconv>
 #include <cstring>
@@ -82,98 +84,60 @@ private:
 
 // Most bytes a string can take once quoted and escaped.
 constexpr std::size_t quoted(std::size_t n) { return 2 + 6 * n; }
+constexpr std::size_t kNumber = 24;  // to_chars of any integer, or "0x" + 16 digits + quotes
 
-// An upper bound on the line's length (each number counted at 24 bytes).
-std::size_t json_bound(const Packet& p, const std::string& outcome) {
-    constexpr std::size_t kFixed = 2048;   // keys and punctuation (~500), 26 numbers, 2 addresses
-    constexpr std::size_t kPerStage = 192; // keys, name, ts, dt, rc or ret
-    return kFixed + quoted(p.comm.size()) + quoted(p.ifname.size()) + quoted(outcome.size()) +
-           quoted(p.send_errno.size()) + 2 * p.headers.size() + 8 +
-           p.stages.size() * (kPerStage + quoted(p.drop_reason.size()) + quoted(p.drop_site.size()));
-}
+using packet_fields::Scope;
 
-void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
-    o.field(R"({"type":"packet","id":)", p.id);
-    o.lit(R"(,"skb":)");
-    o.hex_addr(p.skb);
-    o.field(R"(,"send":)", p.send_id);
-    o.field(R"(,"msg":)", p.msg_index);
-    if (p.parent_id) o.field(R"(,"parent":)", p.parent_id);
-    o.field(R"(,"pid":)", p.pid);
-    o.field(R"(,"tid":)", p.tid);
-    o.lit(R"(,"comm":)");
-    o.str(p.comm);
-    o.field(R"(,"cgroup":)", p.cgroup_id);
-    o.field(R"(,"netns":)", p.netns);
-    o.lit(R"(,"ifname":)");
-    o.str(p.ifname);
-    o.field(R"(,"ifindex":)", p.ifindex);
-    o.field(R"(,"queue":)", p.queue);
-    o.field(R"(,"len":)", p.len);
-    o.field(R"(,"flow":{"family":)", static_cast<unsigned>(p.flow.family));
-    o.lit(R"(,"proto":")");
+// What the writer needs beside the packet.
+struct WriteCtx {
+    const std::string* outcome;  // nullptr: "sent"
+};
+
+// ---- The custom fields (packet_fields.h): written and bounded here ----
+
+void write_type(RawOut& o, const Packet&, const WriteCtx&) { o.lit(R"("packet")"); }
+std::size_t bound_type(const Packet&, const WriteCtx&) { return 8; }
+
+void write_proto(RawOut& o, const Packet& p, const WriteCtx&) {
+    o.ch('"');
     switch (p.flow.proto) {
     case 17: o.lit("udp"); break;
     case 6: o.lit("tcp"); break;
     default: o.text(proto_name(p.flow.proto));
     }
-    o.lit(R"(","saddr":)");
-    o.addr(p.flow.family, p.flow.saddr);
-    o.lit(R"(,"daddr":)");
-    o.addr(p.flow.family, p.flow.daddr);
-    o.field(R"(,"sport":)", p.flow.sport);
-    o.field(R"(,"dport":)", p.flow.dport);
-    if (p.flow.has_icmp) {
-        o.field(R"(,"icmp_type":)", static_cast<unsigned>(p.flow.icmp_type));
-        o.field(R"(,"icmp_code":)", static_cast<unsigned>(p.flow.icmp_code));
-    }
-    if (p.flow.ethertype) o.field(R"(,"ethertype":)", p.flow.ethertype);
-    o.ch('}');
-    if (p.fragment) {
-        o.field(R"(,"frag":{"offset":)", p.frag_offset);
-        if (p.frag_more) o.lit(R"(,"more":true})");
-        else o.lit(R"(,"more":false})");
-    }
-    if (p.requeues) o.field(R"(,"requeues":)", p.requeues);
-    if (p.sock) {
-        o.lit(R"(,"sock":)");
-        o.hex_addr(p.sock);
-    }
-    if (p.has_tcp) {
-        o.field(R"(,"tcp":{"seq":)", p.tcp_seq);
-        o.field(R"(,"end_seq":)", p.tcp_end_seq);
-        o.field(R"(,"flags":)", p.tcp_flags);
-        o.ch('}');
-    }
-    if (p.retransmit) o.field(R"(,"retransmit":true,"retransmit_of":)", p.retransmit_of);
-    if (p.send_by_seq) o.lit(R"(,"send_by_seq":true)");
-    if (p.gso_segment) o.lit(R"(,"gso_segment":true)");
-    if (p.has_qdisc) {
-        o.field(R"(,"qdisc":{"backlog":)", p.qdisc_backlog);
-        o.field(R"(,"qlen":)", p.qdisc_qlen);
-        o.ch('}');
-    }
-    if (p.gso_segs > 1) {
-        o.field(R"(,"gso":{"segs":)", p.gso_segs);
-        o.field(R"(,"size":)", p.gso_size);
-        o.ch('}');
-    }
-    o.lit(R"(,"outcome":)");
-    if (outcome) o.str(*outcome);
+    o.ch('"');
+}
+std::size_t bound_proto(const Packet&, const WriteCtx&) { return 2 + 8; }  // "icmpv6", "255"
+
+void write_saddr(RawOut& o, const Packet& p, const WriteCtx&) { o.addr(p.flow.family, p.flow.saddr); }
+void write_daddr(RawOut& o, const Packet& p, const WriteCtx&) { o.addr(p.flow.family, p.flow.daddr); }
+std::size_t bound_saddr(const Packet&, const WriteCtx&) { return 2 + 46; }  // INET6_ADDRSTRLEN
+std::size_t bound_daddr(const Packet&, const WriteCtx&) { return 2 + 46; }
+
+void write_outcome(RawOut& o, const Packet&, const WriteCtx& ctx) {
+    if (ctx.outcome) o.str(*ctx.outcome);
     else o.lit(R"("sent")");
-    if (!p.send_errno.empty()) {
-        o.lit(R"(,"errno":)");
-        o.str(p.send_errno);
+}
+std::size_t bound_outcome(const Packet&, const WriteCtx& ctx) { return quoted(ctx.outcome ? ctx.outcome->size() : 4); }
+
+void write_errno_name(RawOut& o, const Packet& p, const WriteCtx&) { o.str(p.send_errno); }
+std::size_t bound_errno_name(const Packet& p, const WriteCtx&) { return quoted(p.send_errno.size()); }
+
+void write_headers(RawOut& o, const Packet& p, const WriteCtx&) {
+    o.ch('"');
+    for (std::uint8_t b : p.headers) {
+        o.ch(kHex[b >> 4]);
+        o.ch(kHex[b & 15]);
     }
-    if (!p.headers.empty()) {
-        o.lit(R"(,"headers":")");
-        for (std::uint8_t b : p.headers) {
-            o.ch(kHex[b >> 4]);
-            o.ch(kHex[b & 15]);
-        }
-        o.ch('"');
-    }
-    o.lit(R"(,"stages":[)");
+    o.ch('"');
+}
+std::size_t bound_headers(const Packet& p, const WriteCtx&) { return 2 + 2 * p.headers.size(); }
+
+// One object per stage: its name, time and the time since the one before,
+// and what only that stage knows (xmit_done's rc, the drop's reason and
+// site, sendmsg_return's ret).
+void write_stages(RawOut& o, const Packet& p, const WriteCtx&) {
+    o.ch('[');
     std::uint64_t prev = 0;
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
         const auto& m = p.stages[i];
@@ -195,7 +159,62 @@ void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
         if (m.stage == Stage::sendmsg_return && p.send_ret) o.field(R"(,"ret":)", *p.send_ret);
         o.ch('}');
     }
-    o.lit("]}");
+    o.ch(']');
+}
+std::size_t bound_stages(const Packet& p, const WriteCtx&) {
+    constexpr std::size_t kPerStage = 192;  // keys, name, ts, dt, rc or ret
+    return 2 + p.stages.size() * (kPerStage + quoted(p.drop_reason.size()) + quoted(p.drop_site.size()));
+}
+
+// ---- The table's expansions ----
+
+// A field's key with its separator.
+#define TXR_PF_KEY(o, first, key)    \
+    do {                             \
+        if (!first) (o).ch(',');     \
+        first = false;               \
+        (o).lit("\"" key "\":");     \
+    } while (0)
+
+#define TXR_PF_WRITE_num(o, p, scope, id, key, member) (o).num(+(member))
+#define TXR_PF_WRITE_hex(o, p, scope, id, key, member) (o).hex_addr(member)
+#define TXR_PF_WRITE_str(o, p, scope, id, key, member) (o).str(member)
+#define TXR_PF_WRITE_flag(o, p, scope, id, key, member) (o).lit("true")
+#define TXR_PF_WRITE_boolean(o, p, scope, id, key, member) ((member) ? (o).lit("true") : (o).lit("false"))
+#define TXR_PF_WRITE_custom(o, p, scope, id, key, member) write_##id(o, p, ctx)
+#define TXR_PF_WRITE_object(o, p, scope, id, key, member) \
+    ((o).ch('{'), write_scope<Scope::id>(o, p, ctx), (o).ch('}'))
+
+template <Scope S>
+void write_scope(RawOut& o, const Packet& p, const WriteCtx& ctx) {
+    bool first = true;
+#define TXR_PF_WRITE(scope, id, key, kind, member, when, need, seen, since) \
+    if constexpr (Scope::scope == S)                                         \
+        if (when) {                                                          \
+            TXR_PF_KEY(o, first, key);                                       \
+            TXR_PF_WRITE_##kind(o, p, scope, id, key, member);               \
+        }
+    TXR_PACKET_FIELDS(TXR_PF_WRITE)
+#undef TXR_PF_WRITE
+}
+
+// An upper bound on the line's length: every key the table has, with its
+// separator and value (a number at kNumber bytes, a string quoted and escaped).
+#define TXR_PF_BOUND_num(p, id, member) kNumber
+#define TXR_PF_BOUND_hex(p, id, member) kNumber
+#define TXR_PF_BOUND_str(p, id, member) quoted((member).size())
+#define TXR_PF_BOUND_flag(p, id, member) std::size_t{5}
+#define TXR_PF_BOUND_boolean(p, id, member) std::size_t{5}
+#define TXR_PF_BOUND_object(p, id, member) std::size_t{2}
+#define TXR_PF_BOUND_custom(p, id, member) bound_##id(p, ctx)
+
+std::size_t json_bound(const Packet& p, const WriteCtx& ctx) {
+    std::size_t n = 2;  // the packet's braces
+#define TXR_PF_BOUND(scope, id, key, kind, member, when, need, seen, since) \
+    n += sizeof(key) + 3 + TXR_PF_BOUND_##kind(p, id, member);
+    TXR_PACKET_FIELDS(TXR_PF_BOUND)
+#undef TXR_PF_BOUND
+    return n;
 }
 
 }  // namespace
@@ -213,10 +232,13 @@ void append_packet_json(std::string& out, const Packet& p) {
     std::string outcome;
     const bool plain_sent = p.outcome == OutcomeKind::sent;
     if (!plain_sent) outcome = p.outcome_string();
+    const WriteCtx ctx{plain_sent ? nullptr : &outcome};
     const std::size_t at = out.size();
-    out.resize(at + json_bound(p, outcome));
+    out.resize(at + json_bound(p, ctx));
     RawOut o(out.data() + at);
-    write_packet(o, p, plain_sent ? nullptr : &outcome);
+    o.ch('{');
+    write_scope<Scope::packet>(o, p, ctx);
+    o.ch('}');
     out.resize(static_cast<std::size_t>(o.end() - out.data()));
 }
 

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "packet_fields.h"
 #include "zstd_stream.h"
 
 
@@ -59,88 +60,115 @@ std::uint64_t parse_hex(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+using packet_fields::Scope;
+
+// The value of `key` in object j: nullptr when absent or null, unless the
+// field is required (then j.at's error names the key).
+const json* field(const json& j, const char* key, bool required) {
+    if (required) return &j.at(key);
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+// ---- The custom fields (packet_fields.h): read here ----
+// v: the field's value, nullptr when absent (only for optional fields).
+
+void dom_type(const json*, Packet&) {}  // the caller dispatched on it
+
+void dom_proto(const json* v, Packet& p) {
+    auto proto = proto_from_name(v->get<std::string>());
+    if (!proto) throw std::runtime_error("unknown proto");
+    p.flow.proto = *proto;
+}
+
+// Addresses are required for IPv4 and IPv6 only; "family" comes first in
+// the table, so it is known here.
+void dom_addr(const json* v, std::uint8_t family, std::array<std::uint8_t, 16>& out) {
+    if (family != 4 && family != 6) return;
+    if (!v) throw std::runtime_error("flow without an address");
+    auto a = addr_from_string(family, v->get<std::string>());
+    if (!a) throw std::runtime_error("bad address in flow");
+    out = *a;
+}
+void dom_saddr(const json* v, Packet& p) { dom_addr(v, p.flow.family, p.flow.saddr); }
+void dom_daddr(const json* v, Packet& p) { dom_addr(v, p.flow.family, p.flow.daddr); }
+
+void dom_outcome(const json* v, Packet& p) {
+    if (!parse_outcome(v->get<std::string>(), p)) throw std::runtime_error("unknown outcome");
+}
+
+void dom_errno_name(const json* v, Packet& p) {
+    if (v && v->is_string()) p.send_errno = v->get<std::string>();
+}
+
+void dom_headers(const json* v, Packet& p) {
+    if (v && (!v->is_string() || !headers_from_hex(v->get<std::string>(), p.headers)))
+        throw std::runtime_error("headers is not a hex string");
+}
+
+void dom_stages(const json* st, Packet& p) {
+    if (!st->is_array()) throw std::runtime_error("stages is not an array");
+    p.stages.reserve(st->size());
+    for (const json& s : *st) {
+        auto name = s.at("name").get<std::string>();
+        auto stage = stage_from_name(name);
+        if (!stage) continue;  // a stage from a newer minor version: ignore
+        p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns"))});
+        if (*stage == Stage::xmit_done) p.xmit_rc = get_or<std::int32_t>(s, "rc", 0);
+        if (*stage == Stage::drop && s.contains("reason")) p.drop_reason = s["reason"].get<std::string>();
+        if (*stage == Stage::drop && s.contains("at")) p.drop_site = s["at"].get<std::string>();  // 1.1
+        if (*stage == Stage::sendmsg_return && s.contains("ret")) p.send_ret = num<std::int64_t>(s["ret"]);
+    }
+}
+
+// ---- The table's expansion: every field of scope S, in table order ----
+
+#define TXR_PF_DOM_num(v, p, id, member) member = num<std::remove_cvref_t<decltype(member)>>(*v)
+#define TXR_PF_DOM_hex(v, p, id, member) \
+    member = v->is_string() ? parse_hex(v->get<std::string>()) : num<std::uint64_t>(*v)
+#define TXR_PF_DOM_str(v, p, id, member) member = v->get<std::string>()
+#define TXR_PF_DOM_flag(v, p, id, member) member = num<bool>(*v)
+#define TXR_PF_DOM_boolean(v, p, id, member) member = num<bool>(*v)
+// A required object that is not one fails on its first required key.
+#define TXR_PF_DOM_object(v, p, id, member)            \
+    if (required || v->is_object()) {                  \
+        member = true;                                 \
+        read_scope<Scope::id>(*v, p);                  \
+    }
+
+template <Scope S>
+void read_scope(const json& j, Packet& p) {
+    [[maybe_unused]] bool none = false;  // the table's "no member"
+#define TXR_PF_DOM(scope, id, key, kind, member, when, need, seen, since)        \
+    if constexpr (Scope::scope == S) {                                            \
+        constexpr bool required = TXR_PF_NEED_##need;                             \
+        if (const json* v = field(j, key, required)) {                            \
+            seen = true;                                                          \
+            TXR_PF_DOM_##kind(v, p, id, member);                                  \
+        } else {                                                                  \
+            TXR_PF_DOM_ABSENT_##kind(id, p);                                      \
+        }                                                                         \
+    }
+#define TXR_PF_DOM_custom(v, p, id, member) dom_##id(v, p)
+// An absent custom field is the function's to judge; any other keeps its default.
+#define TXR_PF_DOM_ABSENT_custom(id, p) dom_##id(nullptr, p)
+#define TXR_PF_DOM_ABSENT_num(id, p)
+#define TXR_PF_DOM_ABSENT_hex(id, p)
+#define TXR_PF_DOM_ABSENT_str(id, p)
+#define TXR_PF_DOM_ABSENT_flag(id, p)
+#define TXR_PF_DOM_ABSENT_boolean(id, p)
+#define TXR_PF_DOM_ABSENT_object(id, p)
+    TXR_PACKET_FIELDS(TXR_PF_DOM)
+#undef TXR_PF_DOM
+}
+
+}  // namespace
+
 bool packet_from_json(const json& j, Packet& p, std::string& err) {
     try {
-        p.id = num<std::uint64_t>(j.at("id"));
-        if (auto it = j.find("skb"); it != j.end())
-            p.skb = it->is_string() ? parse_hex(it->get<std::string>()) : num<std::uint64_t>(*it);
-        p.send_id = get_or<std::uint64_t>(j, "send", 0);
-        p.msg_index = get_or<std::uint32_t>(j, "msg", 0);
-        p.parent_id = get_or<std::uint64_t>(j, "parent", 0);
-        p.pid = num<std::uint32_t>(j.at("pid"));
-        p.tid = num<std::uint32_t>(j.at("tid"));
-        p.comm = j.at("comm").get<std::string>();
-        p.cgroup_id = get_or<std::uint64_t>(j, "cgroup", 0);
-        p.netns = get_or<std::uint32_t>(j, "netns", 0);
-        p.ifname = j.at("ifname").get<std::string>();
-        p.ifindex = get_or<std::uint32_t>(j, "ifindex", 0);
-        p.queue = get_or<std::uint16_t>(j, "queue", 0);
-        p.len = num<std::uint32_t>(j.at("len"));
-        const json& f = j.at("flow");
-        p.flow.family = num<std::uint8_t>(f.at("family"));
-        auto proto = proto_from_name(f.at("proto").get<std::string>());
-        if (!proto) throw std::runtime_error("unknown proto");
-        p.flow.proto = *proto;
-        if (p.flow.family == 4 || p.flow.family == 6) {
-            auto s = addr_from_string(p.flow.family, f.at("saddr").get<std::string>());
-            auto d = addr_from_string(p.flow.family, f.at("daddr").get<std::string>());
-            if (!s || !d) throw std::runtime_error("bad address in flow");
-            p.flow.saddr = *s;
-            p.flow.daddr = *d;
-        }
-        p.flow.sport = get_or<std::uint16_t>(f, "sport", 0);
-        p.flow.dport = get_or<std::uint16_t>(f, "dport", 0);
-        if (auto it = f.find("icmp_type"); it != f.end()) {  // format 1.1
-            p.flow.has_icmp = true;
-            p.flow.icmp_type = num<std::uint8_t>(*it);
-            p.flow.icmp_code = get_or<std::uint8_t>(f, "icmp_code", 0);
-        }
-        p.flow.ethertype = get_or<std::uint16_t>(f, "ethertype", 0);  // format 1.1
-        if (auto it = j.find("frag"); it != j.end() && it->is_object()) {
-            p.fragment = true;
-            p.frag_offset = get_or<std::uint16_t>(*it, "offset", 0);
-            p.frag_more = get_or<bool>(*it, "more", false);
-        }
-        p.requeues = get_or<std::uint16_t>(j, "requeues", 0);
-        if (auto it = j.find("sock"); it != j.end() && it->is_string()) p.sock = parse_hex(it->get<std::string>());
-        if (auto it = j.find("tcp"); it != j.end() && it->is_object()) {
-            p.has_tcp = true;
-            p.tcp_seq = get_or<std::uint32_t>(*it, "seq", 0);
-            p.tcp_end_seq = get_or<std::uint32_t>(*it, "end_seq", 0);
-            p.tcp_flags = get_or<std::uint16_t>(*it, "flags", 0);
-        }
-        p.retransmit = get_or<bool>(j, "retransmit", false);
-        p.retransmit_of = get_or<std::uint64_t>(j, "retransmit_of", 0);
-        p.send_by_seq = get_or<bool>(j, "send_by_seq", false);
-        p.gso_segment = get_or<bool>(j, "gso_segment", false);
-        if (auto it = j.find("qdisc"); it != j.end() && it->is_object()) {
-            p.has_qdisc = true;
-            p.qdisc_backlog = get_or<std::uint32_t>(*it, "backlog", 0);
-            p.qdisc_qlen = get_or<std::uint32_t>(*it, "qlen", 0);
-        }
-        if (auto it = j.find("gso"); it != j.end() && it->is_object()) {
-            p.gso_segs = get_or<std::uint16_t>(*it, "segs", 0);
-            p.gso_size = get_or<std::uint16_t>(*it, "size", 0);
-        }
-        if (!parse_outcome(j.at("outcome").get<std::string>(), p)) throw std::runtime_error("unknown outcome");
-        if (auto it = j.find("errno"); it != j.end() && it->is_string()) p.send_errno = it->get<std::string>();
-        if (auto it = j.find("headers"); it != j.end() && !it->is_null()) {
-            if (!it->is_string() || !headers_from_hex(it->get<std::string>(), p.headers))
-                throw std::runtime_error("headers is not a hex string");
-        }
-        const json& st = j.at("stages");
-        if (!st.is_array()) throw std::runtime_error("stages is not an array");
-        p.stages.reserve(st.size());
-        for (const json& s : st) {
-            auto name = s.at("name").get<std::string>();
-            auto stage = stage_from_name(name);
-            if (!stage) continue;  // a stage from a newer minor version: ignore
-            p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns"))});
-            if (*stage == Stage::xmit_done) p.xmit_rc = get_or<std::int32_t>(s, "rc", 0);
-            if (*stage == Stage::drop && s.contains("reason")) p.drop_reason = s["reason"].get<std::string>();
-            if (*stage == Stage::drop && s.contains("at")) p.drop_site = s["at"].get<std::string>();  // 1.1
-            if (*stage == Stage::sendmsg_return && s.contains("ret")) p.send_ret = num<std::int64_t>(s["ret"]);
-        }
+        read_scope<Scope::packet>(j, p);
         p.sort_stages();
         return true;
     } catch (const std::exception& e) {

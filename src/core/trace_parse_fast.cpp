@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bitset>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "packet_fields.h"
 #include "zstd_stream.h"
 
 
@@ -294,70 +296,6 @@ bool for_each_field(Cursor& c, F&& field) {
     return c.eat('}');
 }
 
-bool fast_flow(Cursor& c, Flow& f) {
-    std::string scratch, sbuf, dbuf;
-    std::string_view sv;
-    bool have_family = false, have_proto = false, have_s = false, have_d = false;
-    f = {};
-    const bool ok = for_each_field(c, [&](std::string_view key) {
-        if (is(key, "family")) return have_family = c.uint(f.family);
-        if (is(key, "proto")) return have_proto = c.str(sv, scratch) && fast_proto(sv, f.proto);
-        if (is(key, "saddr")) return have_s = c.str_into(sbuf);
-        if (is(key, "daddr")) return have_d = c.str_into(dbuf);
-        if (is(key, "sport")) return c.uint(f.sport);
-        if (is(key, "dport")) return c.uint(f.dport);
-        if (is(key, "icmp_type")) return f.has_icmp = c.uint(f.icmp_type);  // format 1.1
-        if (is(key, "icmp_code")) return c.uint(f.icmp_code);
-        if (is(key, "ethertype")) return c.uint(f.ethertype);
-        return c.skip_value();
-    });
-    if (!ok || !have_family || !have_proto) return false;
-    if (f.family == 4 || f.family == 6)
-        return have_s && have_d && fast_addr(f.family, sbuf, f.saddr) && fast_addr(f.family, dbuf, f.daddr);
-    return true;
-}
-
-bool fast_frag(Cursor& c, Packet& p) {
-    p.fragment = true;
-    p.frag_offset = 0;
-    p.frag_more = false;
-    return for_each_field(c, [&](std::string_view key) {
-        if (is(key, "offset")) return c.uint(p.frag_offset);
-        if (is(key, "more")) return c.boolean(p.frag_more);
-        return c.skip_value();
-    });
-}
-
-bool fast_tcp(Cursor& c, Packet& p) {
-    p.has_tcp = true;
-    p.tcp_seq = p.tcp_end_seq = p.tcp_flags = 0;  // a repeated key replaces the object, as in the DOM
-    return for_each_field(c, [&](std::string_view key) {
-        if (is(key, "seq")) return c.uint(p.tcp_seq);
-        if (is(key, "end_seq")) return c.uint(p.tcp_end_seq);
-        if (is(key, "flags")) return c.uint(p.tcp_flags);
-        return c.skip_value();
-    });
-}
-
-bool fast_qdisc(Cursor& c, Packet& p) {
-    p.has_qdisc = true;
-    p.qdisc_backlog = p.qdisc_qlen = 0;  // a repeated key replaces the object, as in the DOM
-    return for_each_field(c, [&](std::string_view key) {
-        if (is(key, "backlog")) return c.uint(p.qdisc_backlog);
-        if (is(key, "qlen")) return c.uint(p.qdisc_qlen);
-        return c.skip_value();
-    });
-}
-
-bool fast_gso(Cursor& c, Packet& p) {
-    p.gso_segs = p.gso_size = 0;
-    return for_each_field(c, [&](std::string_view key) {
-        if (is(key, "segs")) return c.uint(p.gso_segs);
-        if (is(key, "size")) return c.uint(p.gso_size);
-        return c.skip_value();
-    });
-}
-
 struct StageExtras {
     std::optional<std::string> drop_reason;
     std::optional<std::string> drop_site;
@@ -410,78 +348,127 @@ bool fast_stages(Cursor& c, Packet& p, StageExtras& ex) {
     return c.eat(']');
 }
 
+using packet_fields::Id;
+using packet_fields::Scope;
+
+// What a line's fields leave for after the line: which were seen, and the
+// strings read before the fields they depend on.
+struct FastState {
+    std::bitset<packet_fields::kCount> have;
+    std::string scratch, outcome, errno_name, saddr, daddr;
+    std::string_view sv;
+    StageExtras ex;
+};
+
+// ---- The custom fields (packet_fields.h): read here ----
+
+bool fast_type(Cursor& c, Packet&, FastState& st) { return c.str(st.sv, st.scratch) && is(st.sv, "packet"); }
+bool fast_proto(Cursor& c, Packet& p, FastState& st) {
+    return c.str(st.sv, st.scratch) && fast_proto(st.sv, p.flow.proto);
+}
+bool fast_saddr(Cursor& c, Packet&, FastState& st) { return c.str_into(st.saddr); }  // family may come later
+bool fast_daddr(Cursor& c, Packet&, FastState& st) { return c.str_into(st.daddr); }
+bool fast_outcome(Cursor& c, Packet&, FastState& st) { return c.str_into(st.outcome); }
+bool fast_errno_name(Cursor& c, Packet&, FastState& st) { return c.str_into(st.errno_name); }
+bool fast_headers(Cursor& c, Packet& p, FastState& st) {
+    return c.str(st.sv, st.scratch) && headers_from_hex(st.sv, p.headers);
+}
+bool fast_stages(Cursor& c, Packet& p, FastState& st) { return fast_stages(c, p, st.ex); }
+
+// ---- The table's expansion ----
+
+template <Scope S>
+bool fast_scope(Cursor& c, Packet& p, FastState& st);
+
+#define TXR_PF_FAST_num(c, p, st, id, member) c.uint(member)
+#define TXR_PF_FAST_hex(c, p, st, id, member) \
+    (c.peek('"') ? c.str(st.sv, st.scratch) && fast_hex(st.sv, member) : c.u64(member))
+#define TXR_PF_FAST_str(c, p, st, id, member) c.str_into(member)
+#define TXR_PF_FAST_flag(c, p, st, id, member) c.boolean(member)
+#define TXR_PF_FAST_boolean(c, p, st, id, member) c.boolean(member)
+#define TXR_PF_FAST_custom(c, p, st, id, member) fast_##id(c, p, st)
+#define TXR_PF_FAST_object(c, p, st, id, member) (member = true, fast_scope<Scope::id>(c, p, st))
+
+// Reads the value of `key` in an object of scope S (false: not this shape).
+template <Scope S>
+bool fast_field(Cursor& c, std::string_view key, Packet& p, FastState& st) {
+    [[maybe_unused]] bool none = false;  // the table's "no member"
+#define TXR_PF_FAST(scope, id, key_, kind, member, when, need, seen, since)          \
+    if constexpr (Scope::scope == S)                                                 \
+        if (is(key, key_)) {                                                         \
+            if (!(TXR_PF_FAST_##kind(c, p, st, id, member))) return false;           \
+            seen = true;                                                             \
+            st.have.set(static_cast<std::size_t>(Id::id));                           \
+            return true;                                                             \
+        }
+    TXR_PACKET_FIELDS(TXR_PF_FAST)
+#undef TXR_PF_FAST
+    return c.skip_value();  // a field from a newer minor version
+}
+
+// A repeated object replaces the first, as in the DOM: its fields start over.
+template <Scope S>
+void reset_scope(Packet& p, FastState& st) {
+    [[maybe_unused]] bool none = false;
+#define TXR_PF_RESET(scope, id, key, kind, member, when, need, seen, since) \
+    if constexpr (Scope::scope == S) {                                        \
+        TXR_PF_RESET_##kind(member);                                          \
+        seen = {};                                                            \
+        st.have.reset(static_cast<std::size_t>(Id::id));                      \
+    }
+#define TXR_PF_RESET_num(member) member = {}
+#define TXR_PF_RESET_hex(member) member = {}
+#define TXR_PF_RESET_str(member) member = {}
+#define TXR_PF_RESET_flag(member) member = {}
+#define TXR_PF_RESET_boolean(member) member = {}
+#define TXR_PF_RESET_object(member)
+#define TXR_PF_RESET_custom(member)
+    TXR_PACKET_FIELDS(TXR_PF_RESET)
+#undef TXR_PF_RESET
+}
+
+// Every required field of scope S was read.
+template <Scope S>
+bool have_required(const FastState& st) {
+#define TXR_PF_REQUIRED(scope, id, key, kind, member, when, need, seen, since) \
+    if constexpr (Scope::scope == S && TXR_PF_NEED_##need)                      \
+        if (!st.have.test(static_cast<std::size_t>(Id::id))) return false;
+    TXR_PACKET_FIELDS(TXR_PF_REQUIRED)
+#undef TXR_PF_REQUIRED
+    return true;
+}
+
+// What a scope needs once all its fields are read.
+template <Scope S>
+bool finish_scope(Packet& p, FastState& st) {
+    if constexpr (S == Scope::flow) {
+        const std::uint8_t fam = p.flow.family;
+        if (fam != 4 && fam != 6) return true;
+        return st.have.test(static_cast<std::size_t>(Id::saddr)) && st.have.test(static_cast<std::size_t>(Id::daddr)) &&
+               fast_addr(fam, st.saddr, p.flow.saddr) && fast_addr(fam, st.daddr, p.flow.daddr);
+    }
+    return true;
+}
+
+template <Scope S>
+bool fast_scope(Cursor& c, Packet& p, FastState& st) {
+    reset_scope<S>(p, st);
+    return for_each_field(c, [&](std::string_view key) { return fast_field<S>(c, key, p, st); }) &&
+           have_required<S>(st) && finish_scope<S>(p, st);
+}
+
 }  // namespace
 
 bool fast_packet(std::string_view line, Packet& p) {
     Cursor c(line);
-    std::string scratch, outcome, errno_name;
-    std::string_view sv;
-    bool have_type = false, have_id = false, have_pid = false, have_tid = false, have_comm = false;
-    bool have_ifname = false, have_len = false, have_flow = false, have_outcome = false, have_stages = false;
-    bool have_errno = false;
-    StageExtras ex;
-    const bool ok = for_each_field(c, [&](std::string_view key) {
-        switch (key.empty() ? 0 : key[0]) {  // first letter, then the whole key
-        case 't':
-            if (is(key, "type")) return have_type = c.str(sv, scratch) && is(sv, "packet");
-            if (is(key, "tid")) return have_tid = c.uint(p.tid);
-            if (is(key, "tcp")) return fast_tcp(c, p);
-            break;
-        case 'i':
-            if (is(key, "id")) return have_id = c.u64(p.id);
-            if (is(key, "ifname")) return have_ifname = c.str_into(p.ifname);
-            if (is(key, "ifindex")) return c.uint(p.ifindex);
-            break;
-        case 's':
-            if (is(key, "skb")) return c.peek('"') ? c.str(sv, scratch) && fast_hex(sv, p.skb) : c.u64(p.skb);
-            if (is(key, "send")) return c.u64(p.send_id);
-            if (is(key, "stages")) return have_stages = fast_stages(c, p, ex);
-            if (is(key, "sock")) return c.str(sv, scratch) && fast_hex(sv, p.sock);
-            if (is(key, "send_by_seq")) return c.boolean(p.send_by_seq);
-            break;
-        case 'p':
-            if (is(key, "pid")) return have_pid = c.uint(p.pid);
-            if (is(key, "parent")) return c.u64(p.parent_id);
-            break;
-        case 'c':
-            if (is(key, "comm")) return have_comm = c.str_into(p.comm);
-            if (is(key, "cgroup")) return c.u64(p.cgroup_id);
-            break;
-        case 'm': if (is(key, "msg")) return c.uint(p.msg_index); break;
-        case 'n': if (is(key, "netns")) return c.uint(p.netns); break;
-        case 'q':
-            if (is(key, "queue")) return c.uint(p.queue);
-            if (is(key, "qdisc")) return fast_qdisc(c, p);
-            break;
-        case 'l': if (is(key, "len")) return have_len = c.uint(p.len); break;
-        case 'f':
-            if (is(key, "flow")) return have_flow = fast_flow(c, p.flow);
-            if (is(key, "frag")) return fast_frag(c, p);
-            break;
-        case 'r':
-            if (is(key, "requeues")) return c.uint(p.requeues);
-            if (is(key, "retransmit")) return c.boolean(p.retransmit);
-            if (is(key, "retransmit_of")) return c.u64(p.retransmit_of);
-            break;
-        case 'g':
-            if (is(key, "gso")) return fast_gso(c, p);
-            if (is(key, "gso_segment")) return c.boolean(p.gso_segment);
-            break;
-        case 'o': if (is(key, "outcome")) return have_outcome = c.str_into(outcome); break;
-        case 'e': if (is(key, "errno")) return have_errno = c.str_into(errno_name); break;
-        case 'h': if (is(key, "headers")) return c.str(sv, scratch) && headers_from_hex(sv, p.headers); break;
-        }
-        return c.skip_value();  // a field from a newer minor version
-    });
-    if (!ok || !c.at_end()) return false;
-    if (!have_type || !have_id || !have_pid || !have_tid || !have_comm || !have_ifname || !have_len ||
-        !have_flow || !have_outcome || !have_stages)
-        return false;
+    FastState st;
+    const bool ok = for_each_field(c, [&](std::string_view key) { return fast_field<Scope::packet>(c, key, p, st); });
+    if (!ok || !c.at_end() || !have_required<Scope::packet>(st)) return false;
     // Same precedence as the DOM parser: outcome, then "errno", then the drop stage's reason.
-    if (!parse_outcome(outcome, p)) return false;
-    if (have_errno) p.send_errno = std::move(errno_name);
-    if (ex.drop_reason) p.drop_reason = std::move(*ex.drop_reason);
-    if (ex.drop_site) p.drop_site = std::move(*ex.drop_site);
+    if (!parse_outcome(st.outcome, p)) return false;
+    if (st.have.test(static_cast<std::size_t>(Id::errno_name))) p.send_errno = std::move(st.errno_name);
+    if (st.ex.drop_reason) p.drop_reason = std::move(*st.ex.drop_reason);
+    if (st.ex.drop_site) p.drop_site = std::move(*st.ex.drop_site);
     auto before = [](const StageMark& a, const StageMark& b) {
         return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : index(a.stage) < index(b.stage);
     };
