@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "trace_options.h"
 #include "live_printer.h"
 #include "live_reorder.h"
 #include "summary_loop.h"

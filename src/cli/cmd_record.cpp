@@ -4,9 +4,10 @@
 #include <memory>
 
 #include "commands.h"
+#include "trace_options.h"
 #include "live_printer.h"
 #include "collector/trace_loop.h"
-#include "trace_writer.h"
+#include "core/trace_writer.h"
 
 namespace txray {
 

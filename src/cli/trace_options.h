@@ -5,17 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "session.h"
+#include "collector/trace_loop.h"
+#include "bpfload/session.h"
 
 namespace txray {
 
-struct TraceOptions {
-    SessionOptions session;
+// session, duration_s, count, expire_s: RecordingOptions (collector/trace_loop.h).
+struct TraceOptions : RecordingOptions {
     std::string proto;       // as typed; parsed into session.filters.proto
-    double duration_s = 0;   // 0: until Ctrl-C
-    std::uint64_t count = 0; // 0: no limit
     std::string hooks = "auto";
-    double expire_s = 10;           // in-flight packets older than this are reported unfinished
     bool headers = false;           // capture packet headers (for pcapng export)
     std::uint16_t snaplen = 128;
     std::uint32_t ring_mb = 16;     // ring buffer size in MiB (a power of 2)

@@ -3,14 +3,14 @@
 #include <cstdio>
 
 #include "assembler.h"
-#include "duration.h"
-#include "kallsyms.h"
+#include "core/duration.h"
+#include "bpfload/kallsyms.h"
 #include "stop_signal.h"
-#include "system.h"
+#include "bpfload/system.h"
 
 namespace txray {
 
-TraceHeader make_header(const Session& s, const TraceOptions& o) {
+TraceHeader make_header(const Session& s, const RecordingOptions& o) {
     TraceHeader h;
     h.host = host_name();
     h.kernel = kernel_release();
@@ -33,7 +33,7 @@ void print_slot_use(const Counters& c) {
                  static_cast<unsigned long long>(c[TXR_C_SPILLED]));
 }
 
-int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
+int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     watch_stop_signals(OnHangup::report);
     Session session(o.session);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());

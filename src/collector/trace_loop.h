@@ -5,13 +5,21 @@
 #include <cstdint>
 #include <vector>
 
-#include "packet.h"
-#include "session.h"
-#include "stats.h"
-#include "trace_format.h"
-#include "cli/trace_options.h"
+#include "core/packet.h"
+#include "bpfload/session.h"
+#include "core/stats.h"
+#include "core/trace_format.h"
 
 namespace txray {
+
+// What the loop needs: the session's options and when to stop. The CLI's
+// TraceOptions (src/cli/trace_options.h) extends it with what it parses.
+struct RecordingOptions {
+    SessionOptions session;
+    double duration_s = 0;    // 0: until Ctrl-C
+    std::uint64_t count = 0;  // 0: no limit
+    double expire_s = 10;     // in-flight packets older than this are reported unfinished
+};
 
 struct TickStats {
     double elapsed_s = 0;
@@ -38,9 +46,9 @@ public:
     virtual void on_end(const TraceFooter&) {}
 };
 
-TraceHeader make_header(const Session& s, const TraceOptions& o);
+TraceHeader make_header(const Session& s, const RecordingOptions& o);
 // Returns the process exit code.
-int run_trace(const TraceOptions& o, TraceConsumer& consumer);
+int run_trace(const RecordingOptions& o, TraceConsumer& consumer);
 
 // --verbose, at the end: how many packets left their thread's slot for the
 // in-flight hash (bpf/lib/thread_slot.bpf.h), on stderr.
