@@ -7,9 +7,9 @@
 #include <fstream>
 #include <string>
 
-#include "synth.h"
-#include "trace_reader.h"
-#include "trace_writer.h"
+#include "core/synth.h"
+#include "core/trace_reader.h"
+#include "core/trace_writer.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "app_state.h"
 #include "draw_list.h"
 #include "panels.h"
-#include "synth.h"
+#include "core/synth.h"
 #include "timeline_data.h"
 
 using namespace txray;

@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "assembler.h"
-#include "record_convert.h"
-#include "trace_writer.h"
+#include "collector/assembler.h"
+#include "collector/record_convert.h"
+#include "core/trace_writer.h"
+#include "syscalls.h"
 #include "txray.h"
 
 namespace {
@@ -63,7 +64,7 @@ txr_packet make_packet(std::uint64_t i, std::uint64_t send_id, std::uint32_t msg
 txr_send make_send(std::uint64_t i, std::uint64_t send_id, std::uint32_t packets) {
     txr_send s{};
     s.kind = TXR_REC_SEND;
-    s.syscall_nr = packets > 1 ? 307 : 44;
+    s.syscall_nr = packets > 1 ? TXR_NR_sendmmsg : TXR_NR_sendto;  // bpf/syscalls.h: this architecture's
     s.send_id = send_id;
     s.enter_ts = kBase + i * 7'000;
     s.exit_ts = s.enter_ts + 3'000;

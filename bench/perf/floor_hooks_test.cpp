@@ -9,7 +9,7 @@
 #include <string>
 
 #include "floor.skel.h"
-#include "hook_plan.h"
+#include "bpfload/hook_plan.h"
 
 using namespace txray;
 

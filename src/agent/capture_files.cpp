@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "session.h"
-#include "system.h"
+#include "bpfload/session.h"
+#include "bpfload/system.h"
 
 namespace txray {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "trace_format.h"
-#include "trace_writer.h"
+#include "core/trace_format.h"
+#include "core/trace_writer.h"
 
 namespace txray {
 

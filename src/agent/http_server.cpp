@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "session.h"
+#include "bpfload/session.h"
 
 namespace txray {
 

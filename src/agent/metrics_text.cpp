@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "stage.h"
+#include "core/stage.h"
 
 namespace txray {
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "session.h"
+#include "bpfload/session.h"
 
 namespace txray {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "hook_probe.h"
-#include "stage.h"
+#include "core/stage.h"
 
 namespace txray {
 

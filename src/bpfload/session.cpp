@@ -13,7 +13,7 @@
 #include <deque>
 #include <string_view>
 
-#include "packet.h"
+#include "core/packet.h"
 #include "hook_probe.h"
 #include "kernel_compat.h"
 #include "pcap_filter.h"

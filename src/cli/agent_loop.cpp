@@ -5,11 +5,11 @@
 
 #include <mutex>
 
-#include "capture_files.h"
-#include "metrics_text.h"
+#include "agent/capture_files.h"
+#include "agent/metrics_text.h"
 #include "collector/stop_signal.h"
 #include "collector/trace_loop.h"
-#include "system.h"
+#include "bpfload/system.h"
 
 namespace txray {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "http_server.h"
+#include "agent/http_server.h"
 #include "trace_options.h"
 
 namespace txray {

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "commands.h"
-#include "session.h"
-#include "system.h"
+#include "bpfload/session.h"
+#include "bpfload/system.h"
 #include "trace_options.h"
 
 namespace txray {

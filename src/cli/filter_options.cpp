@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "duration.h"
+#include "core/duration.h"
 
 namespace txray {
 

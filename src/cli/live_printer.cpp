@@ -1,6 +1,6 @@
 #include "live_printer.h"
 
-#include "duration.h"
+#include "core/duration.h"
 
 #include <fmt/format.h>
 

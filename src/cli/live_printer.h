@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "duration.h"
-#include "packet.h"
+#include "core/duration.h"
+#include "core/packet.h"
 #include "collector/trace_loop.h"
 
 namespace txray {

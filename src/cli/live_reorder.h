@@ -11,7 +11,7 @@
 #include <functional>
 #include <map>
 
-#include "packet.h"
+#include "core/packet.h"
 
 namespace txray {
 

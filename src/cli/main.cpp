@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "help_examples.h"
-#include "session.h"
+#include "bpfload/session.h"
 #ifdef TXRAY_HAVE_REPORT
 #include "report_command.h"
 #endif

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "report_json.h"
-#include "report_model.h"
-#include "report_text.h"
+#include "report/report_json.h"
+#include "report/report_model.h"
+#include "report/report_text.h"
 
 namespace txray {
 

@@ -9,7 +9,7 @@
 #include "live_printer.h"
 #include "collector/stop_signal.h"
 #include "collector/trace_loop.h"
-#include "system.h"
+#include "bpfload/system.h"
 
 namespace txray {
 

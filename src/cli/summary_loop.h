@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "session.h"
+#include "bpfload/session.h"
 #include "trace_options.h"
 
 namespace txray {

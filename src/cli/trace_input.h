@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "trace_reader.h"
+#include "core/trace_reader.h"
 
 namespace txray {
 

@@ -1,9 +1,9 @@
 #include "trace_options.h"
 
-#include "duration.h"
-#include "packet.h"
-#include "pcap_filter.h"
-#include "system.h"
+#include "core/duration.h"
+#include "core/packet.h"
+#include "bpfload/pcap_filter.h"
+#include "bpfload/system.h"
 
 namespace txray {
 

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "packet.h"
+#include "core/packet.h"
 #include "record_convert.h"
 #include "txray.h"
 

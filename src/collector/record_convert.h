@@ -3,7 +3,7 @@
 #include <functional>
 #include <string>
 
-#include "packet.h"
+#include "core/packet.h"
 #include "txray.h"
 
 namespace txray {

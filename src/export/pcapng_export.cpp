@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <map>
 
-#include "duration.h"
+#include "core/duration.h"
 #include "exporter.h"
 #include "pcapng_writer.h"
-#include "stats.h"
+#include "core/stats.h"
 
 namespace txray {
 

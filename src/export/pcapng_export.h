@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "packet.h"
-#include "trace_format.h"
+#include "core/packet.h"
+#include "core/trace_format.h"
 
 namespace txray {
 

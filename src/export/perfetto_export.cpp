@@ -8,7 +8,7 @@
 #include "core/lanes.h"
 #include "exact_time.h"
 #include "exporter.h"
-#include "trace_writer.h"
+#include "core/trace_writer.h"
 
 namespace txray {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "core/log2_histogram.h"
 #include "core/packet_filter.h"
-#include "stats.h"
-#include "trace_format.h"
-#include "trace_reader.h"
+#include "core/stats.h"
+#include "core/trace_format.h"
+#include "core/trace_reader.h"
 
 namespace txray {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "duration.h"
+#include "core/duration.h"
 #include "text_table.h"
 
 namespace txray {

@@ -1,6 +1,6 @@
 // The agent's exposition: cumulative buckets from the kernel's log2 rows,
 // interface slots merged by name, label escaping. No root, no BPF.
-#include "metrics_text.h"
+#include "agent/metrics_text.h"
 
 #include <gtest/gtest.h>
 

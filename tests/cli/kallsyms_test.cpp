@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "kallsyms.h"
+#include "bpfload/kallsyms.h"
 
 using txray::KernelSymbols;
 

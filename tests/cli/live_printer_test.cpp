@@ -2,7 +2,7 @@
 // say how many, and at which stage.
 #include <gtest/gtest.h>
 
-#include "live_printer.h"
+#include "cli/live_printer.h"
 
 using namespace txray;
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "live_reorder.h"
+#include "cli/live_reorder.h"
 
 using namespace txray;
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "assembler.h"
+#include "collector/assembler.h"
 
 using namespace txray;
 

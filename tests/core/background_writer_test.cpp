@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "background_writer.h"
+#include "core/background_writer.h"
 
 using namespace txray;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "stage.h"
+#include "core/stage.h"
 
 using namespace txray;
 

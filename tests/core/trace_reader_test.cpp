@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "synth.h"
-#include "trace_reader.h"
-#include "trace_writer.h"
+#include "core/synth.h"
+#include "core/trace_reader.h"
+#include "core/trace_writer.h"
 
 using namespace txray;
 

@@ -2,8 +2,8 @@
 
 #include <sstream>
 
-#include "trace_reader.h"
-#include "trace_writer.h"
+#include "core/trace_reader.h"
+#include "core/trace_writer.h"
 
 using namespace txray;
 

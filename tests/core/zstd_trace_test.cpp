@@ -10,10 +10,10 @@
 
 #include <unistd.h>
 
-#include "synth.h"
-#include "trace_reader.h"
-#include "trace_writer.h"
-#include "zstd_stream.h"
+#include "core/synth.h"
+#include "core/trace_reader.h"
+#include "core/trace_writer.h"
+#include "core/zstd_stream.h"
 
 using namespace txray;
 

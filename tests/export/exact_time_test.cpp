@@ -2,7 +2,7 @@
 
 #include <climits>
 
-#include "exact_time.h"
+#include "export/exact_time.h"
 
 using txray::exact_us;
 

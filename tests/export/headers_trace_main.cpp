@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "ip_headers.h"
-#include "synth.h"
-#include "trace_writer.h"
+#include "core/synth.h"
+#include "core/trace_writer.h"
 
 using namespace txray;
 

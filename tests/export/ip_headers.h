@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "packet.h"
+#include "core/packet.h"
 
 namespace txray::test {
 

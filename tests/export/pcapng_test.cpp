@@ -6,9 +6,9 @@
 #include <cstring>
 
 #include "ip_headers.h"
-#include "pcapng_export.h"
-#include "pcapng_writer.h"
-#include "synth.h"
+#include "export/pcapng_export.h"
+#include "export/pcapng_writer.h"
+#include "core/synth.h"
 
 using namespace txray;
 

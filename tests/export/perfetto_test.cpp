@@ -7,8 +7,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "perfetto_export.h"
-#include "synth.h"
+#include "export/perfetto_export.h"
+#include "core/synth.h"
 
 using namespace txray;
 using nlohmann::json;

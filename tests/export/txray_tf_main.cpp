@@ -3,8 +3,8 @@
 // end to end without the BPF build.
 #include <CLI/CLI.hpp>
 
-#include "export_command.h"
-#include "report_command.h"
+#include "cli/export_command.h"
+#include "cli/report_command.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"txray (report/export only)"};

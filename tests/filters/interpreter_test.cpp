@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "pcap_filter.h"
-#include "system.h"
+#include "bpfload/pcap_filter.h"
+#include "bpfload/system.h"
 #include "pcap_filter_test.skel.h"
 
 using namespace txray;

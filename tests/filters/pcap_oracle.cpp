@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "pcap_filter.h"
+#include "bpfload/pcap_filter.h"
 
 bool pcap_verdict(bool ethernet, const std::string& expr, const std::uint8_t* data, std::size_t n) {
     pcap_t* p = pcap_open_dead(ethernet ? DLT_EN10MB : DLT_RAW, txray::kPcapSnaplen);

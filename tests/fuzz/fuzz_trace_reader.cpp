@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "trace_reader.h"
-#include "trace_writer.h"
+#include "core/trace_reader.h"
+#include "core/trace_writer.h"
 
 namespace {
 

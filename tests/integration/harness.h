@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "trace_reader.h"
+#include "core/trace_reader.h"
 
 namespace txray::test {
 

@@ -1,8 +1,8 @@
 // --flow / --pid / --since / --until parsing and matching, and duration text.
 #include <gtest/gtest.h>
 
-#include "duration.h"
-#include "packet_filter.h"
+#include "core/duration.h"
+#include "core/packet_filter.h"
 
 using namespace txray;
 

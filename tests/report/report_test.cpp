@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log2_histogram.h"
-#include "report_command.h"
-#include "report_json.h"
-#include "report_model.h"
-#include "report_text.h"
-#include "synth.h"
-#include "trace_writer.h"
+#include "cli/report_command.h"
+#include "report/report_json.h"
+#include "report/report_model.h"
+#include "report/report_text.h"
+#include "core/synth.h"
+#include "core/trace_writer.h"
 
 using namespace txray;
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "synth.h"
-#include "trace_writer.h"
+#include "core/synth.h"
+#include "core/trace_writer.h"
 
 using namespace txray;
 

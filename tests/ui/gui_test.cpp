@@ -14,7 +14,7 @@
 #include <string>
 
 #include "palette.h"
-#include "stage.h"
+#include "core/stage.h"
 
 using namespace txray;
 using namespace txray::ui;

@@ -9,7 +9,7 @@
 
 #include "app_state.h"
 #include "panels.h"
-#include "synth.h"
+#include "core/synth.h"
 
 using namespace txray;
 using namespace txray::ui;

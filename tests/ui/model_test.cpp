@@ -14,7 +14,7 @@
 #include "palette.h"
 #include "playhead.h"
 #include "selection_stats.h"
-#include "synth.h"
+#include "core/synth.h"
 #include "time_format.h"
 #include "time_view.h"
 #include "timeline_data.h"
@@ -464,7 +464,7 @@ TEST(Palette, DocumentedInDocsUiMd) {
 #include <thread>
 
 #include "trace_loader.h"
-#include "trace_writer.h"
+#include "core/trace_writer.h"
 
 namespace {
 

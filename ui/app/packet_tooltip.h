@@ -1,6 +1,6 @@
 // The hover tooltip and the details panel's stage table share this.
 #pragma once
-#include "packet.h"
+#include "core/packet.h"
 
 namespace txray::ui {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "stage.h"
+#include "core/stage.h"
 
 namespace txray::ui {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "stats.h"
+#include "core/stats.h"
 
 namespace txray::ui {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "histogram.h"
-#include "stage.h"
+#include "core/stage.h"
 #include "timeline_data.h"
 
 namespace txray::ui {

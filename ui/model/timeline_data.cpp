@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "core/lanes.h"
-#include "stats.h"
+#include "core/stats.h"
 
 namespace txray::ui {
 namespace {

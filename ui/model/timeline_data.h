@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "packet.h"
-#include "trace_reader.h"
+#include "core/packet.h"
+#include "core/trace_reader.h"
 
 namespace txray::ui {
 

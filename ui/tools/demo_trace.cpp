@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "synth.h"
-#include "trace_writer.h"
+#include "core/synth.h"
+#include "core/trace_writer.h"
 
 int main(int argc, char** argv) {
     if (argc < 2) {

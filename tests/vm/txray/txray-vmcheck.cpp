@@ -21,9 +21,9 @@
 #include <tuple>
 #include <vector>
 
-#include "packet.h"
-#include "stage.h"
-#include "trace_reader.h"
+#include "core/packet.h"
+#include "core/stage.h"
+#include "core/trace_reader.h"
 
 using namespace txray;
 
