@@ -25,8 +25,4 @@ struct Exporter {
 const std::vector<Exporter>& exporters();
 const Exporter* find_exporter(std::string_view name);
 
-// One per format file.
-Exporter perfetto_exporter();
-Exporter pcapng_exporter();
-
 }  // namespace txray
