@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "hook_probe.h"
 #include "kernel_compat.h"
 #include "pcap_filter.h"
+#include "pcap_jit.h"
 #include "system.h"
 #include "txray.skel.h"
 
@@ -154,9 +156,22 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
 
-    skel_.reset(txray_bpf__open());
+    // The expression compiled into the object's placeholders, unless this
+    // kernel refuses the translation (then interpreted; TXRAY_PCAP_INTERPRETER=1 forces it).
+    CompiledFilterObject compiled{{}, "no expression"};
+    if (!pcap.empty()) {
+        std::size_t elf_size = 0;
+        const void* elf = txray_bpf__elf_bytes(&elf_size);
+        compiled = std::getenv("TXRAY_PCAP_INTERPRETER") ? CompiledFilterObject{{}, "TXRAY_PCAP_INTERPRETER is set"}
+                                                         : compile_filter_into(elf, elf_size, pcap);
+        filter_engine_ = describe_filter_engine(compiled);
+        filter_compiled_ = compiled.ok();
+    }
+    skel_.reset(compiled.ok() ? open_skeleton_from(txray_bpf__create_skeleton, txray_bpf__destroy, compiled.elf)
+                              : txray_bpf__open());
     if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
     auto* ro = skel_->rodata;
+    ro->txr_pcap_compiled = compiled.ok() ? 1 : 0;
     ro->f_tgid = opt.filters.tgid;
     if (!opt.filters.comm.empty()) {
         ro->f_has_comm = 1;

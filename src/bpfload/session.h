@@ -129,6 +129,9 @@ public:
     const std::string& packet_store() const { return packet_store_; }
     // What this kernel lacks that newer ones have, each with what stands in.
     const std::vector<std::string>& kernel_fallbacks() const { return fallbacks_; }
+    // How the tcpdump expression runs in the kernel (pcap_jit.h); "" without one.
+    const std::string& filter_engine() const { return filter_engine_; }
+    bool filter_interpreted() const { return !filter_engine_.empty() && !filter_compiled_; }
 
 private:
     // The skeleton's handle of a program the plan names (by its name there).
@@ -143,6 +146,8 @@ private:
     std::string send_storage_;
     std::string packet_store_;
     std::vector<std::string> fallbacks_;
+    std::string filter_engine_;
+    bool filter_compiled_ = false;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;

@@ -37,6 +37,8 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
     watch_stop_signals(OnHangup::report);
     Session session(o.session);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
+    if (session.filter_interpreted())
+        std::fprintf(stderr, "txray: the tcpdump expression is %s: slower per packet\n", session.filter_engine().c_str());
 
     TickStats tick;
     tick.stage_delta.resize(kStageCount);
