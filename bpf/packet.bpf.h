@@ -181,6 +181,33 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
 	return true;
 }
 
+/* --no-syscalls (no send context): the process that made the packet is the
+ * current task when only a task's send can have made it here: a user socket
+ * (one with a file: not a tunnel's, ICMP's or TCP's control socket) that is
+ * not TCP (udp_sendmsg, raw and ping sockets run in the sender's syscall), or
+ * a TCP socket some task holds (lock_sock): TCP's softirq and timer paths
+ * transmit only while no task owns the socket (tcp_v4_rcv, tcp_write_timer:
+ * sock_owned_by_user), and the owner runs its backlog itself (release_sock).
+ * Else the packet has no process. */
+static __always_inline void take_current_process(struct txr_packet *p, struct sock *sk, bool trusted)
+{
+	if (!sk)
+		return;
+	__u8 state = KREAD(trusted, sk, __sk_common.skc_state);
+	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
+		return; /* not a full socket */
+	struct socket *so = KREAD(trusted, sk, sk_socket);
+	if (!so || !KREAD(trusted, so, file))
+		return;
+	if (p->proto == IPPROTO_TCP && !KREAD(trusted, sk, sk_lock.owned))
+		return;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
 /* First sight of an skb: build its record from the skb and, when the current
  * thread is inside a traced send on the same socket, from that send. */
 static __always_inline bool is_ip_stage(enum txr_stage stage)
@@ -269,7 +296,9 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
-		if (f_tgid || f_has_comm)
+		if (no_syscalls)
+			take_current_process(p, sk, trusted);
+		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;
 		p->id = next_id();
 		p->flags |= TXR_PF_NO_SEND;

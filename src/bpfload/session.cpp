@@ -155,6 +155,8 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     lean_ = opt.summary && !opt.summary_syscalls && !opt.filters.tgid && opt.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
+    else if (opt.no_syscalls)
+        switch_off(plan_, lean_summary_off_stages(), "off with --no-syscalls (skb stages only)");
 
     // The expression compiled into the object's placeholders, unless this
     // kernel refuses the translation (then interpreted; TXRAY_PCAP_INTERPRETER=1 forces it).
@@ -188,6 +190,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->f_cgroup_level = cgroup.level;
     ro->f_netns = netns;
     ro->summary_mode = opt.summary ? 1 : 0;
+    ro->no_syscalls = opt.no_syscalls && !lean_ ? 1 : 0;
     ro->lean_summary = lean_ ? 1 : 0;
     if (opt.selecting() && opt.summary) throw TxrayError("--slower-than/--drops-only select records: not with --summary");
     if (opt.selecting() && opt.snaplen) throw TxrayError("--headers is taken before a packet is selected: not with --slower-than/--drops-only");

@@ -55,6 +55,10 @@ struct SessionOptions {
     // Without it, and with no --pid/--comm filter (they need the syscall),
     // the summary runs lean: skb stages only (bpf/lean_summary.bpf.h).
     bool summary_syscalls = false;
+    // Records without the syscall hooks (record/live --no-syscalls): the skb
+    // stages only, each packet's process taken where it is made; no syscall
+    // tracepoint attached (they put every thread on the syscall slow path).
+    bool no_syscalls = false;
     std::uint16_t snaplen = 0;  // record --headers: bytes from the IP header (0: none)
     // Records: also fill the summary maps (the agent keeping outliers).
     bool summary_maps = false;
