@@ -168,7 +168,7 @@ static __always_inline bool sk_in_cgroup(struct sock *sk)
 /* --netns, --cgroup and the tcpdump expression, cheapest first. A packet of
  * a traced send already passed --cgroup at syscall entry (send_enter). */
 static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
-						       const struct txr_packet *p, enum txr_stage stage)
+						       const struct txr_packet *p, enum txr_stage stage, bool trusted)
 {
 	if (f_netns && p->netns != f_netns)
 		return false;
@@ -176,7 +176,7 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
 		return false;
 	/* A later fragment of a followed datagram belongs to it (it has no
 	 * ports of its own to match). */
-	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
+	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted))
 		return false;
 	return true;
 }
@@ -318,7 +318,7 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage)) {
+	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage, trusted)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}

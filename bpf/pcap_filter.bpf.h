@@ -380,8 +380,19 @@ struct txr_skb_view {
 	__u16 nh, mh;
 };
 
-static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v)
+/* `trusted`: skb is a BTF pointer the program may read directly (tp_btf,
+ * cgroup_skb through bpf_cast_to_kern_ctx): plain loads, no helper calls. */
+static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v, bool trusted)
 {
+	if (trusted) {
+		v->head = skb->head;
+		v->data = skb->data;
+		v->len = skb->len;
+		v->data_len = skb->data_len;
+		v->nh = skb->network_header;
+		v->mh = skb->mac_header;
+		return;
+	}
 	v->head = BPF_CORE_READ(skb, head);
 	v->data = BPF_CORE_READ(skb, data);
 	v->len = BPF_CORE_READ(skb, len);
@@ -390,7 +401,8 @@ static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_sk
 	v->mh = BPF_CORE_READ(skb, mac_header);
 }
 
-static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage)
+static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage,
+					       bool trusted)
 {
 	unsigned char *head = v->head, *data = v->data;
 	__u32 len = v->len, data_len = v->data_len;
@@ -400,7 +412,7 @@ static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct
 	if (!head || data < head || len < data_len)
 		return false;
 	if (device_stage && mh != (__u16)~0U && nh != (__u16)~0U && mh + 14 == nh) {
-		__u16 type = BPF_CORE_READ(skb, dev, type);
+		__u16 type = trusted ? skb->dev->type : BPF_CORE_READ(skb, dev, type);
 		if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) {
 			prog = TXR_PCAP_ETH;
 			start = mh;
@@ -422,32 +434,32 @@ static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct
 	return txr_pcap_run_prog(prog, pkt, caplen, wirelen) != 0;
 }
 
-static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage)
+static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage, bool trusted)
 {
 	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v);
-	return txr_pcap_eval_view(skb, &v, device_stage);
+	txr_skb_view_read(skb, &v, trusted);
+	return txr_pcap_eval_view(skb, &v, device_stage, trusted);
 }
 
 /* txr_pcap_eval_skb, remembering a rejection at an IP-level stage for the
  * device stage that follows (txr_pcap_memo). */
-static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
+static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage, bool trusted)
 {
 	__u32 zero = 0;
 	struct txr_pcap_memo *m = bpf_map_lookup_elem(&txr_pcap_memo, &zero);
 	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v);
+	txr_skb_view_read(skb, &v, trusted);
 	__u64 data_off = v.data - v.head;
 	__u32 ip_len = v.nh != (__u16)~0U && v.nh >= data_off ? v.len - (__u32)(v.nh - data_off) : v.len;
 
 	if (!m)
-		return txr_pcap_eval_view(skb, &v, device_stage);
+		return txr_pcap_eval_view(skb, &v, device_stage, trusted);
 	if (device_stage && m->skb == (__u64)skb) {
 		m->skb = 0;
 		if (m->ip_len == ip_len)
 			return false; /* rejected at IP level a moment ago */
 	}
-	if (txr_pcap_eval_view(skb, &v, device_stage))
+	if (txr_pcap_eval_view(skb, &v, device_stage, trusted))
 		return true;
 	if (!device_stage) {
 		m->skb = (__u64)skb;

@@ -15,8 +15,11 @@ namespace {
 
 // Registers of the translated program. r6..r9 survive helper calls.
 constexpr std::uint8_t kA = 6, kX = 7, kPkt = 8, kCaplen = 9, kFp = 10;
-// Stack: the wire length, the helper's read buffer, the scratch words M[16].
+// Stack: the wire length, the helper's read buffer, the scratch words M[16],
+// and (buffered) a copy of the first kPrefix bytes, read with one helper call.
 constexpr std::int16_t kWirelenOff = -8, kBufOff = -16, kMemOff = -80;
+constexpr std::int32_t kPrefix = 64;  // IPv4/IPv6 + ports, also behind Ethernet
+constexpr std::int16_t kPrefixOff = kMemOff - kPrefix;
 
 bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off, std::int32_t imm) {
     bpf_insn i{};
@@ -38,7 +41,7 @@ constexpr std::size_t kReject = SIZE_MAX;
 
 class Translator {
 public:
-    explicit Translator(const std::vector<txr_cbpf_insn>& p) : prog_(p) {}
+    Translator(const std::vector<txr_cbpf_insn>& p, bool buffered) : prog_(p), buffered_(buffered) {}
 
     JitCode run(std::size_t slots) {
         JitCode out;
@@ -107,13 +110,39 @@ private:
         }
         for (std::uint32_t k = 0; k < 16; ++k)
             if (used[k]) emit(insn(BPF_ST | BPF_MEM | BPF_W, kFp, 0, mem_off(k), 0));
+        if (!buffered_) return;
+        // The first min(caplen, kPrefix) bytes in one read; if it fails,
+        // every load would (the same linear bytes): caplen 0 rejects them.
+        emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 2, kCaplen, 0, 0));
+        emit(insn(BPF_JMP | BPF_JLE | BPF_K, 2, 0, 1, kPrefix));
+        emit(insn(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, kPrefix));
+        emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, kFp, 0, 0));
+        emit(insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, kPrefixOff));
+        emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, kPkt, 0, 0));
+        emit(insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel));
+        emit(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0));
+        emit(insn(BPF_ALU | BPF_MOV | BPF_K, kCaplen, 0, 0, 0));
     }
+
+    // dst = the big-endian value at the stack address in `base` + off.
+    void load_stack(std::uint8_t dst, std::uint8_t base, std::int16_t off, unsigned size) {
+        const std::uint8_t sz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+        emit(insn(BPF_LDX | BPF_MEM | sz, dst, base, off, 0));
+        if (size > 1) emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, static_cast<std::int32_t>(size * 8)));
+    }
+    // Sets the offset of the jump at `at` to land on the next instruction emitted.
+    void land_here(std::size_t at) { body_[at].off = static_cast<std::int16_t>(body_.size() - at - 1); }
 
     // dst = P[off:size] big-endian, off = k (absolute) or X + k (indirect);
     // outside [0, caplen) or an unreadable address rejects.
     void load(std::uint8_t dst, std::uint32_t k, unsigned size, bool indirect) {
         if (!indirect) {
             const std::uint64_t end = std::uint64_t{k} + size;
+            if (buffered_ && end <= kPrefix) {  // within the copy: caplen >= end is all to check
+                reject_if(insn(BPF_JMP | BPF_JLT | BPF_K, kCaplen, 0, 0, static_cast<std::int32_t>(end)));
+                load_stack(dst, kFp, static_cast<std::int16_t>(kPrefixOff + k), size);
+                return;
+            }
             if (end <= INT32_MAX) {
                 reject_if(insn(BPF_JMP | BPF_JLT | BPF_K, kCaplen, 0, 0, static_cast<std::int32_t>(end)));
             } else {  // an immediate is signed: the end in a register
@@ -134,17 +163,34 @@ private:
             emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, 2, 0, 0));
             emit(insn(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, static_cast<std::int32_t>(size)));
             reject_if(insn(BPF_JMP | BPF_JGT | BPF_X, 3, kCaplen, 0, 0));
+            std::size_t to_read = 0, to_done = 0;
+            if (buffered_) {  // within the copy: a load at a variable stack offset (Linux 5.12+)
+                to_read = body_.size();
+                emit(insn(BPF_JMP | BPF_JGT | BPF_K, 2, 0, 0, static_cast<std::int32_t>(kPrefix - size)));
+                emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, kFp, 0, 0));
+                emit(insn(BPF_ALU64 | BPF_ADD | BPF_X, 1, 2, 0, 0));
+                load_stack(dst, 1, kPrefixOff, size);
+                to_done = body_.size();
+                emit(insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+                land_here(to_read);
+            }
             emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, kPkt, 0, 0));
             emit(insn(BPF_ALU64 | BPF_ADD | BPF_X, 3, 2, 0, 0));
+            read_kernel(dst, size);
+            if (buffered_) land_here(to_done);
+            return;
         }
+        read_kernel(dst, size);
+    }
+
+    // dst = the big-endian value of `size` bytes at the kernel address in r3.
+    void read_kernel(std::uint8_t dst, unsigned size) {
         emit(insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, kFp, 0, 0));
         emit(insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, kBufOff));
         emit(insn(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, static_cast<std::int32_t>(size)));
         emit(insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel));
         reject_if(insn(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0));
-        const std::uint8_t sz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
-        emit(insn(BPF_LDX | BPF_MEM | sz, dst, kFp, kBufOff, 0));
-        if (size > 1) emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, static_cast<std::int32_t>(size * 8)));
+        load_stack(dst, kFp, kBufOff, size);
     }
 
     bool ld(std::size_t pc) {
@@ -262,6 +308,7 @@ private:
     }
 
     const std::vector<txr_cbpf_insn>& prog_;
+    const bool buffered_;
     std::vector<bpf_insn> body_;
     std::vector<std::size_t> start_;
     std::vector<Fixup> fixups_;
@@ -269,10 +316,10 @@ private:
 
 }  // namespace
 
-JitCode translate_cbpf(const std::vector<txr_cbpf_insn>& prog, std::size_t slots) {
+JitCode translate_cbpf(const std::vector<txr_cbpf_insn>& prog, std::size_t slots, bool buffered) {
     std::string why;
     if (!interpreter_supports(prog, &why)) return JitCode{{}, why};
-    return Translator(prog).run(slots);
+    return Translator(prog, buffered).run(slots);
 }
 
 std::optional<std::string> jit_load_refused(const std::vector<bpf_insn>& body) {
@@ -313,17 +360,26 @@ std::optional<std::string> jit_load_refused(const std::vector<bpf_insn>& body) {
     return why;
 }
 
-CompiledFilterObject compile_filter_into(const void* elf, std::size_t size, const PcapFilter& filter) {
+CompiledFilterObject compile_filter_into(const void* elf, std::size_t size, const PcapFilter& filter,
+                                         bool allow_buffered) {
     CompiledFilterObject c;
+    c.buffered = allow_buffered;
     const auto* bytes = static_cast<const std::uint8_t*>(elf);
     c.elf.assign(bytes, bytes + size);
     for (std::uint32_t key : {TXR_PCAP_RAW, TXR_PCAP_ETH}) {
         const std::string name = key == TXR_PCAP_RAW ? TXR_PCAP_JIT_RAW : TXR_PCAP_JIT_ETH;
         const ElfFunction fn = find_rewritable_function(c.elf, name);
         if (!fn.ok()) return {{}, fn.error};
-        JitCode code = translate_cbpf(key == TXR_PCAP_RAW ? filter.raw : filter.eth, fn.size / sizeof(bpf_insn));
+        // With the prefix copy where this kernel takes it (variable stack
+        // offsets: Linux 5.12+), else one helper call per load.
+        const auto& prog = key == TXR_PCAP_RAW ? filter.raw : filter.eth;
+        JitCode code = translate_cbpf(prog, fn.size / sizeof(bpf_insn), allow_buffered);
         if (!code.ok()) return {{}, code.error};
-        if (auto why = jit_load_refused(code.insns)) return {{}, "the kernel refused the compiled filter: " + *why};
+        if (allow_buffered && jit_load_refused(code.insns)) {
+            c.buffered = false;
+            code = translate_cbpf(prog, fn.size / sizeof(bpf_insn), false);
+            if (auto why = jit_load_refused(code.insns)) return {{}, "the kernel refused the compiled filter: " + *why};
+        }
         std::memcpy(c.elf.data() + fn.file_offset, code.insns.data(), fn.size);
         c.insns += code.body;
     }
@@ -331,13 +387,15 @@ CompiledFilterObject compile_filter_into(const void* elf, std::size_t size, cons
 }
 
 std::string describe_filter_engine(const CompiledFilterObject& c) {
-    if (c.ok()) return "compiled to eBPF (" + std::to_string(c.insns) + " instructions)";
+    if (c.ok())
+        return "compiled to eBPF (" + std::to_string(c.insns) + " instructions, " +
+               (c.buffered ? "the first 64 bytes read once)" : "one read per load)");
     return "interpreted in BPF (" + c.error + ")";
 }
 
 std::string filter_engine_on_this_kernel() {
     const PcapFilter f = compile_pcap_filter("udp and dst port 53 and ip[8] > 1");
-    JitCode code = translate_cbpf(f.raw, 256);
+    JitCode code = translate_cbpf(f.raw, 256, false);
     if (!code.ok()) return "interpreted in BPF (" + code.error + ")";
     if (auto why = jit_load_refused(code.insns)) return "interpreted in BPF (the kernel refused a compiled one: " + *why + ")";
     return "compiled to eBPF at load time";

@@ -24,13 +24,15 @@ namespace txray {
 // the wire length; returns the cBPF program's verdict in w0, with
 // libpcap's semantics (a load outside caplen or a division by zero
 // rejects). Exactly `slots` instructions (no-op jumps first), or `error`.
+// `buffered`: the first 64 bytes copied to the stack with one helper call
+// (loads at a variable offset there need Linux 5.12+), else one call per load.
 struct JitCode {
     std::vector<bpf_insn> insns;
     std::string error;
     std::size_t body = 0;  // instructions before padding
     bool ok() const { return error.empty(); }
 };
-JitCode translate_cbpf(const std::vector<txr_cbpf_insn>& prog, std::size_t slots);
+JitCode translate_cbpf(const std::vector<txr_cbpf_insn>& prog, std::size_t slots, bool buffered);
 
 // Whether this kernel's verifier takes `body` (a throw-away tracepoint
 // program calls it as a subprogram with unknown arguments): nothing, or why not.
@@ -42,9 +44,12 @@ struct CompiledFilterObject {
     std::vector<std::uint8_t> elf;
     std::string error;
     std::size_t insns = 0;  // eBPF instructions of the two programs (without padding)
+    bool buffered = false;  // both with the prefix copy (translate_cbpf)
     bool ok() const { return error.empty(); }
 };
-CompiledFilterObject compile_filter_into(const void* elf, std::size_t size, const PcapFilter& filter);
+// `allow_buffered`: the prefix copy where this kernel takes it (tests turn it off).
+CompiledFilterObject compile_filter_into(const void* elf, std::size_t size, const PcapFilter& filter,
+                                         bool allow_buffered = true);
 
 // One line for doctor/live/record: how the expression runs in the kernel.
 std::string describe_filter_engine(const CompiledFilterObject& c);

@@ -232,11 +232,14 @@ using Skel = std::unique_ptr<pcap_filter_test_bpf, SkelDeleter>;
 
 // The test object with `f` compiled into its placeholders (nothing in the
 // interpreter's map: a verdict can only come from the compiled code).
-Skel compiled_skel(const PcapFilter& f) {
+Skel compiled_skel(const PcapFilter& f, bool buffered = true) {
     std::size_t n = 0;
     const void* elf = pcap_filter_test_bpf__elf_bytes(&n);
-    CompiledFilterObject c = compile_filter_into(elf, n, f);
+    CompiledFilterObject c = compile_filter_into(elf, n, f, buffered);
     EXPECT_TRUE(c.ok()) << c.error;
+    if (!buffered) {
+        EXPECT_FALSE(c.buffered);
+    }
     if (!c.ok()) return nullptr;
     EXPECT_GT(c.insns, 0u);
     Skel s(open_skeleton_from(pcap_filter_test_bpf__create_skeleton, pcap_filter_test_bpf__destroy, c.elf));
@@ -259,9 +262,10 @@ protected:
 };
 
 // Every expression on every frame: the kernel's verdicts against libpcap's.
-// `compiled`: each expression compiled into a fresh object; else interpreted
-// by `interp` (the programs stored in its map).
-void expect_verdicts_equal_libpcap(pcap_filter_test_bpf* interp, bool compiled) {
+// `compiled`: each expression compiled into a fresh object (`buffered`: with
+// the prefix copy where the kernel takes it); else interpreted by `interp`
+// (the programs stored in its map).
+void expect_verdicts_equal_libpcap(pcap_filter_test_bpf* interp, bool compiled, bool buffered = true) {
     const auto frames = corpus();
     int matched_raw = 0, matched_eth = 0, compared = 0;
     for (const auto& expr : kExpressions) {
@@ -270,7 +274,7 @@ void expect_verdicts_equal_libpcap(pcap_filter_test_bpf* interp, bool compiled) 
         Skel own;
         pcap_filter_test_bpf* skel = interp;
         if (compiled) {
-            own = compiled_skel(f);
+            own = compiled_skel(f, buffered);
             ASSERT_NE(own, nullptr);
             skel = own.get();
         } else {
@@ -298,6 +302,8 @@ TEST_F(Interpreter, KernelVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(
 class CompiledFilter : public Interpreter {};
 
 TEST_F(CompiledFilter, KernelVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(nullptr, true); }
+
+TEST_F(CompiledFilter, OneReadPerLoadVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(nullptr, true, false); }
 
 // Hand-written programs where libpcap's compiler goes rarely: shifts by 32 or
 // more, division by a zero X, scratch words, returns of A and X, the length,
@@ -327,10 +333,12 @@ TEST_F(CompiledFilter, EdgeCasesAsInterpreted) {
         f.expression = "hand-written";
         f.raw = f.eth = progs[n];
         ASSERT_EQ(store_pcap_filter(bpf_map__fd(skel_->maps.txr_pcap_progs), f), 0);
-        Skel compiled = compiled_skel(f);
-        ASSERT_NE(compiled, nullptr);
-        for (std::size_t i = 0; i < frames.size(); i += 7)
-            EXPECT_EQ(kernel_verdicts(compiled.get(), frames[i]), kernel(frames[i])) << "frame " << i;
+        for (bool buffered : {true, false}) {
+            Skel compiled = compiled_skel(f, buffered);
+            ASSERT_NE(compiled, nullptr);
+            for (std::size_t i = 0; i < frames.size(); i += 7)
+                EXPECT_EQ(kernel_verdicts(compiled.get(), frames[i]), kernel(frames[i])) << "frame " << i;
+        }
     }
 }
 
