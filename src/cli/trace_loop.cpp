@@ -62,6 +62,7 @@ int run_trace(const TraceOptions& o, TraceConsumer& consumer) {
             return a;
         }());
     KernelSymbols kernel_symbols;  // where each drop happened
+    kernel_symbols.preload();       // not on the first drop, inside the loop
     assembler.set_symbol_namer([&](std::uint64_t a) { return kernel_symbols.name(a); });
 
     session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });
