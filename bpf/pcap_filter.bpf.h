@@ -382,23 +382,15 @@ struct txr_skb_view {
 
 /* `trusted`: skb is a BTF pointer the program may read directly (tp_btf,
  * cgroup_skb through bpf_cast_to_kern_ctx): plain loads, no helper calls. */
+#define TXR_SKB_READ(field) (trusted ? skb->field : BPF_CORE_READ(skb, field))
 static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v, bool trusted)
 {
-	if (trusted) {
-		v->head = skb->head;
-		v->data = skb->data;
-		v->len = skb->len;
-		v->data_len = skb->data_len;
-		v->nh = skb->network_header;
-		v->mh = skb->mac_header;
-		return;
-	}
-	v->head = BPF_CORE_READ(skb, head);
-	v->data = BPF_CORE_READ(skb, data);
-	v->len = BPF_CORE_READ(skb, len);
-	v->data_len = BPF_CORE_READ(skb, data_len);
-	v->nh = BPF_CORE_READ(skb, network_header);
-	v->mh = BPF_CORE_READ(skb, mac_header);
+	v->head = TXR_SKB_READ(head);
+	v->data = TXR_SKB_READ(data);
+	v->len = TXR_SKB_READ(len);
+	v->data_len = TXR_SKB_READ(data_len);
+	v->nh = TXR_SKB_READ(network_header);
+	v->mh = TXR_SKB_READ(mac_header);
 }
 
 static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage,
