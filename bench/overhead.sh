@@ -156,7 +156,7 @@ run() {
     local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
     case $mode in
     untraced) ;;
-    floor | floor-clock | floor-no-*)
+    floor | floor-clock | floor-skb | floor-no-*)
         local args=()
         case $mode in
         floor-no-exit) args=(--skip exit_) ;;
