@@ -189,18 +189,21 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
  * transmit only while no task owns the socket (tcp_v4_rcv, tcp_write_timer:
  * sock_owned_by_user), and the owner runs its backlog itself (release_sock).
  * Else the packet has no process. */
-static __always_inline void take_current_process(struct txr_packet *p, struct sock *sk, bool trusted)
+static __always_inline bool made_by_current_task(struct sock *sk, bool trusted)
 {
 	if (!sk)
-		return;
+		return false;
 	__u8 state = KREAD(trusted, sk, __sk_common.skc_state);
 	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
-		return; /* not a full socket */
+		return false; /* not a full socket */
 	struct socket *so = KREAD(trusted, sk, sk_socket);
 	if (!so || !KREAD(trusted, so, file))
-		return;
-	if (p->proto == IPPROTO_TCP && !KREAD(trusted, sk, sk_lock.owned))
-		return;
+		return false;
+	return KREAD(trusted, sk, sk_protocol) != IPPROTO_TCP || KREAD(trusted, sk, sk_lock.owned);
+}
+
+static __always_inline void take_current_process(struct txr_packet *p)
+{
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
@@ -236,7 +239,9 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 	 * softirq running on this thread may transmit other sockets' skbs. */
 	if (ctx && ctx->sk != (__u64)sk)
 		ctx = NULL;
-	if (slots_on && may_slot && ctx) {
+	/* --no-syscalls: a packet the current task made rides in its slot too. */
+	bool own = ctx || (no_syscalls && made_by_current_task(sk, trusted));
+	if (slots_on && may_slot && own) {
 		if (!s) {
 			s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -296,8 +301,8 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
-		if (no_syscalls)
-			take_current_process(p, sk, trusted);
+		if (own)
+			take_current_process(p);
 		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;
 		p->id = next_id();
