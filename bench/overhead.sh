@@ -20,6 +20,11 @@
 #   floor-clock  the floor's programs also reading the clock once per stage
 #              and packet, as txray does (8 reads per datagram here): the least
 #              any per-stage timing can cost on these hooks
+#   floor-skb  floor-clock on the skb hooks only (no syscall, fib, sock or tcp
+#              tracepoints): the floor of the lean summary's and of
+#              record --no-syscalls's own hooks (issue 21, targets 3 and 4)
+#   record-nosys  txray record -o /dev/null --no-syscalls: skb stages only, the
+#              process taken where the packet is made (issue 21, target 4)
 #   floor-no-exit, floor-no-syscalls, floor-no-fib  (not run by default) the
 #              floor without the sys_exit, the syscall (enter and exit) or the
 #              fib_table_lookup programs: what those hooks cost by themselves
@@ -38,7 +43,7 @@
 #   BUILD=dir            build tree (default: build-perf next to this script)
 #   ROUNDS=5             interleaved rounds
 #   SECONDS_PER_RUN=8    sender run per mode and round
-#   MODES="untraced floor floor-clock record record-null record-zst summary summary-syscalls bpftrace"
+#   MODES="untraced floor floor-clock floor-skb record record-null record-zst record-nosys summary summary-syscalls bpftrace"
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
 #                        to /dev/null, to a file and to a .zst file in OUT
 #                        (zero-loss check; 60 for the issue's target)
@@ -64,7 +69,7 @@ FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
-MODES=${MODES:-"untraced floor floor-clock record record-null record-zst summary summary-syscalls bpftrace"}
+MODES=${MODES:-"untraced floor floor-clock floor-skb record record-null record-zst record-nosys summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
 THROTTLE=${THROTTLE:-0}
 THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
@@ -113,10 +118,10 @@ command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
     case $m in
-    floor | floor-clock | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
+    floor | floor-clock | floor-skb | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
-    untraced | record | record-null | record-zst | select-none) ;;
+    untraced | record | record-null | record-zst | record-nosys | select-none) ;;
     agent) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# agent: skipped (txray built without it)"; continue; } ;;
     *) die "unknown mode $m (see MODES in the header)" ;;
     esac
@@ -151,13 +156,14 @@ run() {
     local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
     case $mode in
     untraced) ;;
-    floor | floor-clock | floor-no-*)
+    floor | floor-clock | floor-skb | floor-no-*)
         local args=()
         case $mode in
         floor-no-exit) args=(--skip exit_) ;;
         floor-no-syscalls) args=(--skip exit_ --skip enter_) ;;
         floor-no-fib) args=(--skip fib) ;;
         floor-clock) args=(--clock) ;;
+        floor-skb) args=(--clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_) ;;
         esac
         "$FLOOR" "${args[@]}" >"$log" 2>&1 &
         pid=$!
@@ -166,10 +172,11 @@ run() {
         "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    record-null | record-zst)
-        local to=/dev/null
+    record-null | record-zst | record-nosys)
+        local to=/dev/null extra=()
         [ "$mode" = record-zst ] && to="$OUT/$mode.$tag.json.zst"
-        "$TXRAY" record -o "$to" "$@" >"$log" 2>&1 &
+        [ "$mode" = record-nosys ] && extra=(--no-syscalls)
+        "$TXRAY" record -o "$to" "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     select-none)
@@ -197,6 +204,8 @@ run() {
     *) echo "# unknown mode $mode"; return 1 ;;
     esac
     sleep 0.3
+    # What this mode attached (its programs by name): Bench.OverheadSmoke checks it.
+    [ -n "$pid" ] && bpftool prog show -j 2>/dev/null | python3 -c 'import json, sys; print("\n".join(sorted({p.get("name", "") for p in json.load(sys.stdin) if p.get("name", "").startswith(("txr_", "floor_"))})))' >"$OUT/$mode.$tag.progs" 2>/dev/null
     local c0=0 t0 t1 stopper=""
     [ -n "$pid" ] && c0=$(cpu_ticks $pid)
     t0=$(date +%s.%N)
@@ -231,7 +240,7 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
     select-none) lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
     agent) lost=0 ;;
-    record-null | record-zst)  # the final line says "(N dropped, N lost events, ...)"
+    record-null | record-zst | record-nosys)  # the final line says "(N dropped, N lost events, ...)"
         lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?')
         [ "$mode" = record-zst ] && { detail="zst_bytes_per_packet=$(python3 -c "import os, sys; print(round(os.path.getsize(sys.argv[1]) / max(1, int(sys.argv[2]))))" "$OUT/$mode.$tag.json.zst" "$(tr '\r' '\n' <"$log" | grep -oE 'wrote [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 1)")"; [ "$KEEP" = 1 ] || rm -f "$OUT/$mode.$tag.json.zst"; } ;;
     summary | summary-syscalls)
@@ -299,6 +308,10 @@ prog_stats() {  # MODE PREFIX
     case $mode in
     record) "$TXRAY" record -o "$OUT/stats.jsonl" >"$OUT/stats.log" 2>&1 &
         pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
+    record-nosys) "$TXRAY" record --no-syscalls -o "$OUT/stats.jsonl" >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
+    floor-skb) "$FLOOR" --clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_ >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
     summary-syscalls) "$TXRAY" live --summary --syscalls >"$OUT/stats.log" 2>&1 &
@@ -341,8 +354,10 @@ if [ "$PROG_STATS" = 1 ]; then
     if [ -x "$FLOOR" ]; then
         prog_stats floor floor_
         [[ " ${modes[*]} " == *" floor-clock "* ]] && prog_stats floor-clock floor_
+        [[ " ${modes[*]} " == *" floor-skb "* ]] && prog_stats floor-skb floor_
     fi
     prog_stats record txr_
+    [[ " ${modes[*]} " == *" record-nosys "* ]] && prog_stats record-nosys txr_
     [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
 fi
 
@@ -351,7 +366,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-clock", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "summary", "summary-syscalls", "bpftrace"]
+order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "summary", "summary-syscalls", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -387,4 +402,43 @@ for r in rows:
     if not r[1].startswith("r"):
         ratio = f" ({float(r[2]) / ub:.3f} of the median untraced rate)" if ub else ""
         print(f"{r[0]} {r[1]}: {float(r[2]):,.0f} pkt/s{ratio}, cpu {r[3]}, rss {r[4]} MB, lost {r[5]} {' '.join(r[6:])}")
+EOF
+
+# ------------------------------------------- issue 21's targets (per-round ratios)
+# Each traced mode against a floor measured in the same round, median over rounds.
+python3 - "$OUT/results" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows:
+    if r[1].startswith("r"):
+        by.setdefault(r[0], {})[r[1]] = r
+def ratio(mode, floor):
+    a, b = by.get(mode, {}), by.get(floor, {})
+    return sorted(float(a[t][2]) / float(b[t][2]) for t in a if t in b and float(b[t][2]) > 0)
+targets = [("record-null", "floor-clock", 0.90, "1. record -o /dev/null"),
+           ("record-zst", "floor-clock", 0.85, "2. record -o X.zst"),
+           ("summary", "floor-skb", 0.95, "3. lean summary / the floor of its hooks"),
+           ("record-nosys", "floor-skb", 0.90, "4. record --no-syscalls / the floor of its hooks"),
+           ("record-nosys", "floor-clock", 0.90, "4. record --no-syscalls / floor-clock")]
+lines = []
+for mode, floor, goal, name in targets:
+    v = ratio(mode, floor)
+    if not v:
+        continue
+    med = statistics.median(v)
+    extra = ""
+    if mode == "record-zst":
+        rs = list(by[mode].values())
+        extra = f"; lost {'/'.join(r[5] for r in rs)}; collector {max(float(r[3]) for r in rs):.2f} cores max"
+    lines.append(f"  {name}: {mode} / {floor} = {med:.3f} (rounds {', '.join(f'{x:.3f}' for x in v)}; "
+                 f"target >= {goal}: {'met' if med >= goal else 'NOT met'}){extra}")
+sel, summ, base = by.get("select-none", {}), by.get("summary", {}), by.get("untraced", {})
+pts = sorted(100 * (float(summ[t][2]) - float(sel[t][2])) / float(base[t][2]) for t in sel if t in summ and t in base)
+if pts:
+    med = statistics.median(pts)
+    lines.append(f"  5. select-none costs {med:.1f} points more than the lean summary (target <= 5: {'met' if med <= 5 else 'NOT met'})")
+if lines:
+    print("\nissue 21 targets (median of per-round ratios, same round):")
+    print("\n".join(lines))
 EOF

@@ -62,7 +62,7 @@ static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage
 	if (f_netns)
 		p->netns = sk ? BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum)
 			      : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!flow_matches(p) || !scope_and_expression_match(skb, sk, false, p, stage)) {
+	if (!flow_matches(p) || !scope_and_expression_match(skb, sk, false, p, stage, false)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}

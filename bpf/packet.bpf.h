@@ -168,7 +168,7 @@ static __always_inline bool sk_in_cgroup(struct sock *sk)
 /* --netns, --cgroup and the tcpdump expression, cheapest first. A packet of
  * a traced send already passed --cgroup at syscall entry (send_enter). */
 static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
-						       const struct txr_packet *p, enum txr_stage stage)
+						       const struct txr_packet *p, enum txr_stage stage, bool trusted)
 {
 	if (f_netns && p->netns != f_netns)
 		return false;
@@ -176,9 +176,39 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
 		return false;
 	/* A later fragment of a followed datagram belongs to it (it has no
 	 * ports of its own to match). */
-	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT))
+	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted))
 		return false;
 	return true;
+}
+
+/* --no-syscalls (no send context): the process that made the packet is the
+ * current task when only a task's send can have made it here: a user socket
+ * (one with a file: not a tunnel's, ICMP's or TCP's control socket) that is
+ * not TCP (udp_sendmsg, raw and ping sockets run in the sender's syscall), or
+ * a TCP socket some task holds (lock_sock): TCP's softirq and timer paths
+ * transmit only while no task owns the socket (tcp_v4_rcv, tcp_write_timer:
+ * sock_owned_by_user), and the owner runs its backlog itself (release_sock).
+ * Else the packet has no process. */
+static __always_inline bool made_by_current_task(struct sock *sk, bool trusted)
+{
+	if (!sk)
+		return false;
+	__u8 state = KREAD(trusted, sk, __sk_common.skc_state);
+	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
+		return false; /* not a full socket */
+	struct socket *so = KREAD(trusted, sk, sk_socket);
+	if (!so || !KREAD(trusted, so, file))
+		return false;
+	return KREAD(trusted, sk, sk_protocol) != IPPROTO_TCP || KREAD(trusted, sk, sk_lock.owned);
+}
+
+static __always_inline void take_current_process(struct txr_packet *p)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 
 /* First sight of an skb: build its record from the skb and, when the current
@@ -209,7 +239,9 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 	 * softirq running on this thread may transmit other sockets' skbs. */
 	if (ctx && ctx->sk != (__u64)sk)
 		ctx = NULL;
-	if (slots_on && may_slot && ctx) {
+	/* --no-syscalls: a packet the current task made rides in its slot too. */
+	bool own = ctx || (no_syscalls && made_by_current_task(sk, trusted));
+	if (slots_on && may_slot && own) {
 		if (!s) {
 			s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -269,7 +301,9 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
-		if (f_tgid || f_has_comm)
+		if (own)
+			take_current_process(p);
+		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;
 		p->id = next_id();
 		p->flags |= TXR_PF_NO_SEND;
@@ -289,7 +323,7 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage)) {
+	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage, trusted)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}

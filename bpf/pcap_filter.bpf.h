@@ -16,6 +16,14 @@
  * linear area (headers are always there on the send path; payload in page
  * fragments is not visible, so payload matches beyond the linear area fail).
  *
+ * Compiled filters: user space also translates the two programs into eBPF
+ * (src/bpfload/pcap_jit.cpp) and writes them over the instructions of the
+ * placeholder functions txr_pcap_jit_raw/_eth in the object's ELF image
+ * before libbpf opens it (same length, no relocation inside: every
+ * instruction index stays valid). With txr_pcap_compiled set, those run
+ * instead of the interpreter, which the verifier then drops as dead code;
+ * they see the same bytes (pkt, caplen, wirelen) the interpreter would.
+ *
  * The first part (layout) is shared with user space (src/bpfload/pcap_filter.cpp).
  */
 #ifndef TXRAY_PCAP_FILTER_BPF_H
@@ -29,6 +37,10 @@
 #define TXR_PCAP_RAW 0          /* DLT_RAW program: starts at the IP header */
 #define TXR_PCAP_ETH 1          /* DLT_EN10MB program: starts at the MAC header */
 #define TXR_PCAP_PROGS 2
+
+#define TXR_PCAP_JIT_RAW "txr_pcap_jit_raw" /* placeholders for the compiled programs */
+#define TXR_PCAP_JIT_ETH "txr_pcap_jit_eth"
+#define TXR_PCAP_JIT_SLOTS 4096             /* eBPF instructions each has room for */
 
 /* Same layout as struct bpf_insn (libpcap) and struct sock_filter. */
 struct txr_cbpf_insn {
@@ -271,6 +283,27 @@ __noinline int txr_pcap_step(__u32 index)
 	return txr_pcap_stop(r, 0);
 }
 
+/* 1: the placeholders below hold the compiled programs (set with them). */
+const volatile __u8 txr_pcap_compiled = 0;
+
+#define TXR_STR_(x) #x
+#define TXR_STR(x) TXR_STR_(x)
+/* TXR_PCAP_JIT_SLOTS no-op jumps (removed by the verifier) and a result the
+ * compiler cannot see through (so it assumes nothing about the call), all
+ * overwritten when the filter is compiled. Global: verified once, on its
+ * own, with scalar arguments, as the compiled body expects. */
+#define TXR_PCAP_JIT_PLACEHOLDER(name)                                                   \
+	__noinline int name(__u64 pkt, __u32 caplen, __u32 wirelen)                      \
+	{                                                                                \
+		int verdict;                                                             \
+		asm volatile(".rept " TXR_STR(TXR_PCAP_JIT_SLOTS) "\n\tgoto +0\n\t.endr\n\t%0 = 0" \
+			     : "=r"(verdict)                                             \
+			     : "r"(pkt), "r"(caplen), "r"(wirelen));                       \
+		return verdict;                                                          \
+	}
+TXR_PCAP_JIT_PLACEHOLDER(txr_pcap_jit_raw)
+TXR_PCAP_JIT_PLACEHOLDER(txr_pcap_jit_eth)
+
 /* Runs program `prog` on [pkt, pkt + caplen), wire length wirelen.
  * Returns the program's verdict (0: no match). */
 static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 caplen, __u32 wirelen)
@@ -347,17 +380,21 @@ struct txr_skb_view {
 	__u16 nh, mh;
 };
 
-static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v)
+/* `trusted`: skb is a BTF pointer the program may read directly (tp_btf,
+ * cgroup_skb through bpf_cast_to_kern_ctx): plain loads, no helper calls. */
+#define TXR_SKB_READ(field) (trusted ? skb->field : BPF_CORE_READ(skb, field))
+static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v, bool trusted)
 {
-	v->head = BPF_CORE_READ(skb, head);
-	v->data = BPF_CORE_READ(skb, data);
-	v->len = BPF_CORE_READ(skb, len);
-	v->data_len = BPF_CORE_READ(skb, data_len);
-	v->nh = BPF_CORE_READ(skb, network_header);
-	v->mh = BPF_CORE_READ(skb, mac_header);
+	v->head = TXR_SKB_READ(head);
+	v->data = TXR_SKB_READ(data);
+	v->len = TXR_SKB_READ(len);
+	v->data_len = TXR_SKB_READ(data_len);
+	v->nh = TXR_SKB_READ(network_header);
+	v->mh = TXR_SKB_READ(mac_header);
 }
 
-static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage)
+static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage,
+					       bool trusted)
 {
 	unsigned char *head = v->head, *data = v->data;
 	__u32 len = v->len, data_len = v->data_len;
@@ -367,7 +404,7 @@ static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct
 	if (!head || data < head || len < data_len)
 		return false;
 	if (device_stage && mh != (__u16)~0U && nh != (__u16)~0U && mh + 14 == nh) {
-		__u16 type = BPF_CORE_READ(skb, dev, type);
+		__u16 type = trusted ? skb->dev->type : BPF_CORE_READ(skb, dev, type);
 		if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) {
 			prog = TXR_PCAP_ETH;
 			start = mh;
@@ -381,35 +418,40 @@ static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct
 	if (start > wire_end)
 		return false;
 	__u32 caplen = start < linear_end ? (__u32)(linear_end - start) : 0;
-	return txr_pcap_run_prog(prog, (__u64)head + start, caplen, (__u32)(wire_end - start)) != 0;
+	__u64 pkt = (__u64)head + start;
+	__u32 wirelen = (__u32)(wire_end - start);
+	if (txr_pcap_compiled)
+		return (prog == TXR_PCAP_ETH ? txr_pcap_jit_eth(pkt, caplen, wirelen)
+					     : txr_pcap_jit_raw(pkt, caplen, wirelen)) != 0;
+	return txr_pcap_run_prog(prog, pkt, caplen, wirelen) != 0;
 }
 
-static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage)
+static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage, bool trusted)
 {
 	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v);
-	return txr_pcap_eval_view(skb, &v, device_stage);
+	txr_skb_view_read(skb, &v, trusted);
+	return txr_pcap_eval_view(skb, &v, device_stage, trusted);
 }
 
 /* txr_pcap_eval_skb, remembering a rejection at an IP-level stage for the
  * device stage that follows (txr_pcap_memo). */
-static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage)
+static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage, bool trusted)
 {
 	__u32 zero = 0;
 	struct txr_pcap_memo *m = bpf_map_lookup_elem(&txr_pcap_memo, &zero);
 	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v);
+	txr_skb_view_read(skb, &v, trusted);
 	__u64 data_off = v.data - v.head;
 	__u32 ip_len = v.nh != (__u16)~0U && v.nh >= data_off ? v.len - (__u32)(v.nh - data_off) : v.len;
 
 	if (!m)
-		return txr_pcap_eval_view(skb, &v, device_stage);
+		return txr_pcap_eval_view(skb, &v, device_stage, trusted);
 	if (device_stage && m->skb == (__u64)skb) {
 		m->skb = 0;
 		if (m->ip_len == ip_len)
 			return false; /* rejected at IP level a moment ago */
 	}
-	if (txr_pcap_eval_view(skb, &v, device_stage))
+	if (txr_pcap_eval_view(skb, &v, device_stage, trusted))
 		return true;
 	if (!device_stage) {
 		m->skb = (__u64)skb;

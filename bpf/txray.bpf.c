@@ -65,6 +65,9 @@ const volatile __u32 f_netns = 0;
 /* bpf_get_current_task_btf() exists (Linux 5.11+); else the thread's fields
  * are read through bpf_get_current_task(). Set by user space. */
 const volatile __u8 task_btf = 1;
+/* record --no-syscalls: skb stages only; the packet's process is the task
+ * that made it (take_current_process, packet.bpf.h). */
+const volatile __u8 no_syscalls = 0;
 /* kfree_skb passes enum skb_drop_reason (Linux 5.17+). Set by user space. */
 const volatile __u8 drop_reasons = 1;
 

@@ -55,6 +55,14 @@ int main(int argc, char** argv) {
     });
     floor_bpf* skel = floor_bpf::open();
     if (skel) skel->rodata->stamp = clock;
+    // Skipped programs are not even loaded: what bpftool lists is what runs.
+    bpf_program* p;
+    if (skel)
+        bpf_object__for_each_program(p, skel->obj) {
+            const std::string name = bpf_program__name(p);
+            for (const std::string& s : skip)
+                if (name.find(s) != std::string::npos) bpf_program__set_autoload(p, false);
+        }
     if (skel && floor_bpf::load(skel)) {
         floor_bpf::destroy(skel);
         skel = nullptr;
@@ -65,12 +73,8 @@ int main(int argc, char** argv) {
     }
     std::vector<bpf_link*> links;
     int cg_fd = -1;
-    bpf_program* p;
     bpf_object__for_each_program(p, skel->obj) {
-        std::string name = bpf_program__name(p);
-        bool skipped = false;
-        for (const std::string& s : skip) skipped |= name.find(s) != std::string::npos;
-        if (skipped) continue;
+        if (!bpf_program__autoload(p)) continue;  // skipped
         bpf_link* l = nullptr;
         if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
             if (cg_fd < 0) cg_fd = open(cgroup2_mount().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

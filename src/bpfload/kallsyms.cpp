@@ -24,8 +24,14 @@ void KernelSymbols::load() {
     std::sort(text_.begin(), text_.end());
 }
 
+void KernelSymbols::preload() {
+    if (loaded_ || loading_.valid()) return;
+    loading_ = std::async(std::launch::async, [this] { load(); });
+}
+
 std::string KernelSymbols::name(std::uint64_t addr) {
     if (!addr) return {};
+    if (loading_.valid()) loading_.get();  // done by now, unless a drop came in the first moments
     if (!loaded_) load();
     auto it = std::upper_bound(text_.begin(), text_.end(), addr,
                                [](std::uint64_t a, const auto& e) { return a < e.first; });

@@ -1,7 +1,8 @@
 // Kernel text addresses -> "function+0xoffset", from /proc/kallsyms (read
-// once, on the first lookup: most recordings never need it).
+// once: on the first lookup, or in the background after preload()).
 #pragma once
 #include <cstdint>
+#include <future>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,11 +15,15 @@ public:
     // "" when the address is 0, outside the kernel's text, or the table is
     // unreadable (or shows zeros: kptr_restrict without privileges).
     std::string name(std::uint64_t addr);
+    // Starts reading the table on another thread, so that the first lookup
+    // (a drop, inside the collector's loop) does not stall on ~10 MB of text.
+    void preload();
 
 private:
     void load();
     std::string path_;
     bool loaded_ = false;
+    std::future<void> loading_;
     std::vector<std::pair<std::uint64_t, std::string>> text_;  // sorted by address
 };
 

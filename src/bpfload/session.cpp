@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "hook_probe.h"
 #include "kernel_compat.h"
 #include "pcap_filter.h"
+#include "pcap_jit.h"
 #include "system.h"
 #include "txray.skel.h"
 
@@ -127,7 +129,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     check_privileges();
     const ResolvedFilters filters = resolve_filters(opt.filters);
     choose_plan();
-    open_skeleton();
+    open_skeleton(filters.pcap);
     check_option_combinations();
     write_rodata(filters);
     size_maps();
@@ -178,10 +180,24 @@ void Session::choose_plan() {
     lean_ = opt_.summary && !opt_.summary_syscalls && !opt_.filters.tgid && opt_.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
+    else if (opt_.no_syscalls)
+        switch_off(plan_, lean_summary_off_stages(), "off with --no-syscalls (skb stages only)");
 }
 
-void Session::open_skeleton() {
-    skel_.reset(txray_bpf__open());
+// The expression compiled into the object's placeholders, unless this
+// kernel refuses the translation (then interpreted; TXRAY_PCAP_INTERPRETER=1 forces it).
+void Session::open_skeleton(const PcapFilter& pcap) {
+    CompiledFilterObject compiled{{}, "no expression"};
+    if (!pcap.empty()) {
+        std::size_t elf_size = 0;
+        const void* elf = txray_bpf__elf_bytes(&elf_size);
+        compiled = std::getenv("TXRAY_PCAP_INTERPRETER") ? CompiledFilterObject{{}, "TXRAY_PCAP_INTERPRETER is set"}
+                                                         : compile_filter_into(elf, elf_size, pcap);
+        filter_engine_ = describe_filter_engine(compiled);
+        filter_compiled_ = compiled.ok();
+    }
+    skel_.reset(compiled.ok() ? open_skeleton_from(txray_bpf__create_skeleton, txray_bpf__destroy, compiled.elf)
+                              : txray_bpf__open());
     if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
 }
 
@@ -207,10 +223,12 @@ void Session::write_rodata(const ResolvedFilters& filters) {
     std::memcpy(const_cast<std::uint8_t*>(ro->f_host), filters.host.data(), 16);
     ro->sample_every = opt_.filters.sample_every;
     ro->f_pcap = filters.pcap.empty() ? 0 : 1;
+    ro->txr_pcap_compiled = filter_compiled_ ? 1 : 0;
     ro->f_cgroup_id = filters.cgroup.id;
     ro->f_cgroup_level = filters.cgroup.level;
     ro->f_netns = filters.netns;
     ro->summary_mode = opt_.summary ? 1 : 0;
+    ro->no_syscalls = opt_.no_syscalls && !lean_ ? 1 : 0;
     ro->lean_summary = lean_ ? 1 : 0;
     ro->summary_maps = opt_.summary_maps ? 1 : 0;
     ro->select_on = opt_.selecting() ? 1 : 0;

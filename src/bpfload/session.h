@@ -57,6 +57,10 @@ struct SessionOptions {
     // Without it, and with no --pid/--comm filter (they need the syscall),
     // the summary runs lean: skb stages only (bpf/lean_summary.bpf.h).
     bool summary_syscalls = false;
+    // Records without the syscall hooks (record/live --no-syscalls): the skb
+    // stages only, each packet's process taken where it is made; no syscall
+    // tracepoint attached (they put every thread on the syscall slow path).
+    bool no_syscalls = false;
     std::uint16_t snaplen = 0;  // record --headers: bytes from the IP header (0: none)
     // Records: also fill the summary maps (the agent keeping outliers).
     bool summary_maps = false;
@@ -131,6 +135,9 @@ public:
     const std::string& packet_store() const { return packet_store_; }
     // What this kernel lacks that newer ones have, each with what stands in.
     const std::vector<std::string>& kernel_fallbacks() const { return fallbacks_; }
+    // How the tcpdump expression runs in the kernel (pcap_jit.h); "" without one.
+    const std::string& filter_engine() const { return filter_engine_; }
+    bool filter_interpreted() const { return !filter_engine_.empty() && !filter_compiled_; }
 
 private:
     // The constructor's steps (session.cpp), in the order it takes them.
@@ -138,7 +145,7 @@ private:
     static void check_privileges();
     static ResolvedFilters resolve_filters(const Filters& f);
     void choose_plan();
-    void open_skeleton();
+    void open_skeleton(const PcapFilter& pcap);
     void check_option_combinations() const;
     void write_rodata(const ResolvedFilters& filters);
     void size_maps();
@@ -157,6 +164,8 @@ private:
     std::string send_storage_;
     std::string packet_store_;
     std::vector<std::string> fallbacks_;
+    std::string filter_engine_;
+    bool filter_compiled_ = false;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;

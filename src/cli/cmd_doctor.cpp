@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "bpfload/session.h"
 #include "bpfload/system.h"
+#include "bpfload/pcap_jit.h"
 #include "trace_options.h"
 
 namespace txray {
@@ -45,6 +46,7 @@ int doctor(TraceOptions& o) {
     fmt::print("send contexts in {}\n", session.send_context_storage());
     fmt::print("packets in flight in {}\n", session.packet_store());
     for (const auto& f : session.kernel_fallbacks()) fmt::print("older kernel: {}\n", f);
+    fmt::print("tcpdump expressions {}\n", filter_engine_on_this_kernel());
     return 0;
 }
 

@@ -74,6 +74,7 @@ void add_live_command(CLI::App& app, int& exit_code) {
     auto summary = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand("live", "Watch the host's sends now: a line per packet, a summary each second");
     add_trace_options(*cmd, *opts);
+    add_no_syscalls_option(*cmd, *opts);
     cmd->add_flag("-q,--quiet", *quiet, "Only the per-second summaries");
     cmd->add_flag("--summary", *summary,
                   "In-kernel per-stage histograms only, no per-packet records (cheapest; approximate percentiles). "

@@ -65,6 +65,7 @@ void add_record_command(CLI::App& app, int& exit_code) {
     auto out = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("record", "Record per-packet timelines to a JSON Lines trace");
     add_trace_options(*cmd, *opts);
+    add_no_syscalls_option(*cmd, *opts);
     cmd->add_option("-o,--output", *out, "Trace file to write ('-' for standard output; a name ending in .zst is zstd-compressed)")->required();
     auto slower = std::make_shared<std::string>();
     add_selection_options(*cmd, *slower, opts->session.select_drops, "--slower-than", "--drops-only");

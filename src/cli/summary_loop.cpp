@@ -19,6 +19,8 @@ int run_summary(const TraceOptions& o) {
     so.summary = true;
     Session session(so);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
+    if (session.filter_interpreted())
+        std::fprintf(stderr, "txray: the tcpdump expression is %s: slower per packet\n", session.filter_engine().c_str());
     session.attach(nullptr);
     const bool color = isatty(STDOUT_FILENO);
     fmt::print(stderr, "txray: in-kernel summary every second (approximate percentiles: log2 buckets). Ctrl-C to stop.\n");

@@ -36,6 +36,12 @@ void add_trace_options(CLI::App& cmd, TraceOptions& o) {
     cmd.add_flag("-v,--verbose", o.session.verbose, "Show libbpf's log");
 }
 
+void add_no_syscalls_option(CLI::App& cmd, TraceOptions& o) {
+    cmd.add_flag("--no-syscalls", o.session.no_syscalls,
+                 "Skb stages only, no syscall hooks (cheaper: threads stay off the syscall slow path); a packet's "
+                 "process is the task that made it (none when a softirq did), no send records or syscall timings");
+}
+
 void add_selection_options(CLI::App& cmd, std::string& slower, bool& drops, const std::string& slower_name,
                            const std::string& drops_name) {
     cmd.add_option(slower_name, slower,

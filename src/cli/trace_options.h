@@ -20,6 +20,9 @@ struct TraceOptions : RecordingOptions {
     std::vector<std::string> expression; // positional words: a tcpdump expression
 };
 
+// --no-syscalls (live, record).
+void add_no_syscalls_option(CLI::App& cmd, TraceOptions& o);
+
 void add_trace_options(CLI::App& cmd, TraceOptions& o);
 // Records of the outliers only, decided in the kernel (record, agent): a
 // duration option (`slower`) and a flag (`drops`), under the given names.

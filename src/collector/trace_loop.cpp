@@ -37,6 +37,8 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     watch_stop_signals(OnHangup::report);
     Session session(o.session);
     for (const auto& f : session.kernel_fallbacks()) std::fprintf(stderr, "txray: older kernel: %s\n", f.c_str());
+    if (session.filter_interpreted())
+        std::fprintf(stderr, "txray: the tcpdump expression is %s: slower per packet\n", session.filter_engine().c_str());
 
     TickStats tick;
     tick.stage_delta.resize(kStageCount);
@@ -60,6 +62,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
             return a;
         }());
     KernelSymbols kernel_symbols;  // where each drop happened
+    kernel_symbols.preload();       // not on the first drop, inside the loop
     assembler.set_symbol_namer([&](std::uint64_t a) { return kernel_symbols.name(a); });
 
     session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });

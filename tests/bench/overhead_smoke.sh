@@ -6,6 +6,10 @@
 #     (peak RSS > 0: a mode that failed to start, or an unknown one, would
 #     otherwise be measured as untraced);
 #   - the summary table has a row per mode;
+#   - the modes that leave hooks out really do (the programs each mode's
+#     tracer had loaded, listed by overhead.sh): record-nosys and floor-skb
+#     attach no syscall (nor fib, sock, tcp) program, record-null and
+#     floor-clock do, and all of them have the device stage's;
 #   - txray-floor --clock loads programs that call bpf_ktime_get_ns and the
 #     plain floor's do not (the verifier drops the dead branch), as bpftool
 #     shows in the translated instructions;
@@ -18,7 +22,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 out=$(mktemp -d /tmp/txray-overhead-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
-modes="untraced floor floor-clock record-null summary"
+modes="untraced floor floor-clock floor-skb record-null record-nosys summary"
 MODES="$modes" ROUNDS=1 SECONDS_PER_RUN=1 OUT="$out" bash "$script" >"$out/log" 2>&1 ||
     { cat "$out/log"; fail "overhead.sh exited $?"; }
 for m in $modes; do
@@ -30,6 +34,18 @@ for m in $modes; do
         awk -v r="$rss" 'BEGIN {exit !(r > 0)}' || fail "mode $m: its tracer was not running (rss $rss)"
     fi
     grep -q "^| $m | " "$out/log" || { cat "$out/log"; fail "no summary row for $m"; }
+done
+
+# Each mode attached what it says (bpftool's names: the full function names).
+progs() { cat "$out/$1.r1.progs" 2>/dev/null; }
+for m in floor-clock floor-skb record-null record-nosys; do
+    progs $m | grep -qE '^(floor|txr_tp)_net_dev_queue$' || { progs $m; fail "mode $m: no net_dev_queue program"; }
+done
+for m in floor-clock record-null; do
+    progs $m | grep -qE '^(floor|txr)_(enter|exit)_' || { progs $m; fail "mode $m: no syscall program"; }
+done
+for m in floor-skb record-nosys; do
+    if progs $m | grep -E '_(enter|exit)_|fib|sock_se|tcp_'; then fail "mode $m attached the programs above"; fi
 done
 
 # The clock reads are really in the --clock programs.

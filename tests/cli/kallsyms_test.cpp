@@ -18,7 +18,10 @@ TEST(KernelSymbols, NamesTheFunctionAndOffsetOfTextAddresses) {
              "ffffffff81300000 T nf_hook_slow\n"
              "ffffffffc0001000 t veth_xmit\t[veth]\n";  // a module's symbol
     }
-    KernelSymbols syms(path);
+    KernelSymbols syms(path), preloaded(path);
+    preloaded.preload();  // read on another thread: the same answers
+    EXPECT_EQ(preloaded.name(0xffffffff8120009aull), "neigh_invalidate+0x9a");
+    EXPECT_EQ(preloaded.name(0xffffffffc0001010ull), "veth_xmit+0x10");
     EXPECT_EQ(syms.name(0xffffffff8120009aull), "neigh_invalidate+0x9a");
     EXPECT_EQ(syms.name(0xffffffff81200500ull), "neigh_invalidate+0x500") << "data symbols are skipped";
     EXPECT_EQ(syms.name(0xffffffff81300000ull), "nf_hook_slow+0x0");

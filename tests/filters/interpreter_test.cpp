@@ -1,8 +1,9 @@
-// The in-kernel tcpdump-expression interpreter (bpf/pcap_filter.bpf.h) against
+// The in-kernel tcpdump-expression filter (bpf/pcap_filter.bpf.h), both the
+// interpreter and the compiled eBPF (src/bpfload/pcap_jit.cpp), against
 // libpcap's own pcap_offline_filter, on the same bytes. The kernel verdicts
-// come from the real interpreter run by BPF_PROG_TEST_RUN on skbs built from
-// the test frames; libpcap judges the same frame (DLT_EN10MB) and the same
-// frame without its Ethernet header (DLT_RAW).
+// come from the real code run by BPF_PROG_TEST_RUN on skbs built from the
+// test frames; libpcap judges the same frame (DLT_EN10MB) and the same frame
+// without its Ethernet header (DLT_RAW).
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "bpfload/pcap_filter.h"
+#include "bpfload/pcap_jit.h"
 #include "bpfload/system.h"
 #include "pcap_filter_test.skel.h"
 
@@ -211,51 +213,133 @@ const std::vector<std::string> kExpressions = {
     "ip6[150:2] > 0x4000",
 };
 
+// Kernel verdicts: bit 0 DLT_RAW, bit 1 Ethernet.
+int kernel_verdicts(pcap_filter_test_bpf* skel, const Bytes& frame) {
+    LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame.data(), .data_size_in = (std::uint32_t)frame.size(),
+                .repeat = 1);
+    Bytes out(frame.size() + 256);
+    o.data_out = out.data();
+    o.data_size_out = out.size();
+    int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.txr_test_pcap), &o);
+    EXPECT_EQ(err, 0) << std::strerror(errno);
+    return static_cast<int>(o.retval);
+}
+
+struct SkelDeleter {
+    void operator()(pcap_filter_test_bpf* s) const { pcap_filter_test_bpf__destroy(s); }
+};
+using Skel = std::unique_ptr<pcap_filter_test_bpf, SkelDeleter>;
+
+// The test object with `f` compiled into its placeholders (nothing in the
+// interpreter's map: a verdict can only come from the compiled code).
+Skel compiled_skel(const PcapFilter& f, bool buffered = true) {
+    std::size_t n = 0;
+    const void* elf = pcap_filter_test_bpf__elf_bytes(&n);
+    CompiledFilterObject c = compile_filter_into(elf, n, f, buffered);
+    EXPECT_TRUE(c.ok()) << c.error;
+    if (!buffered) {
+        EXPECT_FALSE(c.buffered);
+    }
+    if (!c.ok()) return nullptr;
+    EXPECT_GT(c.insns, 0u);
+    Skel s(open_skeleton_from(pcap_filter_test_bpf__create_skeleton, pcap_filter_test_bpf__destroy, c.elf));
+    EXPECT_NE(s, nullptr) << std::strerror(errno);
+    if (!s) return nullptr;
+    s->rodata->txr_pcap_compiled = 1;
+    EXPECT_EQ(pcap_filter_test_bpf__load(s.get()), 0) << "the object with the compiled filter does not load";
+    return s;
+}
+
 class Interpreter : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root to run BPF programs";
-        skel_ = pcap_filter_test_bpf__open_and_load();
+        skel_.reset(pcap_filter_test_bpf__open_and_load());
         ASSERT_NE(skel_, nullptr) << "cannot load the test program";
     }
-    void TearDown() override {
-        if (skel_) pcap_filter_test_bpf__destroy(skel_);
-    }
-    // Kernel verdicts: bit 0 DLT_RAW, bit 1 Ethernet.
-    int kernel(const Bytes& frame) {
-        LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame.data(), .data_size_in = (std::uint32_t)frame.size(),
-                    .repeat = 1);
-        Bytes out(frame.size() + 256);
-        o.data_out = out.data();
-        o.data_size_out = out.size();
-        int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.txr_test_pcap), &o);
-        EXPECT_EQ(err, 0) << std::strerror(errno);
-        return static_cast<int>(o.retval);
-    }
-    pcap_filter_test_bpf* skel_ = nullptr;
+    int kernel(const Bytes& frame) { return kernel_verdicts(skel_.get(), frame); }
+    Skel skel_;
 };
 
-TEST_F(Interpreter, KernelVerdictsEqualLibpcap) {
+// Every expression on every frame: the kernel's verdicts against libpcap's.
+// `compiled`: each expression compiled into a fresh object (`buffered`: with
+// the prefix copy where the kernel takes it); else interpreted by `interp`
+// (the programs stored in its map).
+void expect_verdicts_equal_libpcap(pcap_filter_test_bpf* interp, bool compiled, bool buffered = true) {
     const auto frames = corpus();
     int matched_raw = 0, matched_eth = 0, compared = 0;
     for (const auto& expr : kExpressions) {
         SCOPED_TRACE(expr);
         PcapFilter f = compile_pcap_filter(expr);
-        ASSERT_EQ(store_pcap_filter(bpf_map__fd(skel_->maps.txr_pcap_progs), f), 0);
+        Skel own;
+        pcap_filter_test_bpf* skel = interp;
+        if (compiled) {
+            own = compiled_skel(f, buffered);
+            ASSERT_NE(own, nullptr);
+            skel = own.get();
+        } else {
+            ASSERT_EQ(store_pcap_filter(bpf_map__fd(skel->maps.txr_pcap_progs), f), 0);
+        }
         for (std::size_t i = 0; i < frames.size(); ++i) {
             const Bytes& fr = frames[i];
             const bool want_raw = pcap_verdict(false, expr, fr.data() + 14, fr.size() - 14);
             const bool want_eth = pcap_verdict(true, expr, fr.data(), fr.size());
-            const int got = kernel(fr);
+            const int got = kernel_verdicts(skel, fr);
             EXPECT_EQ((got & 1) != 0, want_raw) << "DLT_RAW, frame " << i << " (" << fr.size() << " bytes)";
             EXPECT_EQ((got & 2) != 0, want_eth) << "Ethernet, frame " << i << " (" << fr.size() << " bytes)";
             matched_raw += want_raw, matched_eth += want_eth, ++compared;
         }
     }
     // The table is not trivially all-false or all-true.
+    EXPECT_EQ(compared, static_cast<int>(kExpressions.size() * frames.size()));
     EXPECT_GT(matched_raw, compared / 10);
     EXPECT_LT(matched_raw, compared * 9 / 10);
     EXPECT_GT(matched_eth, compared / 10);
+}
+
+TEST_F(Interpreter, KernelVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(skel_.get(), false); }
+
+class CompiledFilter : public Interpreter {};
+
+TEST_F(CompiledFilter, KernelVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(nullptr, true); }
+
+TEST_F(CompiledFilter, OneReadPerLoadVerdictsEqualLibpcap) { expect_verdicts_equal_libpcap(nullptr, true, false); }
+
+// Hand-written programs where libpcap's compiler goes rarely: shifts by 32 or
+// more, division by a zero X, scratch words, returns of A and X, the length,
+// a fall off the end. The compiled code must give the interpreter's verdicts.
+TEST_F(CompiledFilter, EdgeCasesAsInterpreted) {
+    using P = std::vector<txr_cbpf_insn>;
+    const std::vector<P> progs = {
+        {{0x00, 0, 0, 40}, {0x07, 0, 0, 0}, {0x00, 0, 0, 1}, {0x6c, 0, 0, 0}, {0x16, 0, 0, 0}},  // A = 1 << 40
+        {{0x00, 0, 0, 31}, {0x07, 0, 0, 0}, {0x00, 0, 0, 1}, {0x6c, 0, 0, 0}, {0x16, 0, 0, 0}},  // A = 1 << 31
+        {{0x00, 0, 0, 0x80000000u}, {0x74, 0, 0, 31}, {0x16, 0, 0, 0}},                        // >> k
+        {{0x00, 0, 0, 7}, {0x01, 0, 0, 0}, {0x3c, 0, 0, 0}, {0x06, 0, 0, 1}},                  // 7 / X(0)
+        {{0x00, 0, 0, 7}, {0x01, 0, 0, 0}, {0x9c, 0, 0, 0}, {0x06, 0, 0, 1}},                  // 7 % X(0)
+        {{0x80, 0, 0, 0}, {0x02, 0, 0, 3}, {0x61, 0, 0, 3}, {0x87, 0, 0, 0}, {0x0e, 0, 0, 0}},  // ret len via M, X
+        {{0x81, 0, 0, 0}, {0x0e, 0, 0, 0}},                                                    // ret X = len
+        {{0x60, 0, 0, 5}, {0x16, 0, 0, 0}},                                                    // unset M[5] = 0
+        {{0x30, 0, 0, 9}, {0x15, 1, 0, 17}, {0x06, 0, 0, 0}},                                  // falls off on UDP
+        {{0x28, 0, 0, 2}, {0x35, 0, 1, 1000}, {0x06, 0, 0, 5}, {0x06, 0, 0, 6}},               // len field >= 1000
+        {{0x20, 0, 0, 0x7ffffffeu}, {0x06, 0, 0, 1}},                                          // far load
+        {{0xb1, 0, 0, 0}, {0x48, 0, 0, 0xfffffff0u}, {0x06, 0, 0, 1}},                         // X + k wraps
+        {{0xb1, 0, 0, 0}, {0x50, 0, 0, 2}, {0x45, 0, 1, 0x80}, {0x06, 0, 0, 1}, {0x06, 0, 0, 2}},  // jset
+        {{0x00, 0, 0, 0xfffffffeu}, {0x84, 0, 0, 0}, {0x15, 0, 1, 2}, {0x06, 0, 0, 9}, {0x06, 0, 0, 0}},  // neg
+    };
+    const auto frames = corpus();
+    for (std::size_t n = 0; n < progs.size(); ++n) {
+        SCOPED_TRACE("program " + std::to_string(n));
+        PcapFilter f;
+        f.expression = "hand-written";
+        f.raw = f.eth = progs[n];
+        ASSERT_EQ(store_pcap_filter(bpf_map__fd(skel_->maps.txr_pcap_progs), f), 0);
+        for (bool buffered : {true, false}) {
+            Skel compiled = compiled_skel(f, buffered);
+            ASSERT_NE(compiled, nullptr);
+            for (std::size_t i = 0; i < frames.size(); i += 7)
+                EXPECT_EQ(kernel_verdicts(compiled.get(), frames[i]), kernel(frames[i])) << "frame " << i;
+        }
+    }
 }
 
 TEST_F(Interpreter, NoProgramMatchesNothing) {

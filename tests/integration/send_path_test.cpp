@@ -259,6 +259,36 @@ TEST_F(SendPath, VethPacketsStayInTheirThreadsSlot) {
     EXPECT_EQ(moved_from_slots(read_file(log)), waited_for_arp) << read_file(log);
 }
 
+// --no-syscalls: no syscall program attached, every datagram still once, on
+// the process that sent it (taken where the packet is made), no syscall stage.
+TEST_F(SendPath, NoSyscallsTakesTheProcessWherePacketsAreMade) {
+    const std::string dir = scratch_dir(), trace = dir + "/nosys.json", log = dir + "/nosys.log";
+    Child rec({txray_bin(), "record", "--no-syscalls", "-o", trace, "--iface", net->host_if}, log);
+    ASSERT_TRUE(wait_for_header(trace)) << read_file(log);
+    const std::string progs = run("bpftool prog show").out;
+    EXPECT_EQ(progs.find("txr_enter_"), std::string::npos) << "a syscall program is attached";
+    EXPECT_EQ(progs.find("txr_exit_"), std::string::npos) << "a syscall program is attached";
+    EXPECT_NE(progs.find("txr_tp_net_dev_"), std::string::npos) << progs;
+    RunResult s = run(testsend_bin() + " send --to " + net->v4_peer + " --port 9130 --way sendto --count 50 --size 100");
+    ASSERT_EQ(s.status, 0) << s.out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
+    Trace t = load_trace(trace);
+    ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
+    long sent = 0;
+    std::set<std::uint32_t> pids;
+    for (const auto& p : t.packets)
+        if (p.flow.dport == 9130) {
+            EXPECT_EQ(p.comm, "txray-testsend");
+            EXPECT_NE(p.pid, 0u);
+            EXPECT_EQ(p.find(Stage::sendmsg), nullptr);
+            pids.insert(p.pid);
+            sent += p.outcome == OutcomeKind::sent;
+        }
+    EXPECT_EQ(sent, 50);
+    EXPECT_EQ(pids.size(), 1u) << "one sender";
+}
+
 // -o X.zst: the same trace, zstd-compressed, and every reader takes it.
 TEST_F(SendPath, RecordToZstWritesACompressedTraceThatLoads) {
     const std::string dir = scratch_dir(), trace = dir + "/compressed.json.zst";
