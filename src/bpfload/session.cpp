@@ -180,6 +180,9 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     ro->select_on = opt.selecting() ? 1 : 0;
     ro->select_drops = opt.select_drops ? 1 : 0;
     ro->select_slower_ns = opt.select_slower_ns;
+    by_cgroup_ = opt.by_cgroup;
+    ro->by_cgroup = by_cgroup_ ? 1 : 0;
+    bpf_map__set_max_entries(skel_->maps.txr_cgroups, by_cgroup_ ? TXR_CGROUP_ENTRIES : 1);
     if (opt.snaplen > TXR_SNAPLEN_MAX)
         throw TxrayError("--snaplen: at most " + std::to_string(TXR_SNAPLEN_MAX) + " bytes");
     ro->snaplen = opt.snaplen;
