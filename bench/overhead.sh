@@ -27,7 +27,7 @@
 #              the record programs with the kernel's selection, nothing selected
 #              (no ring traffic; issue 21's target 5)
 #   agent      (not run by default) txray agent: the lean summary served on
-#              /metrics (scraped once a second during the run)
+#              /metrics (scraped once a second during the run, as Prometheus would)
 #   agent-select-none  (not run by default) txray agent --capture-slower-than 100s:
 #              the agent's selection on, nothing selected (issue 21's target 5)
 #   agent-cgroup  (not run by default) txray agent --by cgroup
@@ -142,14 +142,8 @@ wait_for() {
     return 1
 }
 
-scrape() {  # URL FILE: the agent's /metrics into FILE (3 tries)
-    local i
-    for i in 1 2 3; do
-        python3 -c "import urllib.request, sys; t = urllib.request.urlopen(sys.argv[1], timeout=10).read(); open(sys.argv[2], 'wb').write(t)" "$1" "$2" 2>/dev/null && return 0
-        sleep 0.5
-    done
-    return 1
-}
+# shellcheck source=agent-scrape.sh
+. "$here/agent-scrape.sh"
 
 send() {  # prints packets/s
     "$TESTSEND" send --to "$PEER_IP" --port $PORT --way sendto --size 100 --seconds "$1" |
@@ -195,11 +189,11 @@ run() {
         agent-select-none) extra=(--capture-slower-than 100s --capture-dir "$OUT/capture.$tag") ;;
         agent-cgroup) extra=(--by cgroup) ;;
         esac
-        scrape_url=http://127.0.0.1:$port/metrics
+        scrape_port=$port
         "$TXRAY" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" serving 30 || { echo "# txray agent did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
-        ( while kill -0 $pid 2>/dev/null; do scrape "$scrape_url" /dev/null; sleep 1; done ) & ;;
+        ( while kill -0 $pid 2>/dev/null; do scrape $port "$OUT/$mode.$tag.scrape"; sleep 1; done ) & ;;
     summary | summary-syscalls)
         local extra=""
         [ "$mode" = summary-syscalls ] && extra=--syscalls
@@ -227,7 +221,7 @@ run() {
     [ -n "$stopper" ] && { kill $stopper 2>/dev/null; wait $stopper 2>/dev/null; kill -CONT $pid 2>/dev/null; }
     t1=$(date +%s.%N)
     local cpu=0 rss=0 lost=0 detail=-
-    [[ $mode == agent* ]] && { sleep 1.2; scrape "$scrape_url" "$OUT/$mode.$tag.metrics"; rm -rf "$OUT/capture.$tag"; }
+    [[ $mode == agent* ]] && { sleep 1.2; scrape $scrape_port "$OUT/$mode.$tag.metrics"; rm -rf "$OUT/capture.$tag" "$OUT/$mode.$tag.scrape"; }
     if [ -n "$pid" ]; then
         local c1
         c1=$(cpu_ticks $pid)
