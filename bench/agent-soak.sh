@@ -114,7 +114,9 @@ final_sent=$(sent)
 unfinished=$(gauge txray_unfinished_packets)
 device=$(($(tx) - tx0))
 echo "# sender: $(cat "$OUT/send.log")"
-echo "# end: scraped sent $final_sent + unfinished ${unfinished:-?} vs the device's $device"
+echo "# end: scraped sent $final_sent + unfinished ${unfinished:-?} vs the device's $device;" \
+    "expired $(gauge txray_expired_packets_total), untracked $(gauge txray_untracked_packets_total)," \
+    "ifname overflow $(gauge txray_ifname_overflow_packets_total)"
 echo "# agent: peak RSS $(awk '/^VmHWM/ {print $2}' "/proc/$apid/status") kB, CPU $(awk -v hz="$(getconf CLK_TCK)" -v d="$DURATION" '{printf "%.3f", ($14 + $15) / hz / d}' "/proc/$apid/stat") cores"
 kill -TERM $apid
 wait $apid

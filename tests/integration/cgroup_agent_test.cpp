@@ -142,6 +142,13 @@ TEST_F(AgentByCgroup, EachCgroupCountsWhatItsSenderSent) {
               b)
         << m;
     EXPECT_EQ(metric(m, "txray_cgroup_overflow_packets_total"), 0) << m;
+    if (run("command -v promtool >/dev/null").status == 0) {  // the linter on the labelled exposition
+        const std::string file = scratch_dir() + "/metrics-cg-" + std::to_string(port_) + ".txt";
+        std::ofstream(file) << m;
+        RunResult lint = run("promtool check metrics < " + file);
+        EXPECT_EQ(lint.status, 0) << lint.out;
+        std::filesystem::remove(file);
+    }
     stop();
 }
 
