@@ -32,7 +32,11 @@
 #              the record programs with the kernel's selection, nothing selected
 #              (no ring traffic; issue 21's target 5)
 #   agent      (not run by default) txray agent: the lean summary served on
-#              /metrics (scraped once a second during the run)
+#              /metrics (scraped once a second during the run, as Prometheus would)
+#   agent-select-none  (not run by default) txray agent --capture-slower-than 100s:
+#              the agent's selection on, nothing selected (issue 21's target 5)
+#   agent-cgroup  (not run by default) txray agent --by cgroup
+#   (the agent modes keep their last scrape in OUT/MODE.TAG.metrics)
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
 #              when bpftrace is installed
 # and prints, per mode, the ratio to the same round's untraced rate
@@ -122,7 +126,7 @@ for m in $MODES; do
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     untraced | record | record-null | record-zst | record-nosys | select-none) ;;
-    agent) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# agent: skipped (txray built without it)"; continue; } ;;
+    agent | agent-select-none | agent-cgroup) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# $m: skipped (txray built without the agent)"; continue; } ;;
     *) die "unknown mode $m (see MODES in the header)" ;;
     esac
     modes+=("$m")
@@ -142,6 +146,9 @@ wait_for() {
     done
     return 1
 }
+
+# shellcheck source=agent-scrape.sh
+. "$here/agent-scrape.sh"
 
 send() {  # prints packets/s
     "$TESTSEND" send --to "$PEER_IP" --port $PORT --way sendto --size 100 --seconds "$1" |
@@ -183,12 +190,17 @@ run() {
         "$TXRAY" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    agent)
-        local port=$((20000 + RANDOM % 20000))
-        "$TXRAY" agent --listen 127.0.0.1:$port "$@" >"$log" 2>&1 &
+    agent | agent-select-none | agent-cgroup)
+        local port=$((20000 + RANDOM % 20000)) extra=()
+        case $mode in
+        agent-select-none) extra=(--capture-slower-than 100s --capture-dir "$OUT/capture.$tag") ;;
+        agent-cgroup) extra=(--by cgroup) ;;
+        esac
+        scrape_port=$port
+        "$TXRAY" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" serving 30 || { echo "# txray agent did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
-        ( while kill -0 $pid 2>/dev/null; do python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=5).read()" "http://127.0.0.1:$port/metrics" 2>/dev/null; sleep 1; done ) & ;;
+        ( while kill -0 $pid 2>/dev/null; do scrape $port "$OUT/$mode.$tag.scrape"; sleep 1; done ) & ;;
     summary | summary-syscalls)
         local extra=""
         [ "$mode" = summary-syscalls ] && extra=--syscalls
@@ -218,6 +230,7 @@ run() {
     [ -n "$stopper" ] && { kill $stopper 2>/dev/null; wait $stopper 2>/dev/null; kill -CONT $pid 2>/dev/null; }
     t1=$(date +%s.%N)
     local cpu=0 rss=0 lost=0 detail=-
+    [[ $mode == agent* ]] && { sleep 1.2; scrape $scrape_port "$OUT/$mode.$tag.metrics"; rm -rf "$OUT/capture.$tag" "$OUT/$mode.$tag.scrape"; }
     if [ -n "$pid" ]; then
         local c1
         c1=$(cpu_ticks $pid)
@@ -239,7 +252,7 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
 ' 2>/dev/null || echo "? no-footer")
         [ "$KEEP" = 1 ] || rm -f "$trace" ;;
     select-none) lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?') ;;
-    agent) lost=0 ;;
+    agent*) lost=$(awk '/^txray_lost_events_total/ {s += $2} END {print s + 0}' "$OUT/$mode.$tag.metrics" 2>/dev/null || echo '?') ;;
     record-null | record-zst | record-nosys)  # the final line says "(N dropped, N lost events, ...)"
         lost=$(tr '\r' '\n' <"$log" | grep -oE '[0-9]+ lost events' | tail -1 | grep -oE '^[0-9]+' || echo '?')
         [ "$mode" = record-zst ] && { detail="zst_bytes_per_packet=$(python3 -c "import os, sys; print(round(os.path.getsize(sys.argv[1]) / max(1, int(sys.argv[2]))))" "$OUT/$mode.$tag.json.zst" "$(tr '\r' '\n' <"$log" | grep -oE 'wrote [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 1)")"; [ "$KEEP" = 1 ] || rm -f "$OUT/$mode.$tag.json.zst"; } ;;
@@ -366,7 +379,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "summary", "summary-syscalls", "bpftrace"]
+order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-cgroup", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -397,6 +410,10 @@ if nr and sr and nr < 1:
     print(f"summary overhead / record-null overhead (medians): {(1 - sr) / (1 - nr):.2f}")
 if rr and fr:
     print(f"record overhead above the floor (medians): {100 * (fr - rr):.1f} points")
+for m in ("agent", "agent-select-none", "agent-cgroup", "select-none"):
+    mr = med_ratio([r for r in rows if r[0] == m and r[1].startswith("r")])
+    if mr and sr:
+        print(f"{m} overhead minus the lean summary's (medians): {100 * (sr - mr):.1f} points")
 ub = statistics.median(base.values()) if base else 0
 for r in rows:
     if not r[1].startswith("r"):

@@ -162,6 +162,73 @@ static __always_inline void errno_add(long ret)
 	percpu_inc(&txr_errnos, e < TXR_ERRNOS ? e : TXR_ERRNOS - 1);
 }
 
+/* --by cgroup: packets and the end-to-end histogram per (cgroup, interface
+ * slot). A cgroup that finds the table full counts in txr_cgroup_other and
+ * TXR_C_CGROUP_FULL; packets of no cgroup (id 0) count there uncounted. */
+const volatile __u8 by_cgroup = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* TXR_CGROUP_ENTRIES with --by cgroup (user space) */
+	__type(key, struct txr_cgroup_key);
+	__type(value, struct txr_cgroup_row);
+} txr_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_IF_SLOTS);
+	__type(key, __u32);
+	__type(value, struct txr_cgroup_row);
+} txr_cgroup_other SEC(".maps");
+
+struct txr_cgroup_row txr_cgroup_zero; /* a new entry's value (never written) */
+
+/* The cgroup v2 id of the socket's cgroup (the one cgroup_skb programs and
+ * bpf_skb_cgroup_id see: sock_cgroup_ptr(), set when the socket was made).
+ * Before Linux 5.15 sock_cgroup_data has no plain pointer (a tagged union):
+ * there the current task's cgroup stands in. */
+static __always_inline __u64 sk_cgroup_id(struct sock *sk)
+{
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return bpf_get_current_cgroup_id();
+	if (!sk)
+		return 0;
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
+		return 0; /* not a full socket: no cgroup data */
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* A packet ended: its cgroup's row (e2e_ns 0: no end-to-end time). Global:
+ * verified once. */
+__noinline int txr_cgroup_add(__u64 cgroup_id, __u32 slot, __u32 dropped, __u64 e2e_ns)
+{
+	struct txr_cgroup_key k = {.cgroup_id = cgroup_id, .ifslot = slot < TXR_IF_SLOTS ? slot : 0};
+	struct txr_cgroup_row *r = NULL;
+	if (cgroup_id) {
+		r = bpf_map_lookup_elem(&txr_cgroups, &k);
+		if (!r) { /* another CPU may make it meanwhile: look again */
+			bpf_map_update_elem(&txr_cgroups, &k, &txr_cgroup_zero, BPF_NOEXIST);
+			r = bpf_map_lookup_elem(&txr_cgroups, &k);
+		}
+		if (!r)
+			count(TXR_C_CGROUP_FULL);
+	}
+	if (!r) {
+		__u32 s = k.ifslot;
+		r = bpf_map_lookup_elem(&txr_cgroup_other, &s);
+		if (!r)
+			return 0;
+	}
+	r->packets[dropped ? 1 : 0] += 1;
+	if (e2e_ns) {
+		r->e2e.buckets[log2_bucket(e2e_ns)] += 1;
+		r->e2e.sum_ns += e2e_ns;
+	}
+	return 0;
+}
+
 /* What txr_summarise and txr_selected read of a packet's record. A global
  * function may take no pointer to memory before Linux 5.12, so the caller
  * copies it here (summary_row_push), one row per nesting level: a softirq
@@ -170,6 +237,7 @@ static __always_inline void errno_add(long ret)
 #define TXR_SUMMARY_NEST 4
 struct txr_summary_row {
 	__u64 ts[TXR_ST_COUNT];
+	__u64 cgroup_id;
 	__u32 netns, ifindex, drop_reason;
 	__u8 end;
 	__u8 pad[3];
@@ -208,6 +276,7 @@ static __always_inline bool summary_row_push(const struct txr_packet *p, __u32 *
 	barrier_var(d); /* keep the mask below: 5.10's verifier loses the bound on a spill */
 	struct txr_summary_row *r = &in->row[d & (TXR_SUMMARY_NEST - 1)];
 	__builtin_memcpy(r->ts, p->ts, sizeof(r->ts));
+	r->cgroup_id = p->cgroup_id;
 	r->netns = p->netns;
 	r->ifindex = p->ifindex;
 	r->drop_reason = p->drop_reason;
@@ -255,6 +324,8 @@ __noinline int txr_summarise(__u32 depth)
 	if (first && last > first)
 		txr_hist_add(slot, TXR_HIST_E2E, last - first);
 	outcome_add(slot, p->end == TXR_END_DROP, before_drop, p->drop_reason);
+	if (by_cgroup)
+		txr_cgroup_add(p->cgroup_id, slot, p->end == TXR_END_DROP, first && last > first ? last - first : 0);
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /* Lean summary mode (txray live --summary): per-stage and end-to-end
- * histograms from the skb stages alone. A packet is 32 bytes (struct
+ * histograms from the skb stages alone. A packet is 40 bytes (struct
  * txr_lean): no syscall context, no headers, no names, no records.
  * Each stage adds (now - previous stage) to its histogram row; the end adds
  * first stage -> out (driver, handoff or drop) to the end-to-end row.
@@ -96,6 +96,8 @@ static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean
 	__u32 slot = l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot;
 	if (out > l->first)
 		hist_add(slot, TXR_HIST_E2E, out - l->first);
+	if (by_cgroup)
+		txr_cgroup_add(l->cgroup_id, slot, drop, out > l->first ? out - l->first : 0);
 	if (drop)
 		count(TXR_C_DROPS);
 	outcome_add(slot, drop, before_drop, reason);
@@ -118,7 +120,8 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 		if (!creates(stage) || !lean_admit(skb, stage))
 			return NULL;
 		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage, .last = stage,
-				     .ifslot = lean_if_slot(skb)};
+				     .ifslot = lean_if_slot(skb),
+				     .cgroup_id = by_cgroup ? sk_cgroup_id(BPF_CORE_READ(skb, sk)) : 0};
 		if (s && may_slot) {
 			lean_spill(s); /* the thread's previous packet, if still here */
 			s->l = n;

@@ -136,6 +136,7 @@ enum txr_counter {
 				  * in-flight hash (lib/thread_slot.bpf.h) */
 	TXR_C_UNSELECTED,        /* records not emitted: --slower-than/--drops-only left them out */
 	TXR_C_IF_OTHER,          /* packets counted under ifname "other": interface slots full */
+	TXR_C_CGROUP_FULL,       /* --by cgroup: packets counted as cgroup "other": txr_cgroups full */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */
@@ -149,6 +150,7 @@ struct txr_lean {
 	__u8 ifslot; /* interface slot (agent_metrics.bpf.h); TXR_IF_UNSET until a device is seen */
 	__u8 last;   /* latest stage stamped (the drop's stage) */
 	__u8 pad;
+	__u64 cgroup_id; /* --by cgroup: the socket's cgroup v2 id (0: none) */
 };
 
 #define TXR_LOST_STAGE_BASE ((int)TXR_C_COUNT)
@@ -187,5 +189,20 @@ struct txr_iface {
 #define TXR_DROP_SLOTS (TXR_ST_COUNT * TXR_DROP_REASONS)
 /* Failed sends per errno (summary with syscalls); the last counts the rest. */
 #define TXR_ERRNOS 256
+
+/* --by cgroup (txray agent): packets and the end-to-end histogram per
+ * (cgroup v2 id, interface slot), in a bounded per-CPU hash (txr_cgroups);
+ * when it is full, per slot in txr_cgroup_other (counted: TXR_C_CGROUP_FULL).
+ * User space removes the entries of cgroups that no longer exist. */
+#define TXR_CGROUP_ENTRIES 256
+struct txr_cgroup_key {
+	__u64 cgroup_id;
+	__u32 ifslot;
+	__u32 pad;
+};
+struct txr_cgroup_row {
+	__u64 packets[2]; /* sent, dropped */
+	struct txr_hist_row e2e;
+};
 
 #endif /* TXRAY_H */

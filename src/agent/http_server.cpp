@@ -66,11 +66,13 @@ MetricsServer::MetricsServer(const HttpOptions& opt, Body body) : body_(std::mov
     const std::string threads = std::to_string(opt.threads), queue = std::to_string(opt.queue),
                       timeout = std::to_string(opt.request_timeout_ms), max_req = std::to_string(opt.max_request_bytes);
     // No document_root: civetweb serves no file; every request comes to handle().
+    // No linger_timeout_ms: 0 made close() abortive (an RST that discarded
+    // the reply's unsent bytes: scrapes of more than a socket buffer, ~130 kB
+    // in capture mode with a few interfaces, were cut off).
     const char* options[] = {"listening_ports", listening_.c_str(),
                              "num_threads", threads.c_str(),
                              "connection_queue", queue.c_str(),
                              "request_timeout_ms", timeout.c_str(),
-                             "linger_timeout_ms", "0",
                              "max_request_size", max_req.c_str(),
                              "enable_keep_alive", "no",
                              nullptr};

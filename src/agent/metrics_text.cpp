@@ -101,12 +101,22 @@ std::string render_metrics(const AgentSnapshot& s) {
         p[0] += s.maps.outcomes.size() > slot * 2 + 1 ? s.maps.outcomes[slot * 2] : 0;
         p[1] += s.maps.outcomes.size() > slot * 2 + 1 ? s.maps.outcomes[slot * 2 + 1] : 0;
     }
+    // --by cgroup: (ifname, cgroup) -> merged row.
+    std::map<std::pair<std::string, std::string>, txr_cgroup_row> by_cgroup;
+    for (const auto& c : s.cgroups)
+        if (c.slot < names.size() && !names[c.slot].empty()) add_cgroup_row(by_cgroup[{names[c.slot], c.cgroup}], c.row);
     family(out, "txray_packets_total", "counter", "Packets that ended, per interface and outcome (sent or dropped)");
     for (const auto& [ifname, p] : packets) {
-        if (!p[0] && !p[1] && ifname != "other") continue;
+        if (s.by_cgroup || (!p[0] && !p[1] && ifname != "other")) continue;
         line("txray_packets_total", fmt::format("ifname=\"{}\",outcome=\"sent\"", escape_label(ifname)), p[0]);
         line("txray_packets_total", fmt::format("ifname=\"{}\",outcome=\"dropped\"", escape_label(ifname)), p[1]);
     }
+    for (const auto& [k, r] : by_cgroup)
+        for (int dropped : {0, 1})
+            line("txray_packets_total",
+                 fmt::format("ifname=\"{}\",cgroup=\"{}\",outcome=\"{}\"", escape_label(k.first), escape_label(k.second),
+                             dropped ? "dropped" : "sent"),
+                 r.packets[dropped]);
 
     // (row, ifname) -> merged row. Every attached stage of every interface
     // seen is there from the start, at 0: a series that first appears with
@@ -135,8 +145,11 @@ std::string render_metrics(const AgentSnapshot& s) {
     family(out, "txray_e2e_latency_seconds", "histogram",
            "From the packet's first stage to the driver's return, its hand-off or its drop (kernel log2 buckets)");
     for (const auto& [k, r] : rows)
-        if (k.first == TXR_HIST_E2E)
+        if (k.first == TXR_HIST_E2E && !s.by_cgroup)
             histogram(out, "txray_e2e_latency_seconds", fmt::format("ifname=\"{}\",", escape_label(k.second)), r);
+    for (const auto& [k, r] : by_cgroup)
+        histogram(out, "txray_e2e_latency_seconds",
+                  fmt::format("ifname=\"{}\",cgroup=\"{}\",", escape_label(k.first), escape_label(k.second)), r.e2e);
 
     family(out, "txray_drops_total", "counter",
            "Packets dropped, per the last stage they reached and the kernel's drop reason");
@@ -174,6 +187,14 @@ std::string render_metrics(const AgentSnapshot& s) {
     family(out, "txray_ifname_overflow_packets_total", "counter",
            "Packets counted under ifname=\"other\" because every interface slot was taken");
     line("txray_ifname_overflow_packets_total", "", s.counters[TXR_C_IF_OTHER]);
+    if (s.by_cgroup) {
+        family(out, "txray_cgroup_overflow_packets_total", "counter",
+               "Packets counted under cgroup=\"other\" because the kernel's cgroup table was full");
+        line("txray_cgroup_overflow_packets_total", "", s.counters[TXR_C_CGROUP_FULL]);
+        family(out, "txray_cgroup_evictions_total", "counter",
+               "Entries removed from the kernel's cgroup table because their cgroup was gone");
+        line("txray_cgroup_evictions_total", "", s.cgroup_evictions);
+    }
     family(out, "txray_filtered_packets_total", "counter", "Packets a filter left out");
     line("txray_filtered_packets_total", "", s.counters[TXR_C_FILTERED]);
     if (s.capturing) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/cgroup_labels.h"
 #include "bpfload/session.h"
 
 namespace txray {
@@ -20,6 +21,11 @@ struct AgentSnapshot {
     std::vector<std::pair<std::string, std::string>> hooks;  // (stage, hook) of the stages attached
     std::string version, kernel;
     std::function<std::string(std::uint32_t)> reason_name;   // enum skb_drop_reason -> "QDISC_DROP"
+    // --by cgroup: txray_packets_total and the e2e histogram per (ifname,
+    // cgroup) from these rows instead of per ifname.
+    bool by_cgroup = false;
+    std::vector<CgroupSeries> cgroups;
+    std::uint64_t cgroup_evictions = 0;
     // --capture-*: records kept (written), and files rotated.
     bool capturing = false;
     std::uint64_t captured = 0, capture_files = 0, capture_write_errors = 0;

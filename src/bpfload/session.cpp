@@ -210,6 +210,7 @@ void Session::check_option_combinations() const {
 
 // The filters and modes the BPF programs read as constants.
 void Session::write_rodata(const ResolvedFilters& filters) {
+    by_cgroup_ = opt_.by_cgroup;
     auto* ro = skel_->rodata;
     ro->f_tgid = opt_.filters.tgid;
     if (!opt_.filters.comm.empty()) {
@@ -234,6 +235,7 @@ void Session::write_rodata(const ResolvedFilters& filters) {
     ro->select_on = opt_.selecting() ? 1 : 0;
     ro->select_drops = opt_.select_drops ? 1 : 0;
     ro->select_slower_ns = opt_.select_slower_ns;
+    ro->by_cgroup = opt_.by_cgroup ? 1 : 0;
     ro->snaplen = opt_.snaplen;
 }
 
@@ -247,6 +249,7 @@ void Session::size_maps() {
     // One of the two in-flight tables is used; the other stays at one entry.
     bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt_.inflight_max);
     bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt_.inflight_max : 1);
+    bpf_map__set_max_entries(skel_->maps.txr_cgroups, opt_.by_cgroup ? TXR_CGROUP_ENTRIES : 1);
 }
 
 // Where send contexts and packets in flight live, and what an older kernel

@@ -69,6 +69,8 @@ struct SessionOptions {
     // select_drops, was dropped. Either set: no send or retransmit records.
     std::uint64_t select_slower_ns = 0;
     bool select_drops = false;
+    // Summary maps: also per (cgroup, interface) (txray agent --by cgroup).
+    bool by_cgroup = false;
     bool selecting() const { return select_slower_ns || select_drops; }
 };
 
@@ -83,6 +85,10 @@ struct SummaryMaps {
     std::vector<std::uint64_t> outcomes;     // TXR_OUTCOME_SLOTS: slot * 2 + dropped
     std::vector<std::uint64_t> drops;        // TXR_DROP_SLOTS: stage * TXR_DROP_REASONS + reason
     std::vector<std::uint64_t> errnos;       // TXR_ERRNOS
+    // --by cgroup: the kernel's table (cgroup, slot) -> row, and per slot
+    // the packets of a full table or of no cgroup (TXR_IF_SLOTS).
+    std::vector<std::pair<txr_cgroup_key, txr_cgroup_row>> cgroups;
+    std::vector<txr_cgroup_row> cgroup_other;
 };
 
 class Session {
@@ -120,6 +126,8 @@ public:
     Counters counters() const;
     Histograms histograms() const;  // summed over interfaces
     SummaryMaps summary_maps() const;  // src/bpfload/summary_maps.cpp
+    // --by cgroup: removes these cgroups' entries (gone from the system).
+    void forget_cgroups(const std::vector<txr_cgroup_key>& keys) const;
     // Removes and returns in-flight records whose newest stage is older than
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);
@@ -161,6 +169,8 @@ private:
 
     SessionOptions opt_;
     bool lean_ = false;
+    bool by_cgroup_ = false;
+    void read_cgroups(SummaryMaps& m) const;  // summary_maps.cpp
     std::string send_storage_;
     std::string packet_store_;
     std::vector<std::string> fallbacks_;

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,8 +16,8 @@ namespace {
 
 // Sums entry `key` of a per-CPU map over the CPUs into `out` (values of T:
 // arrays of u64, added element-wise).
-template <typename T>
-void sum_percpu_entry(int fd, std::uint32_t key, std::vector<T>& per_cpu, T& out) {
+template <typename T, typename Key = std::uint32_t>
+void sum_percpu_entry(int fd, const Key& key, std::vector<T>& per_cpu, T& out) {
     std::memset(&out, 0, sizeof(out));
     if (bpf_map_lookup_elem(fd, &key, per_cpu.data())) return;
     static_assert(sizeof(T) % sizeof(std::uint64_t) == 0);
@@ -77,6 +78,29 @@ std::vector<T> sum_percpu_map(const bpf_map* map, std::size_t n) {
 
 }  // namespace
 
+// The per-CPU hash walked key by key (at most TXR_CGROUP_ENTRIES, once a
+// second), each entry summed over the CPUs.
+void Session::read_cgroups(SummaryMaps& m) const {
+    m.cgroup_other = sum_percpu_map<txr_cgroup_row>(skel_->maps.txr_cgroup_other, TXR_IF_SLOTS);
+    const int fd = bpf_map__fd(skel_->maps.txr_cgroups);
+    const int ncpu = std::max(1, libbpf_num_possible_cpus());
+    std::vector<txr_cgroup_row> per_cpu(static_cast<std::size_t>(ncpu));
+    txr_cgroup_key key{}, next{};
+    const txr_cgroup_key* prev = nullptr;
+    while (m.cgroups.size() < TXR_CGROUP_ENTRIES && bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        txr_cgroup_row sum{};
+        sum_percpu_entry(fd, key, per_cpu, sum);
+        m.cgroups.emplace_back(key, sum);
+    }
+}
+
+void Session::forget_cgroups(const std::vector<txr_cgroup_key>& keys) const {
+    const int fd = bpf_map__fd(skel_->maps.txr_cgroups);
+    for (const auto& k : keys) bpf_map_delete_elem(fd, &k);
+}
+
 SummaryMaps Session::summary_maps() const {
     SummaryMaps m;
     const auto& maps = skel_->maps;
@@ -84,6 +108,7 @@ SummaryMaps Session::summary_maps() const {
     m.outcomes = sum_percpu_map<std::uint64_t>(maps.txr_outcomes, TXR_OUTCOME_SLOTS);
     m.drops = sum_percpu_map<std::uint64_t>(maps.txr_drops, TXR_DROP_SLOTS);
     m.errnos = sum_percpu_map<std::uint64_t>(maps.txr_errnos, TXR_ERRNOS);
+    if (by_cgroup_) read_cgroups(m);
     // The kernel writes a slot's name before its key: a slot with a key is named.
     m.ifaces.resize(TXR_IF_SLOTS);
     for (std::size_t i = 0; i < TXR_IF_SLOTS; ++i) {

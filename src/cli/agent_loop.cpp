@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "agent/capture_files.h"
+#include "agent/cgroup_labels.h"
 #include "agent/metrics_text.h"
 #include "collector/stop_signal.h"
 #include "collector/trace_loop.h"
@@ -35,11 +36,26 @@ private:
     std::shared_ptr<const std::string> text_ = std::make_shared<const std::string>();
 };
 
+// --by cgroup: the labels, named from the cgroup2 tree (none without it).
+std::unique_ptr<CgroupLabels> cgroup_labels(const AgentOptions& o) {
+    if (!o.by_cgroup) return nullptr;
+    auto paths = std::make_shared<CgroupPaths>(cgroup2_mount().value_or(""));
+    return std::make_unique<CgroupLabels>(
+        o.cgroup_top, [paths](std::uint64_t id) { return paths->find(id); }, [paths] { paths->rescan(); });
+}
+
 }  // namespace
 
-AgentSnapshot agent_snapshot(const Session& session, std::uint64_t expired) {
+AgentSnapshot agent_snapshot(const Session& session, std::uint64_t expired, CgroupLabels* cgroups) {
     AgentSnapshot s;
     s.maps = session.summary_maps();
+    if (cgroups) {
+        auto u = cgroups->update(s.maps);
+        session.forget_cgroups(u.evict);
+        s.by_cgroup = true;
+        s.cgroups = std::move(u.series);
+        s.cgroup_evictions = cgroups->evictions();
+    }
     s.counters = session.counters();
     s.unfinished = session.inflight_count();
     s.expired = expired;
@@ -56,7 +72,9 @@ int run_summary_agent(const AgentOptions& o) {
 
     SessionOptions so = o.trace.session;
     so.summary = true;
+    so.by_cgroup = o.by_cgroup;
     Session session(so);
+    auto cgroups = cgroup_labels(o);
     session.attach(nullptr);
     Published published;
     std::uint64_t expired = 0;
@@ -64,7 +82,7 @@ int run_summary_agent(const AgentOptions& o) {
         const std::uint64_t now = monotonic_ns();
         const std::uint64_t before = now - static_cast<std::uint64_t>(o.trace.expire_s * 1e9);
         expired += session.lean_summary() ? session.sweep_lean(before) : session.sweep(before).size();
-        published.set(render_metrics(agent_snapshot(session, expired)));
+        published.set(render_metrics(agent_snapshot(session, expired, cgroups.get())));
     };
     refresh();
     {
@@ -106,7 +124,7 @@ TraceFooter kernel_totals(const Counters& c) {
 // /metrics (refreshed each second, on the recording loop's tick).
 class CaptureAgent : public TraceConsumer {
 public:
-    explicit CaptureAgent(const AgentOptions& o) : o_(o) {}
+    explicit CaptureAgent(const AgentOptions& o) : o_(o), cgroups_(cgroup_labels(o)) {}
     void on_start(const TraceHeader& h) override {
         files_ = std::make_unique<CaptureFiles>(
             CaptureLimits{o_.capture_dir, o_.capture_file_bytes, o_.capture_files}, h);
@@ -141,7 +159,7 @@ public:
 
 private:
     void publish() {
-        AgentSnapshot s = agent_snapshot(*session_, expired_);
+        AgentSnapshot s = agent_snapshot(*session_, expired_, cgroups_.get());
         s.capturing = true;
         s.captured = files_->packets();
         s.capture_files = files_->files_opened();
@@ -152,6 +170,7 @@ private:
     const Session* session_ = nullptr;
     std::unique_ptr<CaptureFiles> files_;
     std::unique_ptr<MetricsServer> server_;
+    std::unique_ptr<CgroupLabels> cgroups_;
     Published published_;
     std::uint64_t expired_ = 0;
 };
@@ -165,6 +184,7 @@ int run_agent(const AgentOptions& o) {
     t.session.summary_maps = true;
     t.session.select_slower_ns = o.capture_slower_ns;
     t.session.select_drops = o.capture_drops;
+    t.session.by_cgroup = o.by_cgroup;
     CaptureAgent agent(o);
     return run_trace(t, agent);
 }

@@ -17,6 +17,13 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--http-queue", o->http.queue, "Accepted connections waiting for a worker, at most")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
+    auto by = std::make_shared<std::string>();
+    cmd->add_option("--by", *by, "cgroup: also a cgroup label on txray_packets_total and the e2e histogram")
+        ->check(CLI::IsMember({"cgroup"}));
+    cmd->add_option("--cgroup-top", o->cgroup_top,
+                    "With --by cgroup: the first K cgroups seen get their own label, the rest \"other\"")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
     auto slower = std::make_shared<std::string>();
     add_selection_options(*cmd, *slower, o->capture_drops, "--capture-slower-than", "--capture-drops");
     cmd->add_option("--capture-dir", o->capture_dir, "Directory of the capture files (rotating .json.zst traces)")
@@ -28,7 +35,8 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--capture-files", o->capture_files, "Keep at most this many capture files (the oldest go)")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    cmd->callback([o, slower, file_mb, &exit_code] {
+    cmd->callback([o, slower, file_mb, by, &exit_code] {
+        o->by_cgroup = *by == "cgroup";
         finish_trace_options(o->trace);
         try {
             civetweb_listen(o->http.listen);  // a bad --listen: a usage error, before anything loads

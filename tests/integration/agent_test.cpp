@@ -49,13 +49,6 @@ double wait_for_value(int prom_port, const std::string& promql, double want, dou
     return v;
 }
 
-// The value of the series `name_and_labels` in an exposition (NaN: absent).
-double metric(const std::string& text, const std::string& name_and_labels) {
-    const auto pos = text.find("\n" + name_and_labels + " ");
-    if (pos == std::string::npos) return std::nan("");
-    return std::stod(text.substr(pos + name_and_labels.size() + 2));
-}
-
 long tc_dropped(const std::string& dev) {
     RunResult st = run("tc -s qdisc show dev " + dev);
     auto pos = st.out.find("dropped ");

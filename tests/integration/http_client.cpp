@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -85,6 +86,12 @@ std::string url_encode(const std::string& s) {
 
 std::string prometheus_query(int port, const std::string& promql) {
     return http_request(port, "GET", "/api/v1/query?query=" + url_encode(promql)).body;
+}
+
+double metric(const std::string& text, const std::string& name_and_labels) {
+    const auto pos = text.find("\n" + name_and_labels + " ");
+    if (pos == std::string::npos) return std::nan("");
+    return std::stod(text.substr(pos + name_and_labels.size() + 2));
 }
 
 int free_port() {

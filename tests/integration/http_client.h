@@ -19,6 +19,8 @@ HttpReply http_request(int port, const std::string& method, const std::string& t
 std::string prometheus_query(int port, const std::string& promql);
 // "%xx" encoding for a query string.
 std::string url_encode(const std::string& s);
+// The value of the series `name_and_labels` in an exposition (NaN: absent).
+double metric(const std::string& text, const std::string& name_and_labels);
 // A TCP port on 127.0.0.1 free right now.
 int free_port();
 
