@@ -159,19 +159,25 @@ struct {
 	__type(value, __u64);
 } txr_counters SEC(".maps");
 
-/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably. */
+/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably.
+ * One per nesting level on a CPU (create_packet; the lean summary uses 0). */
+#define TXR_SCRATCH_NEST 4
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_SCRATCH_NEST);
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
 
-/* The GSO skb validate_xmit_skb() just segmented in software and consumed on
- * this CPU: its segments reach net_dev_start_xmit next, unknown. */
+/* The GSO skbs validate_xmit_skb() segmented in software and consumed on this
+ * CPU, the latest TXR_GSO_PARENTS (slot: txr_cpu_state.gso_next): their
+ * segments reach net_dev_start_xmit next, unknown. A qdisc's bulk dequeue
+ * segments all its skbs (validate_xmit_skb_list) before the first segment is
+ * sent: several parents, of several sockets, wait at once. */
+#define TXR_GSO_PARENTS 8
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_GSO_PARENTS);
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_gso_parent SEC(".maps");
@@ -181,6 +187,8 @@ struct {
 struct txr_cpu_state {
 	__u64 ids;
 	__u64 unwoken;
+	__u32 gso_next;      /* next txr_gso_parent slot */
+	__u32 scratch_depth; /* txr_scratch entries in use (create_packet) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

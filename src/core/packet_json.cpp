@@ -158,6 +158,13 @@ void write_packet(RawOut& o, const Packet& p, const std::string* outcome) {
         o.field(R"(,"size":)", p.gso_size);
         o.ch('}');
     }
+    if (p.has_bql) {  // format 1.2
+        o.field(R"(,"bql":{"inflight":)", p.bql_inflight);
+        o.field(R"(,"limit":)", p.bql_limit);
+        o.ch('}');
+    }
+    if (p.stopped_by_driver) o.lit(R"(,"stopped_by_driver":true)");
+    if (p.stopped_by_bql) o.lit(R"(,"stopped_by_bql":true)");
     o.lit(R"(,"outcome":)");
     if (outcome) o.str(*outcome);
     else o.lit(R"("sent")");

@@ -122,6 +122,13 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
             p.gso_segs = get_or<std::uint16_t>(*it, "segs", 0);
             p.gso_size = get_or<std::uint16_t>(*it, "size", 0);
         }
+        if (auto it = j.find("bql"); it != j.end() && it->is_object()) {  // format 1.2
+            p.has_bql = true;
+            p.bql_inflight = get_or<std::uint32_t>(*it, "inflight", 0);
+            p.bql_limit = get_or<std::uint32_t>(*it, "limit", 0);
+        }
+        p.stopped_by_driver = get_or<bool>(j, "stopped_by_driver", false);
+        p.stopped_by_bql = get_or<bool>(j, "stopped_by_bql", false);
         if (!parse_outcome(j.at("outcome").get<std::string>(), p)) throw std::runtime_error("unknown outcome");
         if (auto it = j.find("errno"); it != j.end() && it->is_string()) p.send_errno = it->get<std::string>();
         if (auto it = j.find("headers"); it != j.end() && !it->is_null()) {

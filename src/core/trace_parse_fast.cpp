@@ -349,6 +349,16 @@ bool fast_qdisc(Cursor& c, Packet& p) {
     });
 }
 
+bool fast_bql(Cursor& c, Packet& p) {
+    p.has_bql = true;
+    p.bql_inflight = p.bql_limit = 0;
+    return for_each_field(c, [&](std::string_view key) {
+        if (is(key, "inflight")) return c.uint(p.bql_inflight);
+        if (is(key, "limit")) return c.uint(p.bql_limit);
+        return c.skip_value();
+    });
+}
+
 bool fast_gso(Cursor& c, Packet& p) {
     p.gso_segs = p.gso_size = 0;
     return for_each_field(c, [&](std::string_view key) {
@@ -438,6 +448,8 @@ bool fast_packet(std::string_view line, Packet& p) {
             if (is(key, "stages")) return have_stages = fast_stages(c, p, ex);
             if (is(key, "sock")) return c.str(sv, scratch) && fast_hex(sv, p.sock);
             if (is(key, "send_by_seq")) return c.boolean(p.send_by_seq);
+            if (is(key, "stopped_by_driver")) return c.boolean(p.stopped_by_driver);
+            if (is(key, "stopped_by_bql")) return c.boolean(p.stopped_by_bql);
             break;
         case 'p':
             if (is(key, "pid")) return have_pid = c.uint(p.pid);
@@ -448,6 +460,7 @@ bool fast_packet(std::string_view line, Packet& p) {
             if (is(key, "cgroup")) return c.u64(p.cgroup_id);
             break;
         case 'm': if (is(key, "msg")) return c.uint(p.msg_index); break;
+        case 'b': if (is(key, "bql")) return fast_bql(c, p); break;
         case 'n': if (is(key, "netns")) return c.uint(p.netns); break;
         case 'q':
             if (is(key, "queue")) return c.uint(p.queue);
