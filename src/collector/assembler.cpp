@@ -120,22 +120,29 @@ void Assembler::on_headers(const txr_headers& h) {
 }
 
 namespace {
+// When TCP handed the skb to IP: its own first stage there (a write's packets
+// share the syscall's earlier stages, a resend in the same write included).
+std::uint64_t ip_ts(const Packet& p) {
+    for (Stage s : {Stage::ip_local_out, Stage::ip_output, Stage::neigh_output, Stage::dev_queue_xmit, Stage::driver_xmit})
+        if (const StageMark* m = p.find(s)) return m->ts_ns;
+    return p.last_ts();
+}
 bool transmits(const Packet& p, std::uint64_t sk, std::uint32_t seq, std::uint64_t ts) {
-    return p.sock == sk && p.tcp_seq == seq && p.tcp_end_seq != p.tcp_seq && p.first_ts() <= ts;
+    return p.sock == sk && p.tcp_seq == seq && p.tcp_end_seq != p.tcp_seq && ip_ts(p) <= ts;
 }
 }  // namespace
 
 void Assembler::on_retransmit(const txr_retrans& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     // The latest held transmission of that range on that socket, sent before the mark.
-    Packet* latest = nullptr;
+    Packet* latest = nullptr;  // ties: the later arrival
     for (HeldTcp& h : tcp_held_)
-        if (transmits(h.p, r.sk, r.seq, r.ts) && (!latest || h.p.first_ts() > latest->first_ts())) latest = &h.p;
+        if (transmits(h.p, r.sk, r.seq, r.ts) && (!latest || ip_ts(h.p) >= ip_ts(*latest))) latest = &h.p;
     if (latest) latest->retransmit = true;
     while (!tcp_marks_.empty() && (tcp_marks_.size() >= kTcpSeqsPerSocket ||
                                    now_ns - tcp_marks_.front().arrived_ns > opt_.tcp_hold_ns))
         tcp_marks_.pop_front();
-    tcp_marks_.push_back({r.sk, r.seq, r.ts, latest ? latest->first_ts() : 0, now_ns});
+    tcp_marks_.push_back({r.sk, r.seq, r.ts, latest ? ip_ts(*latest) : 0, now_ns});
 }
 
 // A transmission arriving after a mark for its range, later than the one the
@@ -144,11 +151,11 @@ void Assembler::on_retransmit(const txr_retrans& r, std::uint64_t now_ns) {
 // first one is in the trace (finish_tcp: same bytes again).
 void Assembler::move_marks(Packet& p) {
     for (TcpMark& m : tcp_marks_) {
-        if (!transmits(p, m.sk, m.seq, m.ts) || p.first_ts() <= m.marked_first_ts) continue;
+        if (!transmits(p, m.sk, m.seq, m.ts) || ip_ts(p) <= m.marked_ts) continue;
         for (HeldTcp& h : tcp_held_)
-            if (transmits(h.p, m.sk, m.seq, m.ts) && h.p.first_ts() == m.marked_first_ts) h.p.retransmit = false;
+            if (transmits(h.p, m.sk, m.seq, m.ts) && ip_ts(h.p) == m.marked_ts) h.p.retransmit = false;
         p.retransmit = true;
-        m.marked_first_ts = p.first_ts();
+        m.marked_ts = ip_ts(p);
     }
 }
 

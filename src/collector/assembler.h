@@ -123,7 +123,7 @@ private:
     struct TcpMark {
         std::uint64_t sk;
         std::uint32_t seq;
-        std::uint64_t ts, marked_first_ts, arrived_ns;
+        std::uint64_t ts, marked_ts, arrived_ns;  // marked_ts: ip_ts of the transmission it marks
     };
     std::deque<TcpMark> tcp_marks_;
     void move_marks(Packet& p);

@@ -12,16 +12,6 @@ T=/tmp/nic
 OUT=/tmp/nic-out
 mkdir -p $T $OUT
 
-wait_for() { # FILE PATTERN SECONDS
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # --- the NIC pair ------------------------------------------------------------
 # qemu gives nic0 52:54:00:25:00:01 and nic1 52:54:00:25:00:02 (nic-trace.sh).
 n0= n1=
