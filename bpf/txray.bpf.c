@@ -174,7 +174,7 @@ struct {
  * segments reach net_dev_start_xmit next, unknown. A qdisc's bulk dequeue
  * segments all its skbs (validate_xmit_skb_list) before the first segment is
  * sent: several parents, of several sockets, wait at once. */
-#define TXR_GSO_PARENTS 8
+#define TXR_GSO_PARENTS 32 /* 8 were too few with 9 TCP flows on one queue */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TXR_GSO_PARENTS);
@@ -189,6 +189,7 @@ struct txr_cpu_state {
 	__u64 unwoken;
 	__u32 gso_next;      /* next txr_gso_parent slot */
 	__u32 scratch_depth; /* txr_scratch entries in use (create_packet) */
+	__u64 gso_last_ns;   /* when the latest txr_gso_parent was stored */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

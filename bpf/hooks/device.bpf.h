@@ -129,6 +129,10 @@ static __always_inline __u8 txq_stopped_bits(struct netdev_queue *txq)
 static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb)
 {
 	__u64 now = bpf_ktime_get_ns(), sk = (__u64)skb->sk;
+	__u32 zero = 0;
+	struct txr_cpu_state *cpu = bpf_map_lookup_elem(&txr_cpu, &zero);
+	if (!cpu || now - cpu->gso_last_ns > 1000000000ULL)
+		return NULL; /* no software GSO on this CPU lately: nothing to scan */
 	__u32 seq = 0;
 	__u16 th = skb->transport_header;
 	if (th != (__u16)~0U) { /* the segment's TCP sequence number (ignored unless TCP) */

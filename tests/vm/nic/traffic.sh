@@ -5,8 +5,8 @@
 #   http      a 1 MiB download by wget in `peer` from busybox httpd on nic0's side
 #   coalesce  the pings again with interrupt moderation changed (ethtool -C),
 #             where the model has a setting for it
-#   shrunk    the TX ring shrunk to its minimum (ethtool -G) under load: four
-#             parallel downloads of 4 MiB
+#   shrunk    the TX ring shrunk to its minimum (ethtool -G) under load: eight
+#             parallel downloads of 2 MiB (more flows, more skbs in the ring)
 # nic0's tx_packets goes to $OUT/counters before and after (after a pause,
 # so every completion has run).
 mark() { echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>$OUT/phases; }
@@ -29,7 +29,7 @@ wait
 mark http
 mkdir -p /tmp/www
 dd if=/dev/urandom of=/tmp/www/blob bs=1024 count=1024 2>/dev/null
-dd if=/dev/urandom of=/tmp/www/big bs=1024 count=4096 2>/dev/null
+dd if=/dev/urandom of=/tmp/www/big bs=1024 count=2048 2>/dev/null
 httpd -f -p 10.250.0.1:8080 -h /tmp/www &
 httpd=$!
 echo $httpd >$OUT/httpd.pid
@@ -86,7 +86,7 @@ echo "shrink_rc $grc tx_ring_max $min" >>$OUT/info
 ethtool -g nic0 >$OUT/ethtool-g.after 2>&1
 wait_carrier
 wgets=
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5 6 7 8; do
 	$PEER wget -q -O /dev/null http://10.250.0.1:8080/big &
 	wgets="$wgets $!"
 done
