@@ -225,10 +225,10 @@ static __always_inline void emit_headers(struct sk_buff *skb, __u64 id);
  * send is built in the thread's slot (made here, the first time; *sp is then
  * the taken slot) when `may_slot`: the stage is past netfilter, which could
  * queue it to user space (NFQUEUE) and reinject it from another thread. */
-static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_buff *skb, __u64 key,
-					  enum txr_stage stage, __u64 now, bool trusted, bool may_slot)
+static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk_buff *skb, __u64 key,
+					     enum txr_stage stage, __u64 now, bool trusted, bool may_slot,
+					     struct txr_packet *scratch)
 {
-	__u32 zero = 0;
 	struct txr_packet *p = NULL;
 	struct txr_send_ctx *ctx = current_send();
 	struct sock *sk = KREAD(trusted, skb, sk);
@@ -255,7 +255,7 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 		}
 	}
 	if (!p)
-		p = bpf_map_lookup_elem(&txr_scratch, &zero);
+		p = scratch;
 	if (!p)
 		return false;
 	__builtin_memset(p, 0, sizeof(*p));
@@ -347,6 +347,31 @@ static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_bu
 		}
 	}
 	return true;
+}
+
+/* create_packet_in with this CPU's scratch record of its nesting level: a
+ * hard IRQ, and the softirq run at its exit (a NAPI poll), may interrupt a
+ * program between building a record in the scratch space and storing it, and
+ * build one of their own there (seen under qemu: a transmit's record took the
+ * headers of the ACK the peer namespace sent from the NAPI poll that
+ * interrupted it). Deeper than TXR_SCRATCH_NEST: not followed (counted). */
+static __always_inline bool create_packet(struct txr_pkt_slot **sp, struct sk_buff *skb, __u64 key,
+					  enum txr_stage stage, __u64 now, bool trusted, bool may_slot)
+{
+	__u32 zero = 0;
+	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
+	if (!c)
+		return false;
+	__u32 depth = c->scratch_depth;
+	if (depth >= TXR_SCRATCH_NEST) {
+		count(TXR_C_INFLIGHT_FULL);
+		return false;
+	}
+	struct txr_packet *scratch = bpf_map_lookup_elem(&txr_scratch, &depth);
+	c->scratch_depth = depth + 1;
+	bool made = create_packet_in(sp, skb, key, stage, now, trusted, may_slot, scratch);
+	c->scratch_depth = depth;
+	return made;
 }
 
 #endif /* TXRAY_PACKET_BPF_H */

@@ -157,19 +157,25 @@ struct {
 	__type(value, struct txr_send_ctx);
 } txr_sends_by_tid SEC(".maps");
 
-/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably. */
+/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably.
+ * One per nesting level on a CPU (create_packet; the lean summary uses 0). */
+#define TXR_SCRATCH_NEST 4
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_SCRATCH_NEST);
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
 
-/* The GSO skb validate_xmit_skb() just segmented in software and consumed on
- * this CPU: its segments reach net_dev_start_xmit next, unknown. */
+/* The GSO skbs validate_xmit_skb() segmented in software and consumed on this
+ * CPU, the latest TXR_GSO_PARENTS (slot: txr_cpu_state.gso_next): their
+ * segments reach net_dev_start_xmit next, unknown. A qdisc's bulk dequeue
+ * segments all its skbs (validate_xmit_skb_list) before the first segment is
+ * sent: several parents, of several sockets, wait at once. */
+#define TXR_GSO_PARENTS 32 /* 8 were too few with 9 TCP flows on one queue */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_GSO_PARENTS);
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_gso_parent SEC(".maps");

@@ -40,6 +40,12 @@ enum txr_rec_kind {
 #define TXR_PF_REQUEUED   (1u << 3) /* driver said NETDEV_TX_BUSY at least once */
 #define TXR_PF_SAMPLED    (1u << 4)
 #define TXR_PF_GSO_SEGMENT (1u << 5) /* made by software GSO from parent_id */
+#define TXR_PF_BQL        (1u << 6) /* bql_inflight/bql_limit read at driver_xmit */
+
+/* txr_packet.txq_stopped: the TX queue's state right after this packet's
+ * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */
+#define TXR_TXQ_DRIVER (1u << 0) /* __QUEUE_STATE_DRV_XOFF: the driver stopped it (ring full) */
+#define TXR_TXQ_BQL    (1u << 1) /* __QUEUE_STATE_STACK_XOFF: Byte Queue Limits stopped it */
 
 /* One packet's whole timeline, assembled in the kernel (map txr_inflight)
  * and emitted once when it ends. ts[s] == 0: stage s not seen. */
@@ -79,6 +85,12 @@ struct txr_packet {
 	__u32 qdisc_qlen;    /* packets queued, same moment */
 	__u32 pad3;
 	__u64 drop_site;     /* kfree_skb's caller (its `location` argument), 0 if none */
+	/* The TX queue's Byte Queue Limits at driver_xmit (TXR_PF_BQL): bytes
+	 * the driver had queued and not completed before this packet
+	 * (dql.num_queued - num_completed), and dql.limit. */
+	__u32 bql_inflight, bql_limit;
+	__u8 txq_stopped;    /* TXR_TXQ_* */
+	__u8 pad4[7];
 };
 
 /* One send syscall, emitted at its exit. */
@@ -126,7 +138,8 @@ struct txr_retrans {
 enum txr_counter {
 	TXR_C_LOST_PACKET = 0,   /* ring buffer full: packet records lost */
 	TXR_C_LOST_SEND,         /* ring buffer full: send records lost */
-	TXR_C_INFLIGHT_FULL,     /* txr_inflight full: packet not followed */
+	TXR_C_INFLIGHT_FULL,     /* txr_inflight full, or programs nested deeper than
+				  * TXR_SCRATCH_NEST on a CPU: packet not followed */
 	TXR_C_SENDS_FULL,        /* no send context (storage allocation failed, or txr_sends_by_tid full) */
 	TXR_C_PACKETS,           /* packet records emitted */
 	TXR_C_SENDS,             /* send records emitted */

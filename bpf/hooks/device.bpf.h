@@ -36,8 +36,10 @@ int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *t
 	return 0;
 }
 
-/* A bulk dequeue hands back a list (skb->next): stamp each. Last wins: a
- * requeued skb (NETDEV_TX_BUSY) is dequeued again. */
+/* A bulk dequeue hands back a list (skb->next): stamp each. Last wins. A
+ * packet dequeued again was requeued (dev_requeue_skb): by the driver's
+ * NETDEV_TX_BUSY, or by sch_direct_xmit() without calling the driver because
+ * the queue was stopped (no net_dev_xmit then): counted here for both. */
 SEC("tp_btf/qdisc_dequeue")
 int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *txq, int packets,
 	     struct sk_buff *skb)
@@ -51,8 +53,13 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	for (int i = 0; i < 8 && skb; i++) {
 		__u64 key = (__u64)skb;
 		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
-		if (p)
+		if (p) {
+			if (p->ts[TXR_ST_QDISC_DEQUEUE]) {
+				p->requeues++;
+				p->flags |= TXR_PF_REQUEUED;
+			}
 			p->ts[TXR_ST_QDISC_DEQUEUE] = now;
+		}
 		skb = skb->next;
 	}
 	return 0;
@@ -75,17 +82,84 @@ static __always_inline bool loops_back(const struct net_device *dev)
 	return kind[0] == 'v' && kind[1] == 'e' && kind[2] == 't' && kind[3] == 'h' && kind[4] == 0;
 }
 
+/* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's queues. */
+static __always_inline struct netdev_queue *tx_queue(const struct net_device *dev, __u16 q)
+{
+	if (q >= BPF_CORE_READ(dev, num_tx_queues))
+		return NULL;
+	return (void *)((char *)BPF_CORE_READ(dev, _tx) + (__u64)q * bpf_core_type_size(struct netdev_queue));
+}
+
+/* Byte Queue Limits before the driver sees the packet (the driver's
+ * netdev_tx_sent_queue() adds it later): bytes on the ring not yet completed,
+ * and the limit. dql.num_queued only grows, so 0 means the driver never used
+ * BQL on this queue (virtio_net before 6.9, virtual devices): nothing to say. */
+static __always_inline void read_bql(struct txr_packet *p, struct netdev_queue *txq)
+{
+	if (!bpf_core_field_exists(struct netdev_queue, dql) || !txq)
+		return; /* CONFIG_BQL=n */
+	__u32 queued = BPF_CORE_READ(txq, dql.num_queued);
+	if (!queued)
+		return;
+	p->bql_inflight = queued - BPF_CORE_READ(txq, dql.num_completed);
+	p->bql_limit = BPF_CORE_READ(txq, dql.limit);
+	p->flags |= TXR_PF_BQL;
+}
+
+/* Whether the queue is stopped right after ndo_start_xmit (net_dev_xmit runs
+ * under the queue's xmit lock): the driver stops it when its ring is nearly
+ * full (netif_tx_stop_queue, no tracepoint), BQL when the bytes in flight pass
+ * the limit (netdev_tx_sent_queue). */
+static __always_inline __u8 txq_stopped_bits(struct netdev_queue *txq)
+{
+	if (!txq)
+		return 0;
+	unsigned long state = BPF_CORE_READ(txq, state);
+	__u8 bits = 0;
+	if (state & (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_DRV_XOFF)))
+		bits |= TXR_TXQ_DRIVER;
+	if (state & (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_STACK_XOFF)))
+		bits |= TXR_TXQ_BQL;
+	return bits;
+}
+
+/* The GSO skb a segment came from, among those this CPU consumed lately: of
+ * the same socket, within 1 s, for TCP the one whose sequence range holds
+ * the segment's first byte (several of one socket may wait), else the latest. */
+static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb)
+{
+	__u64 now = bpf_ktime_get_ns(), sk = (__u64)skb->sk;
+	__u32 zero = 0;
+	struct txr_cpu_state *cpu = bpf_map_lookup_elem(&txr_cpu, &zero);
+	if (!cpu || now - cpu->gso_last_ns > 1000000000ULL)
+		return NULL; /* no software GSO on this CPU lately: nothing to scan */
+	__u32 seq = 0;
+	__u16 th = skb->transport_header;
+	if (th != (__u16)~0U) { /* the segment's TCP sequence number (ignored unless TCP) */
+		bpf_probe_read_kernel(&seq, sizeof(seq), skb->head + th + 4);
+		seq = bpf_ntohl(seq);
+	}
+	struct txr_packet *par = NULL;
+	for (__u32 i = 0; i < TXR_GSO_PARENTS; i++) {
+		__u32 slot = i;
+		struct txr_packet *c = bpf_map_lookup_elem(&txr_gso_parent, &slot);
+		if (!c || !c->id || c->sk != sk || now - c->ts[TXR_ST_DEV_QUEUE_XMIT] > 1000000000ULL)
+			continue;
+		if (c->proto == IPPROTO_TCP && seq - c->tcp_seq >= c->tcp_end_seq - c->tcp_seq)
+			continue;
+		if (!par || c->ts[TXR_ST_FREE] > par->ts[TXR_ST_FREE])
+			par = c;
+	}
+	return par;
+}
+
 /* xmit_one(): right before ndo_start_xmit. */
-/* A segment of the GSO skb this CPU just consumed (same socket, within 1 s):
- * a packet of its own, with the parent's earlier stages and send. */
+/* A segment of a GSO skb this CPU consumed: a packet of its own, with the
+ * parent's earlier stages and send. */
 static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64 key)
 {
-	__u32 zero = 0;
-	struct txr_packet *par = bpf_map_lookup_elem(&txr_gso_parent, &zero);
-	if (!par || !par->id || par->sk != (__u64)skb->sk)
-		return NULL;
-	__u64 now = bpf_ktime_get_ns();
-	if (now - par->ts[TXR_ST_DEV_QUEUE_XMIT] > 1000000000ULL)
+	struct txr_packet *par = gso_parent_of(skb);
+	if (!par)
 		return NULL;
 	if (bpf_map_update_elem(&txr_inflight, &key, par, BPF_NOEXIST)) {
 		count(TXR_C_INFLIGHT_FULL);
@@ -143,6 +217,8 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 		set_device(p, dev, true);
 		if (loops_back(dev))
 			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
+		else
+			read_bql(p, tx_queue(dev, p->queue));
 	}
 	slot_leave(s);
 	return 0;
@@ -182,12 +258,14 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 		p->ts[TXR_ST_XMIT_DONE] = bpf_ktime_get_ns();
 		p->xmit_rc = rc;
 		if (rc == NETDEV_TX_BUSY) {
-			p->requeues++;
-			p->flags |= TXR_PF_REQUEUED;
+			p->flags |= TXR_PF_REQUEUED; /* counted when dequeued again */
 			p->end = 0;
 		} else if (rc == 0 && p->end == TXR_END_HANDOFF) {
 			finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+			p = NULL;
 		}
+		if (p)
+			p->txq_stopped = txq_stopped_bits(tx_queue(dev, p->queue));
 	}
 	/* Still here: left with the driver (its TX completion frees it, on any
 	 * CPU), or requeued (NETDEV_TX_BUSY) for a later dequeue. */

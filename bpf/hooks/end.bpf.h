@@ -27,7 +27,11 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 			struct skb_shared_info *sh = (void *)(skb->head + skb->end);
 			if (BPF_CORE_READ(sh, gso_size)) {
 				__u32 zero = 0;
-				bpf_map_update_elem(&txr_gso_parent, &zero, p, BPF_ANY);
+				struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
+				__u32 slot = c ? c->gso_next++ % TXR_GSO_PARENTS : 0;
+				if (c)
+					c->gso_last_ns = p->ts[TXR_ST_FREE];
+				bpf_map_update_elem(&txr_gso_parent, &slot, p, BPF_ANY);
 			}
 		}
 		finish_packet(s, p, key, TXR_ST_FREE,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What each CPU alone writes: its packet and send id counter, and the ring
- * buffer bytes it reserved since it last asked for a wakeup (rb_flags()).
+/* What each CPU alone writes: its packet and send id counter, the ring
+ * buffer bytes it reserved since it last asked for a wakeup (rb_flags()), and
+ * the send path's per-CPU bookkeeping (GSO parents, scratch nesting).
  *
  * Standalone: needs vmlinux.h and bpf/bpf_helpers.h. */
 #ifndef TXRAY_LIB_CPU_STATE_BPF_H
@@ -13,6 +14,9 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 struct txr_cpu_state {
 	__u64 ids;
 	__u64 unwoken;
+	__u32 gso_next;      /* next txr_gso_parent slot (bpf/hooks/end.bpf.h) */
+	__u32 scratch_depth; /* txr_scratch entries in use (create_packet) */
+	__u64 gso_last_ns;   /* when the latest txr_gso_parent was stored */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

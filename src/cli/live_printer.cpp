@@ -51,6 +51,12 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     if (p.outcome == OutcomeKind::dropped && !p.drop_site.empty()) out += " in " + p.drop_site;
     if (!p.send_errno.empty() && p.outcome != OutcomeKind::error) out += " (send: " + p.send_errno + ")";
     if (p.requeues) out += fmt::format(" requeued×{}", p.requeues);
+    if (const std::uint64_t ring = p.ring_ns()) out += " ring " + format_duration_ns(ring);
+    if (p.has_bql) out += fmt::format(" bql {}/{}B", p.bql_inflight, p.bql_limit);
+    if (p.stopped_by_driver || p.stopped_by_bql)
+        out += fmt::format(" queue stopped by {}", p.stopped_by_driver && p.stopped_by_bql ? "driver+bql"
+                                                   : p.stopped_by_driver                   ? "driver"
+                                                                                           : "bql");
     if (p.has_tcp && p.tcp_end_seq != p.tcp_seq) out += fmt::format(" seq {}+{}", p.tcp_seq, p.tcp_end_seq - p.tcp_seq);
     if (p.gso_segs > 1) out += fmt::format(" tso {}×{}", p.gso_segs, p.gso_size);
     if (p.retransmit)

@@ -13,6 +13,7 @@ Assembler::Assembler(Emit emit, DropReasonNamer reason_name, Options opt)
 
 void Assembler::emit(Packet&& p) {
     if (p.has_tcp) {
+        move_marks(p);
         tcp_held_.push_back({std::move(p), now_ns_});
         return;
     }
@@ -43,7 +44,9 @@ void Assembler::finish_tcp(Packet& p) {
             }
         }
     }
-    if (p.sock && p.tcp_end_seq != p.tcp_seq) {
+    // A GSO skb segmented in software never reached the wire: its segments
+    // (gso_segment, each a packet) are the transmissions.
+    if (p.sock && p.tcp_end_seq != p.tcp_seq && p.outcome != OutcomeKind::consumed) {
         // The earlier transmission that carried this segment's first byte
         // (a retransmission may start inside an earlier TSO skb).
         auto& first = tcp_first_[p.sock];
@@ -116,15 +119,43 @@ void Assembler::on_headers(const txr_headers& h) {
     headers_[h.id].assign(h.data, h.data + n);
 }
 
+namespace {
+// When TCP handed the skb to IP: its own first stage there (a write's packets
+// share the syscall's earlier stages, a resend in the same write included).
+std::uint64_t ip_ts(const Packet& p) {
+    for (Stage s : {Stage::ip_local_out, Stage::ip_output, Stage::neigh_output, Stage::dev_queue_xmit, Stage::driver_xmit})
+        if (const StageMark* m = p.find(s)) return m->ts_ns;
+    return p.last_ts();
+}
+bool transmits(const Packet& p, std::uint64_t sk, std::uint32_t seq, std::uint64_t ts) {
+    return p.sock == sk && p.tcp_seq == seq && p.tcp_end_seq != p.tcp_seq && ip_ts(p) <= ts;
+}
+}  // namespace
+
 void Assembler::on_retransmit(const txr_retrans& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     // The latest held transmission of that range on that socket, sent before the mark.
-    for (auto it = tcp_held_.rbegin(); it != tcp_held_.rend(); ++it) {
-        Packet& p = it->p;
-        if (p.sock == r.sk && p.tcp_seq == r.seq && p.tcp_end_seq != p.tcp_seq && p.first_ts() <= r.ts) {
-            p.retransmit = true;
-            return;
-        }
+    Packet* latest = nullptr;  // ties: the later arrival
+    for (HeldTcp& h : tcp_held_)
+        if (transmits(h.p, r.sk, r.seq, r.ts) && (!latest || ip_ts(h.p) >= ip_ts(*latest))) latest = &h.p;
+    if (latest) latest->retransmit = true;
+    while (!tcp_marks_.empty() && (tcp_marks_.size() >= kTcpSeqsPerSocket ||
+                                   now_ns - tcp_marks_.front().arrived_ns > opt_.tcp_hold_ns))
+        tcp_marks_.pop_front();
+    tcp_marks_.push_back({r.sk, r.seq, r.ts, latest ? ip_ts(*latest) : 0, now_ns});
+}
+
+// A transmission arriving after a mark for its range, later than the one the
+// mark found: the resend the mark was about (its record waited for its TX
+// completion). An earlier transmission it unmarks is still a resend if the
+// first one is in the trace (finish_tcp: same bytes again).
+void Assembler::move_marks(Packet& p) {
+    for (TcpMark& m : tcp_marks_) {
+        if (!transmits(p, m.sk, m.seq, m.ts) || ip_ts(p) <= m.marked_ts) continue;
+        for (HeldTcp& h : tcp_held_)
+            if (transmits(h.p, m.sk, m.seq, m.ts) && ip_ts(h.p) == m.marked_ts) h.p.retransmit = false;
+        p.retransmit = true;
+        m.marked_ts = ip_ts(p);
     }
 }
 

@@ -116,6 +116,17 @@ private:
     };
     std::unordered_map<std::uint64_t, std::deque<TcpRange>> tcp_first_;
     std::deque<HeldTcp> tcp_held_;
+    // tcp:tcp_retransmit_skb marks, kept while a later transmission of their
+    // range may still arrive: on a real NIC a packet's record comes at its TX
+    // completion, after the mark; the mark then moves from the earlier
+    // transmission it first found to that one (move_marks).
+    struct TcpMark {
+        std::uint64_t sk;
+        std::uint32_t seq;
+        std::uint64_t ts, marked_ts, arrived_ns;  // marked_ts: ip_ts of the transmission it marks
+    };
+    std::deque<TcpMark> tcp_marks_;
+    void move_marks(Packet& p);
     std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> headers_;  // packet id -> bytes  // TCP packets wait tcp_hold_ns for a retransmit mark
     std::uint64_t now_ns_ = 0;
     Stats stats_;

@@ -70,6 +70,13 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
         p.qdisc_qlen = r.qdisc_qlen;
     }
     p.gso_segs = r.gso_segs;
+    if (r.flags & TXR_PF_BQL) {
+        p.has_bql = true;
+        p.bql_inflight = r.bql_inflight;
+        p.bql_limit = r.bql_limit;
+    }
+    p.stopped_by_driver = r.txq_stopped & TXR_TXQ_DRIVER;
+    p.stopped_by_bql = r.txq_stopped & TXR_TXQ_BQL;
     p.gso_size = r.gso_size;
     for (int s = 0; s < TXR_ST_COUNT; ++s)
         if (r.ts[s]) p.stages.push_back({static_cast<Stage>(s), r.ts[s]});

@@ -148,6 +148,12 @@ const StageMark* Packet::find(Stage s) const {
     return nullptr;
 }
 
+std::uint64_t Packet::ring_ns() const {
+    const StageMark* done = find(Stage::xmit_done);
+    const StageMark* freed = find(Stage::free);
+    return done && freed && freed->ts_ns >= done->ts_ns ? freed->ts_ns - done->ts_ns : 0;
+}
+
 void Packet::sort_stages() {
     // Stable on equal timestamps, with ties broken by kernel order.
     std::stable_sort(stages.begin(), stages.end(), [](const StageMark& a, const StageMark& b) {

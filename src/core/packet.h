@@ -82,6 +82,13 @@ struct Packet {
     bool has_qdisc = false;
     std::uint32_t qdisc_backlog = 0, qdisc_qlen = 0;
     std::uint16_t gso_segs = 0, gso_size = 0;
+    // The TX queue at driver_xmit, where the driver uses Byte Queue Limits:
+    // bytes on its ring not yet completed before this packet, and the limit.
+    bool has_bql = false;
+    std::uint32_t bql_inflight = 0, bql_limit = 0;
+    // The queue was stopped right after this packet's ndo_start_xmit: by the
+    // driver (its ring nearly full) and/or by BQL (bytes in flight over the limit).
+    bool stopped_by_driver = false, stopped_by_bql = false;
 
     OutcomeKind outcome = OutcomeKind::unfinished;
     std::string drop_reason;   // with dropped: the enum skb_drop_reason name minus its prefix
@@ -99,6 +106,9 @@ struct Packet {
     // "sent", "dropped:QDISC_DROP", "error:ENOBUFS", ...
     std::string outcome_string() const;
     const StageMark* find(Stage s) const;
+    // Time in the NIC's TX ring, xmit_done -> free (its TX completion); 0 when
+    // the packet has not both (veth/lo hand it on, or the trace ended first).
+    std::uint64_t ring_ns() const;
     std::uint64_t first_ts() const { return stages.empty() ? 0 : stages.front().ts_ns; }
     std::uint64_t last_ts() const { return stages.empty() ? 0 : stages.back().ts_ns; }
     void sort_stages();

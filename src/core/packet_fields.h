@@ -8,7 +8,7 @@
 //
 // X(scope, id, "key", kind, member, written_when, need, seen, since)
 //   scope         the object holding the field: packet, or the id of an
-//                 `object` field (flow, frag, tcp, qdisc, gso)
+//                 `object` field (flow, frag, tcp, qdisc, gso, bql)
 //   id            unique name (functions and enumerators are made from it)
 //   kind          num      an integer, std::to_chars
 //                 hex      "0x..." (a reader takes a plain number too)
@@ -77,6 +77,11 @@
     X(packet, gso,           "gso",           object,  none,            p.gso_segs > 1,    optional, none,             "1.1") \
     X(gso,    gso_segs,      "segs",          num,     p.gso_segs,      true,              optional, none,             "1.1") \
     X(gso,    gso_size,      "size",          num,     p.gso_size,      true,              optional, none,             "1.1") \
+    X(packet, bql,           "bql",           object,  p.has_bql,       p.has_bql,         optional, none,             "1.2") \
+    X(bql,    bql_inflight,  "inflight",      num,     p.bql_inflight,  true,              optional, none,             "1.2") \
+    X(bql,    bql_limit,     "limit",         num,     p.bql_limit,     true,              optional, none,             "1.2") \
+    X(packet, stopped_by_driver, "stopped_by_driver", flag, p.stopped_by_driver, p.stopped_by_driver, optional, none, "1.2") \
+    X(packet, stopped_by_bql, "stopped_by_bql", flag,  p.stopped_by_bql,  p.stopped_by_bql,  optional, none,             "1.2") \
     X(packet, outcome,       "outcome",       custom,  p.outcome,       true,              required, none,             "1.0") \
     X(packet, errno_name,    "errno",         custom,  p.send_errno,    !p.send_errno.empty(), optional, none,       "1.0") \
     X(packet, headers,       "headers",       custom,  p.headers,       !p.headers.empty(), optional, none,           "1.1") \
@@ -85,7 +90,7 @@
 namespace txray::packet_fields {
 
 // The scopes (objects) fields live in.
-enum class Scope { packet, flow, frag, tcp, qdisc, gso };
+enum class Scope { packet, flow, frag, tcp, qdisc, gso, bql };
 
 // One enumerator per field, in table order.
 enum class Id {

@@ -50,6 +50,16 @@ json report_to_json(const Report& r) {
         j["qdisc_backlog_bytes"] = {{"p50", r.qdisc_backlog.percentile(0.5)},
                                     {"p99", r.qdisc_backlog.percentile(0.99)},
                                     {"max", r.qdisc_backlog.max()}};
+    if (!r.ring.empty()) j["ring"] = latency(r.ring);
+    if (!r.bql_inflight.empty())
+        j["bql_bytes"] = {{"inflight", {{"p50", r.bql_inflight.percentile(0.5)},
+                                        {"p99", r.bql_inflight.percentile(0.99)},
+                                        {"max", r.bql_inflight.max()}}},
+                          {"limit", {{"p50", r.bql_limit.percentile(0.5)}, {"max", r.bql_limit.max()}}}};
+    if (r.stopped_by_driver || r.stopped_by_bql || r.requeues)
+        j["tx_queue"] = {{"stopped_by_driver", r.stopped_by_driver},
+                         {"stopped_by_bql", r.stopped_by_bql},
+                         {"requeues", r.requeues}};
     json& st = j["stages"] = json::array();
     for (Stage s : all_stages())
         if (!r.per_stage[index(s)].empty()) {

@@ -30,6 +30,14 @@ void ReportBuilder::on_packet(Packet&& p) {
     }
     r_.gso_segments += p.gso_segment;
     if (p.has_qdisc) r_.qdisc_backlog.add(p.qdisc_backlog);
+    if (const std::uint64_t ring = p.ring_ns()) r_.ring.add(ring);
+    if (p.has_bql) {
+        r_.bql_inflight.add(p.bql_inflight);
+        r_.bql_limit.add(p.bql_limit);
+    }
+    r_.stopped_by_driver += p.stopped_by_driver;
+    r_.stopped_by_bql += p.stopped_by_bql;
+    r_.requeues += p.requeues;
     if (!p.stages.empty()) {
         if (!r_.first_ns || p.first_ts() < r_.first_ns) r_.first_ns = p.first_ts();
         r_.last_ns = std::max(r_.last_ns, p.last_ts());

@@ -40,6 +40,11 @@ struct Report {
     // segments tied to their write by sequence, software GSO segments.
     std::uint64_t tcp_segments = 0, tcp_retransmits = 0, tcp_by_seq = 0, gso_segments = 0;
     Samples qdisc_backlog;  // bytes ahead at qdisc_enqueue
+    // Real NICs: time in the TX ring (xmit_done -> free), the BQL bytes in
+    // flight and limit at driver_xmit, packets after whose xmit the queue was
+    // stopped (by the driver, by BQL), requeues.
+    Samples ring, bql_inflight, bql_limit;
+    std::uint64_t stopped_by_driver = 0, stopped_by_bql = 0, requeues = 0;
 
     std::uint64_t outcome(OutcomeKind k) const { return outcomes[static_cast<std::size_t>(k)]; }
 };

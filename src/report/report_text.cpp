@@ -33,6 +33,17 @@ void summary(std::string& out, const Report& r) {
     if (!r.qdisc_backlog.empty())
         out += fmt::format("qdisc     backlog at enqueue p50 {} B, p99 {} B, max {} B\n", r.qdisc_backlog.percentile(0.5),
                            r.qdisc_backlog.percentile(0.99), r.qdisc_backlog.max());
+    if (!r.ring.empty())
+        out += fmt::format("tx ring   {} packets completed, in the ring (xmit_done -> free) p50 {}, p99 {}, max {}\n",
+                           r.ring.count(), format_duration_ns(r.ring.percentile(0.5)),
+                           format_duration_ns(r.ring.percentile(0.99)), format_duration_ns(r.ring.max()));
+    if (!r.bql_inflight.empty())
+        out += fmt::format("bql       in flight at driver_xmit p50 {} B, p99 {} B, max {} B; limit p50 {} B, max {} B\n",
+                           r.bql_inflight.percentile(0.5), r.bql_inflight.percentile(0.99), r.bql_inflight.max(),
+                           r.bql_limit.percentile(0.5), r.bql_limit.max());
+    if (r.stopped_by_driver || r.stopped_by_bql || r.requeues)
+        out += fmt::format("tx queue  stopped after {} packets by the driver, {} by BQL; {} requeues\n",
+                           r.stopped_by_driver, r.stopped_by_bql, r.requeues);
 }
 
 std::vector<std::string> latency_cells(const Samples& s) {

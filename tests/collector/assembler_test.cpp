@@ -285,6 +285,47 @@ TEST_F(Fixture, RetransmissionIsMarkedAndLinkedToTheSegmentThatCarriedItsFirstBy
     EXPECT_EQ(a.stats().retransmits, 1u);
 }
 
+// On a real NIC a packet's record comes at its TX completion: the resend's
+// mark arrives before the resend's own record, while the original's record
+// is already held. The mark belongs to the later transmission.
+TEST_F(Fixture, RetransmitMarkBeforeTheResendsRecordMovesToTheResend) {
+    a.on_packet(tcp_rec(10, 0, 1000, 2448, 20'000), 0);  // the original, completed
+    txr_retrans r{};
+    r.kind = TXR_REC_RETRANS;
+    r.sk = 0xabc0;
+    r.seq = 1000;
+    r.end_seq = 2448;
+    r.ts = 90'000;                                       // right after the resend went out
+    a.on_retransmit(r, 0);
+    a.on_packet(tcp_rec(20, 0, 1000, 2448, 89'900), 0);  // the resend, at its completion
+    a.finish();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 10u);
+    EXPECT_FALSE(out[0].retransmit);
+    EXPECT_TRUE(out[1].retransmit);
+    EXPECT_EQ(out[1].retransmit_of, 10u);
+    EXPECT_EQ(a.stats().retransmits, 1u);
+}
+
+// A TSO skb segmented in software (validate_xmit_skb) ends consumed; its
+// segments are the transmissions, not resends of it.
+TEST_F(Fixture, SoftwareGsoSegmentsAreNotResendsOfTheirParent) {
+    txr_packet parent = tcp_rec(1, 0, 1000, 5344, 10'000);
+    parent.end = TXR_END_CONSUMED_EARLY;
+    parent.ts[TXR_ST_DRIVER_XMIT] = parent.ts[TXR_ST_XMIT_DONE] = 0;
+    a.on_packet(parent, 0);
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        txr_packet seg = tcp_rec(2 + i, 0, 1000 + 1448 * i, 2448 + 1448 * i, 10'100 + i);
+        seg.flags |= TXR_PF_GSO_SEGMENT;
+        seg.parent_id = 1;
+        a.on_packet(seg, 0);
+    }
+    a.finish();
+    ASSERT_EQ(out.size(), 4u);
+    for (const auto& p : out) EXPECT_FALSE(p.retransmit) << p.id;
+    EXPECT_EQ(a.stats().retransmits, 0u);
+}
+
 TEST_F(Fixture, PureAckIsNeverARetransmission) {
     a.on_packet(tcp_rec(1, 0, 1000, 2448, 10'000), 0);
     a.on_packet(tcp_rec(2, 0, 2448, 2448, 11'000), 0);  // pure ACK: no bytes

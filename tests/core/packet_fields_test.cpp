@@ -58,6 +58,7 @@ TEST(PacketFields, SchemaMatchesTable) {
                                        : s == packet_fields::Scope::frag  ? "frag"
                                        : s == packet_fields::Scope::tcp   ? "tcp"
                                        : s == packet_fields::Scope::qdisc ? "qdisc"
+                                       : s == packet_fields::Scope::bql   ? "bql"
                                                                           : "gso"))
                 return object_of(packet.at("properties").at(g.key));
         return packet;

@@ -66,6 +66,11 @@ Packet odd_packet() {
     p.requeues = 2;
     p.gso_segs = 4;
     p.gso_size = 1448;
+    p.has_bql = true;  // format 1.2
+    p.bql_inflight = 4500;
+    p.bql_limit = 30280;
+    p.stopped_by_driver = true;
+    p.stopped_by_bql = true;
     p.cgroup_id = 123456789012345ull;
     p.headers = {0x45, 0x00, 0x00, 0x1c, 0xff};
     p.outcome = OutcomeKind::error;

@@ -144,6 +144,42 @@ TEST(Report, CountsTcpRetransmitsGsoAndQdiscBacklog) {
     EXPECT_EQ(report_to_json(r)["tcp"]["retransmits"], 1);
 }
 
+// A real NIC: the ring time is xmit_done -> free; BQL and queue stops are
+// counted where the packet has them; veth/lo packets (no free) have no ring.
+TEST(Report, RingTimeBqlAndQueueStopsFromRealNicPackets) {
+    std::vector<Packet> v = small_trace();  // no free stage: no ring time
+    for (std::uint64_t i = 1; i <= 4; ++i) {
+        Packet p = packet(30 + i, 7, {{Stage::driver_xmit, 200'000 * i}, {Stage::xmit_done, 200'000 * i + 100},
+                                      {Stage::free, 200'000 * i + 100 + 10'000 * i}});
+        p.has_bql = i != 4;
+        p.bql_inflight = 1000 * static_cast<std::uint32_t>(i);
+        p.bql_limit = 9000;
+        p.stopped_by_driver = i == 3;
+        p.requeues = i == 4 ? 2 : 0;
+        v.push_back(p);
+    }
+    EXPECT_EQ(v.back().ring_ns(), 40'000u);
+    EXPECT_EQ(v.front().ring_ns(), 0u);
+    Report r = build(v);
+    EXPECT_EQ(r.ring.count(), 4u);
+    EXPECT_EQ(r.ring.max(), 40'000u);
+    EXPECT_EQ(r.bql_inflight.count(), 3u);
+    EXPECT_EQ(r.bql_inflight.max(), 3000u);
+    EXPECT_EQ(r.stopped_by_driver, 1u);
+    EXPECT_EQ(r.stopped_by_bql, 0u);
+    EXPECT_EQ(r.requeues, 2u);
+    const std::string text = render_report_text(r);
+    EXPECT_NE(text.find("tx ring   4 packets completed, in the ring (xmit_done -> free) p50 20.0us"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("bql       in flight at driver_xmit p50 2000 B"), std::string::npos) << text;
+    EXPECT_NE(text.find("tx queue  stopped after 1 packets by the driver, 0 by BQL; 2 requeues"), std::string::npos)
+        << text;
+    const auto j = report_to_json(r);
+    EXPECT_EQ(j["ring"]["count"], 4);
+    EXPECT_EQ(j["tx_queue"]["requeues"], 2);
+    EXPECT_FALSE(report_to_json(build(small_trace())).contains("ring"));
+}
+
 TEST(Report, TextHasEveryTable) {
     const std::string text = render_report_text(build(small_trace()));
     for (const char* want :

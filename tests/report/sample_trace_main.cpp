@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
         if (i % 7 == 1) p.parent_id = p.id, p.fragment = true, p.frag_more = true, p.frag_offset = 0;
         if (i % 11 == 2) p.gso_segs = 3, p.gso_size = 1448;
         if (i % 13 == 3) p.requeues = 1;
+        if (i % 9 == 6) p.has_bql = true, p.bql_inflight = 3000, p.bql_limit = 15000, p.stopped_by_bql = i % 2;
+        if (i % 23 == 7) p.stopped_by_driver = true;
         if (i % 17 == 4) p.outcome = OutcomeKind::error, p.send_errno = "ENOBUFS";
         if (i % 5 == 0) p.headers = {0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x40, 0x00, 0x40, 0x11};
         if (i % 19 == 5) p.comm = "we\"ird\\na\tme";

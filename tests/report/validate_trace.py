@@ -29,7 +29,7 @@ for n, line in enumerate(lines, 1):
         print(f"line {n}: {err.message} at {list(err.absolute_path)}")
 assert types == {"header": 1, "packet": 300, "footer": 1}, types
 packets = [json.loads(l) for l in lines[1:-1]]
-for field in ("frag", "gso", "requeues", "errno", "headers", "parent"):
+for field in ("frag", "gso", "requeues", "errno", "headers", "parent", "bql", "stopped_by_driver", "stopped_by_bql"):
     assert any(field in p for p in packets), f"sample trace lacks optional field {field}"
 
 # The schema must reject these.

@@ -24,6 +24,8 @@ MODULES=""
 LOG=""
 BUILD=1
 ADD=()
+QEMU_EXTRA=()
+SMP=${TXRAY_VM_SMP:-1}
 
 die() { echo "vm: error: $*" >&2; exit 2; }
 say() { echo "vm: $*" >&2; }
@@ -43,6 +45,9 @@ options:
   --add PATH          also copy file/dir PATH into the guest's /payload
                       (repeatable; e.g. --add build/src/cli/txray)
   --no-build          do not run make for the default payload
+  --smp N             guest CPUs (default $SMP)
+  --qemu ARG          one more qemu argument (repeatable), e.g. the NICs of
+                      tests/vm/nic-trace.sh: "-netdev" "hubport,id=h0,hubid=0"
 USAGE
 	exit "${1:-0}"
 }
@@ -59,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--log) LOG=$2; shift 2 ;;
 	--flavour) FLAVOUR=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
+	--smp) SMP=$2; shift 2 ;;
+	--qemu) QEMU_EXTRA+=("$2"); shift 2 ;;
 	--add) [ -e "$2" ] || die "--add $2: no such file"; ADD+=("$2"); shift 2 ;;
 	--) PAYLOAD=${2:-}; [ -n "$PAYLOAD" ] || usage 2; shift 2; [ $# -eq 0 ] || usage 2 ;;
 	-*) say "unknown option $1"; usage 2 ;;
@@ -301,10 +308,10 @@ say "booting under qemu TCG (timeout ${TIMEOUT}s), log: $LOG"
 START=$(date +%s%N)
 set +e
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 1 -m "$MEM" \
+	-accel tcg -cpu max -smp "$SMP" -m "$MEM" \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=5 $APPEND_EXTRA" \
-	-display none -serial stdio -monitor none -no-reboot -nic none \
+	-display none -serial stdio -monitor none -no-reboot -nic none "${QEMU_EXTRA[@]}" \
 	</dev/null 2>&1 | tee "$LOG" | grep -a --line-buffered -v 'TXRAY-VM-B64 '
 QRC=${PIPESTATUS[0]}
 set -e

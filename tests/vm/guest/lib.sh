@@ -5,6 +5,7 @@
 #   vm_export FILE [NAME]        copy FILE to the host (appears in the run's
 #                                .files/ directory next to the console log)
 #   vm_done                      exit 1 if any vm_fail/vm_test failed, else 0
+#   wait_for FILE PATTERN SECS   wait (0.1 s steps) until FILE holds PATTERN
 VM_FAILED=0
 
 vm_pass() { echo "TXRAY-VM-TEST: PASS $*"; }
@@ -36,4 +37,14 @@ vm_export() {
 vm_done() {
 	[ "$VM_FAILED" = 0 ]
 	exit $?
+}
+
+wait_for() {
+	_vm_i=0
+	while [ $_vm_i -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		usleep 100000
+		_vm_i=$((_vm_i + 1))
+	done
+	return 1
 }

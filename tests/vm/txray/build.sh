@@ -17,14 +17,18 @@ cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD
 	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD/txray-vm-configure.log" 2>&1 ||
 	{ tail -30 "$BUILD/txray-vm-configure.log"; exit 2; }
 cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray-tcptest txray_core
-# the checker: one file against txray_core (fmt header-only, like the static build)
+# the checkers: one file each against txray_core (fmt header-only, like the
+# static build); txray-niccheck runs on the host (tests/vm/run-nic-matrix.sh)
+checker() { # SOURCE OUTPUT
+	if [ ! -x "$2" ] || [ "$1" -nt "$2" ] || [ "$BUILD/src/core/libtxray_core.a" -nt "$2" ]; then
+		echo "$(basename "$2")"
+		${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" -I"$SRC/src" -I"$SRC/bpf" "$1" \
+			"$BUILD/src/core/libtxray_core.a" -lzstd -o "$2"
+	fi
+}
 vmcheck=$BUILD/txray-vmcheck
-if [ ! -x "$vmcheck" ] || [ "$HERE/txray-vmcheck.cpp" -nt "$vmcheck" ] ||
-	[ "$BUILD/src/core/libtxray_core.a" -nt "$vmcheck" ]; then
-	echo "txray-vmcheck"
-	${CXX:-g++} -std=c++20 -O1 -static -DFMT_HEADER_ONLY -I"$SRC/src/core" -I"$SRC/src" -I"$SRC/bpf" "$HERE/txray-vmcheck.cpp" \
-		"$BUILD/src/core/libtxray_core.a" -lzstd -o "$vmcheck"
-fi
+checker "$HERE/txray-vmcheck.cpp" "$vmcheck"
+checker "$HERE/../nic/txray-niccheck.cpp" "$BUILD/txray-niccheck"
 mkdir -p "$OUT"
 cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" "$OUT/"
 cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"

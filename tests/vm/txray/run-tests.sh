@@ -70,16 +70,6 @@ parse_way() {
 	port=$1 way=$2 fam=$3 count=$4 size=$5
 }
 
-wait_for() { # FILE PATTERN SECONDS
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # record_during NAME SETTLE SENDER TXRAY_ARGS...: `txray record -o $T/NAME.json
 # TXRAY_ARGS` while the function SENDER runs and SETTLE seconds after; the
 # recorder's exit status in $rec_rc.

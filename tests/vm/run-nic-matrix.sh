@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue 18: txray on real NIC drivers. For each KERNEL:MODEL[:HOOKS], runs
+# tests/vm/nic-trace.sh with tests/vm/nic/traffic.sh (pings, an HTTP download,
+# ethtool -C, a shrunk TX ring under load) and judges the trace on the host
+# with txray-niccheck against the guest's own counts.
+#   tests/vm/run-nic-matrix.sh [--no-build] [KERNEL:MODEL[:HOOKS]...]
+# Default: 6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e 6.12:e1000e:tracepoint
+# (virtio on Debian's cloud kernels, e1000e on the full amd64 flavour).
+# Results in cache/nic-results/<combo>/. Last line "vm-nics: N passed, N failed".
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD_DIR=${TXRAY_VM_BUILD:-$REPO/build-vm}
+build=1
+combos=()
+for a in "$@"; do
+	case "$a" in
+	--no-build) build=0 ;;
+	*) combos+=("$a") ;;
+	esac
+done
+[ ${#combos[@]} -gt 0 ] || combos=(6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e 6.12:e1000e:tracepoint)
+if [ $build = 1 ]; then
+	start=$(date +%s)
+	if ! "$HERE/txray/build.sh" "$HERE/cache/build/txray-payload"; then
+		echo "vm-nics: 0 passed, 1 failed"
+		exit 2
+	fi
+	echo "vm: static build $(($(date +%s) - start))s"
+fi
+pass=0 fail=0 summary=()
+for combo in "${combos[@]}"; do
+	IFS=: read -r kernel model hooks <<<"$combo"
+	name=$kernel-$model${hooks:+-$hooks}
+	dir=$HERE/cache/nic-results/$name
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	start=$(date +%s)
+	args=()
+	[ -z "$hooks" ] || args=(--txray-args "--hooks $hooks")
+	echo "==== nic $name"
+	ok=1
+	"$HERE/nic-trace.sh" --no-build --kernel "$kernel" --nic "$model" "${args[@]}" \
+		--run "$HERE/nic/traffic.sh" -o "$dir/trace.json" || ok=0
+	if [ -f "$dir/trace.json" ]; then
+		"$BUILD_DIR/txray-niccheck" "nic.$name" "$dir/trace.json" "$dir" | tee "$dir/check.txt"
+		[ "${PIPESTATUS[0]}" = 0 ] || ok=0
+	else
+		echo "TXRAY-VM-TEST: FAIL nic.$name.trace no trace (console: $dir/trace.console.log)"
+	fi
+	secs=$(($(date +%s) - start))
+	if [ $ok = 1 ]; then pass=$((pass + 1)); summary+=("PASS $name (${secs}s)")
+	else fail=$((fail + 1)); summary+=("FAIL $name (${secs}s)"); fi
+done
+echo "==== tests/vm NIC summary"
+printf '  %s\n' "${summary[@]}"
+echo "vm-nics: $pass passed, $fail failed"
+[ $fail = 0 ]
