@@ -61,11 +61,8 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
             a.sends_recorded = !o.session.selecting();
             return a;
         }());
-    // Where each drop happened: /proc/kallsyms is read on the first drop. Not
-    // preloaded at every start: that cost seconds per run in the TCG guests
-    // (and std::async's future waits for it at exit).
-    KernelSymbols kernel_symbols;
-
+    KernelSymbols kernel_symbols;  // where each drop happened
+    kernel_symbols.preload();       // not on the first drop, inside the loop
     assembler.set_symbol_namer([&](std::uint64_t a) { return kernel_symbols.name(a); });
 
     session.attach([&](const void* data, std::size_t size) { assembler.on_record(data, size, monotonic_ns()); });
