@@ -293,7 +293,7 @@ const volatile __u8 txr_pcap_compiled = 0;
  * overwritten when the filter is compiled. Global: verified once, on its
  * own, with scalar arguments, as the compiled body expects. */
 #define TXR_PCAP_JIT_PLACEHOLDER(name)                                                   \
-	__noinline int name(__u64 pkt, __u32 caplen, __u32 wirelen)                      \
+	static __noinline int name(__u64 pkt, __u32 caplen, __u32 wirelen)               \
 	{                                                                                \
 		int verdict;                                                             \
 		asm volatile(".rept " TXR_STR(TXR_PCAP_JIT_SLOTS) "\n\tgoto +0\n\t.endr\n\t%0 = 0" \
