@@ -57,8 +57,9 @@ std::string describe_filter_engine(const CompiledFilterObject& c);
 // How expressions run on this kernel (txray doctor): a sample one compiled and loaded.
 std::string filter_engine_on_this_kernel();
 
-// Opens a bpftool skeleton from `elf` (which must outlive the call) instead
-// of the image built into it; nullptr and errno on failure, as X__open().
+// Opens a bpftool skeleton from `elf` instead of the image built into it;
+// nullptr and errno on failure, as X__open(). `elf` must outlive the skeleton:
+// libbpf reads it in place (bpf_object__open_mem keeps the pointer) until load.
 template <typename Skel>
 Skel* open_skeleton_from(int (*create)(Skel*), void (*destroy)(Skel*), const std::vector<std::uint8_t>& elf) {
     auto* s = static_cast<Skel*>(std::calloc(1, sizeof(Skel)));  // what X__destroy() frees

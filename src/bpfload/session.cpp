@@ -196,8 +196,9 @@ void Session::open_skeleton(const PcapFilter& pcap) {
         filter_engine_ = describe_filter_engine(compiled);
         filter_compiled_ = compiled.ok();
     }
-    skel_.reset(compiled.ok() ? open_skeleton_from(txray_bpf__create_skeleton, txray_bpf__destroy, compiled.elf)
-                              : txray_bpf__open());
+    compiled_elf_ = std::move(compiled.elf);
+    skel_.reset(filter_compiled_ ? open_skeleton_from(txray_bpf__create_skeleton, txray_bpf__destroy, compiled_elf_)
+                                 : txray_bpf__open());
     if (!skel_) throw TxrayError("cannot open the BPF object: " + errstr(errno));
 }
 

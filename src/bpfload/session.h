@@ -178,6 +178,10 @@ private:
     bool filter_compiled_ = false;
     std::unique_ptr<KernelBtf> btf_;
     HookPlan plan_;
+    // The object with the compiled filter written in: libbpf opens it in place
+    // (bpf_object__open_mem keeps the pointer, libelf reads sections from it
+    // until load), so it lives as long as skel_ (declared before: freed after).
+    std::vector<std::uint8_t> compiled_elf_;
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;
     StandInMaps stand_ins_;  // maps this kernel lacks (kernel_compat.h)
     int cgroup_fd_ = -1;
