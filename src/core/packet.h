@@ -40,6 +40,19 @@ std::string flow_to_string(const Flow& f);
 struct StageMark {
     Stage stage;
     std::uint64_t ts_ns;  // CLOCK_MONOTONIC
+    std::uint8_t hop = 0;  // index into Packet::hops: the device this stage belongs to
+};
+
+// One device the packet left through (a veth, the bridge, the uplink, the
+// VXLAN device and its underlay...), in order. `flow` is set when the headers
+// differ from the packet's first flow there (NAT, encapsulation).
+struct Hop {
+    std::string ifname;
+    std::uint32_t ifindex = 0;
+    std::uint32_t netns = 0;  // network namespace inode
+    std::optional<Flow> flow;
+
+    bool operator==(const Hop&) const = default;
 };
 
 enum class OutcomeKind : std::uint8_t {
@@ -98,6 +111,14 @@ struct Packet {
     std::optional<std::int32_t> xmit_rc;   // ndo_start_xmit's return
 
     std::vector<StageMark> stages;  // in time order
+
+    // The devices it left through (trace format 1.3). Readers fill hops[0]
+    // from the top-level ifname/ifindex/netns/flow when a line has no "hops"
+    // (one device), so consumers can always iterate hops. encap_of: the id of
+    // the packet this one encapsulates when the tunnel made a new skb
+    // (WireGuard); 0 otherwise.
+    std::vector<Hop> hops;
+    std::uint64_t encap_of = 0;
 
     // Captured bytes from the IP header on, up to the recording's snaplen
     // (`txray record --headers`); empty when not captured. JSON: "headers": "<hex>".
