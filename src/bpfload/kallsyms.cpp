@@ -24,6 +24,10 @@ void KernelSymbols::load() {
     std::sort(text_.begin(), text_.end());
 }
 
+KernelSymbols::~KernelSymbols() {
+    if (loading_.valid()) loading_.wait();
+}
+
 void KernelSymbols::preload() {
     if (loaded_ || loading_.valid()) return;
     loading_ = std::async(std::launch::async, [this] { load(); });

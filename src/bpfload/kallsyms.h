@@ -12,6 +12,11 @@ namespace txray {
 class KernelSymbols {
 public:
     explicit KernelSymbols(std::string path = "/proc/kallsyms") : path_(std::move(path)) {}
+    // Waits for a preload still reading: its thread fills text_, which the
+    // members' own destruction would free under it.
+    ~KernelSymbols();
+    KernelSymbols(const KernelSymbols&) = delete;
+    KernelSymbols& operator=(const KernelSymbols&) = delete;
     // "" when the address is 0, outside the kernel's text, or the table is
     // unreadable (or shows zeros: kptr_restrict without privileges).
     std::string name(std::uint64_t addr);
