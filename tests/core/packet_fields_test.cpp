@@ -126,7 +126,18 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     p.drop_site = "sch_direct_xmit+0x1c";
     p.send_errno = "ENOBUFS";
     p.headers = {0x45, 0x00};
-    p.stages = {{Stage::sendmsg, 10}, {Stage::ip_output, 20}, {Stage::drop, 30}};
+    Flow outer;  // format 1.3: the last hop's flow after NAT
+    outer.family = 4;
+    outer.proto = 17;
+    outer.saddr = *addr_from_string(4, "192.0.2.1");
+    outer.daddr = *addr_from_string(4, "192.0.2.9");
+    outer.sport = 40001;
+    outer.dport = 53;
+    p.hops = {{"veth0", 5, 4026531840u, std::nullopt, {}},
+              {"br0", 3, 4026531841u, std::nullopt, {}},
+              {"uplink \"0\"", 7, 4026531841u, outer, {0x45, 0x01}}};
+    p.encap_of = 4;
+    p.stages = {{Stage::sendmsg, 10}, {Stage::ip_output, 20, 1}, {Stage::drop, 30, 2}};
     std::string line;
     append_packet_json(line, p);
     for (const auto& f : packet_fields::kFields)
