@@ -5,8 +5,7 @@
 
 #include <string>
 
-#include "core/packet_json.h"
-#include "core/trace_reader.h"
+#include "both_readers.h"
 
 namespace {
 
@@ -32,13 +31,7 @@ const std::string kThreeHops =
 
 // Both readers, which must agree.
 void read_both(const std::string& line, Packet& fast, Packet& dom) {
-    std::string err;
-    ASSERT_TRUE(packet_from_json_fast(line, fast)) << line;
-    ASSERT_TRUE(packet_from_json_text(line, dom, err)) << err;
-    std::string a, b;
-    append_packet_json(a, fast);
-    append_packet_json(b, dom);
-    EXPECT_EQ(a, b);
+    test::read_both(line, fast, dom);
     EXPECT_EQ(fast.hops, dom.hops);
 }
 

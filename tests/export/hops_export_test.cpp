@@ -14,6 +14,7 @@
 #include "core/trace_reader.h"
 #include "export/pcapng_export.h"
 #include "export/perfetto_export.h"
+#include "tmpfile_text.h"
 
 using namespace txray;
 using nlohmann::json;
@@ -21,17 +22,6 @@ using nlohmann::json;
 namespace {
 
 Trace example() { return load_trace(std::string(TXRAY_SOURCE_DIR) + "/examples/hops-trace.json"); }
-
-std::string read_all(std::FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string text;
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-    return text;
-}
 
 std::int64_t ns(const json& us) { return std::llround(us.get<double>() * 1000.0); }
 
@@ -42,7 +32,7 @@ TEST(HopsExport, PerfettoNestsHopsInPacketsAndStagesInHops) {
     ASSERT_EQ(t.packets.size(), 9u);
     std::FILE* f = std::tmpfile();
     write_perfetto_json(t.header, t.packets, f);
-    const json j = json::parse(read_all(f));
+    const json j = json::parse(test::read_and_close(f));
     struct Span {
         std::int64_t b = 0, e = -1;
         bool contains(std::int64_t x, std::int64_t y) const { return b <= x && y <= e; }
@@ -94,7 +84,7 @@ TEST(HopsExport, PcapngFramePerHopWithItsHeaders) {
     EXPECT_EQ(st.written, 3u);  // the bridge hop did not change the headers: the packet's
     EXPECT_EQ(st.interfaces, 3u);
     EXPECT_EQ(st.hops_without_headers, 0u);
-    const std::string file = read_all(f);
+    const std::string file = test::read_and_close(f);
     EXPECT_NE(file.find("txbbr"), std::string::npos);
     EXPECT_NE(file.find(std::string(reinterpret_cast<const char*>(natted.data()), natted.size())), std::string::npos);
     EXPECT_NE(file.find("dev=txbu0 q=0 outcome=sent"), std::string::npos);
