@@ -82,6 +82,7 @@ json report_to_json(const Report& r) {
     for (const HopStats& h : r.hops) {
         json row = latency(h.on_hop);
         row["device"] = h.device;
+        row["netns"] = h.netns;
         hp.push_back(std::move(row));
     }
     json& pa = j["paths"] = json::array();

@@ -71,9 +71,9 @@ void ReportBuilder::add_hops(const Packet& p, std::uint64_t e2e) {
     if (p.stages.size() >= 2) path.end_to_end.add(e2e);
     for (const HopSpan& s : hop_spans(p)) {
         if (s.hop >= p.hops.size()) continue;
-        const std::string& dev = p.hops[s.hop].ifname;
-        auto [it, added] = hop_index_.try_emplace(dev, r_.hops.size());
-        if (added) r_.hops.push_back({dev, {}});
+        const Hop& hop = p.hops[s.hop];
+        auto [it, added] = hop_index_.try_emplace({hop.ifname, hop.netns}, r_.hops.size());
+        if (added) r_.hops.push_back({hop.ifname, hop.netns, {}});
         r_.hops[it->second].on_hop.add(s.duration_ns());
     }
 }

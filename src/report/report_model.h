@@ -25,7 +25,8 @@ struct FlowStats {
 // next hop's first stage, core/hops.h).
 struct HopStats {
     std::string device;
-    Samples on_hop;  // ns
+    std::uint32_t netns = 0;  // a pod's eth0 is not the host's eth0
+    Samples on_hop;           // ns
 };
 
 // Packets by the device they first left through and the last one.
@@ -80,7 +81,7 @@ private:
     PacketFilter filter_;
     Report r_;
     std::optional<std::uint64_t> origin_;  // time origin of --since/--until
-    std::map<std::string, std::size_t> hop_index_;  // device -> index in r_.hops
+    std::map<std::pair<std::string, std::uint32_t>, std::size_t> hop_index_;  // (device, netns) -> index in r_.hops
     void add_hops(const Packet& p, std::uint64_t e2e);
 };
 

@@ -103,7 +103,9 @@ void hops(std::string& out, const Report& r) {
     TextTable t({"<DEVICE", "COUNT", "MIN", "P50", "P90", "P99", "P99.9", "MAX"});
     for (const HopStats& h : r.hops) {
         auto cells = latency_cells(h.on_hop);
-        cells.insert(cells.begin(), h.device);
+        // A name in two namespaces (a pod's eth0 and the host's) says which.
+        const bool shared = std::count_if(r.hops.begin(), r.hops.end(), [&](const HopStats& o) { return o.device == h.device; }) > 1;
+        cells.insert(cells.begin(), shared ? fmt::format("{} (netns {})", h.device, h.netns) : h.device);
         t.row(std::move(cells));
     }
     t.render(out);

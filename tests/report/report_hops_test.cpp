@@ -96,3 +96,20 @@ TEST(ReportHops, OneDeviceTracesHaveNoHopSection) {
     EXPECT_EQ(r.packets_matched, 1u);
     EXPECT_EQ(render_report_text(r).find("Per-hop latency"), std::string::npos);
 }
+
+// A pod's eth0 and the host's eth0 are two devices: two rows, named with their namespace.
+TEST(ReportHops, SameNameInTwoNamespacesIsTwoDevices) {
+    Packet p;
+    p.stages = {{Stage::sendmsg, 100, 0}, {Stage::route, 400, 1}, {Stage::driver_xmit, 900, 1}};
+    p.hops = {{"eth0", 2, 4026532900u, std::nullopt, {}}, {"eth0", 2, 4026531840u, std::nullopt, {}}};
+    p.ifname = "eth0";
+    ReportBuilder b;
+    b.on_packet(std::move(p));
+    const Report& r = b.report();
+    ASSERT_EQ(r.hops.size(), 2u);
+    EXPECT_EQ(r.hops[0].on_hop.max(), 300u);
+    EXPECT_EQ(r.hops[1].on_hop.max(), 500u);
+    const std::string text = render_report_text(r);
+    EXPECT_NE(text.find("eth0 (netns 4026532900)"), std::string::npos) << text;
+    EXPECT_NE(text.find("eth0 (netns 4026531840)"), std::string::npos) << text;
+}
