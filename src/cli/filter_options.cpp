@@ -11,6 +11,7 @@ void add_filter_options(CLI::App& cmd, FilterOptions& opt) {
                    "Only this flow: [PROTO] [ENDPOINT] or [PROTO] SRC -> DST; ENDPOINT is ADDR, ADDR:PORT, "
                    "[V6ADDR]:PORT or :PORT (e.g. \"udp :53\")");
     cmd.add_option("--pid", opt.pids, "Only packets sent by these process ids");
+    cmd.add_option("--iface", opt.ifaces, "Only packets that left through this device on any of their hops");
     cmd.add_option("--since", opt.since, "Only packets from this time after the start (1.5s, 200ms, 300us)");
     cmd.add_option("--until", opt.until, "Only packets before this time after the start");
 }
@@ -21,6 +22,7 @@ bool make_packet_filter(const FilterOptions& opt, PacketFilter& filter, std::str
         if (!filter.flow) return err = "--flow: " + err, false;
     }
     filter.pids = opt.pids;
+    filter.ifaces = opt.ifaces;
     for (auto [text, slot, name] : {std::tuple{&opt.since, &filter.since_ns, "--since"},
                                     std::tuple{&opt.until, &filter.until_ns, "--until"}}) {
         if (text->empty()) continue;

@@ -1,4 +1,4 @@
-// --flow/--pid/--since/--until, shared by `txray report` and `txray export`.
+// --flow/--pid/--iface/--since/--until, shared by `txray report` and `txray export`.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -14,6 +14,7 @@ namespace txray {
 struct FilterOptions {
     std::string flow;
     std::vector<std::uint32_t> pids;
+    std::vector<std::string> ifaces;
     std::string since, until;
 };
 

@@ -1,6 +1,7 @@
 #include "live_printer.h"
 
 #include "core/duration.h"
+#include "core/hops.h"
 
 #include <fmt/format.h>
 
@@ -34,11 +35,19 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     } else {
         out += flow_to_string(p.flow);
         if (p.fragment) out += fmt::format(" frag@{}{}", p.frag_offset, p.frag_more ? "+" : "");
-        out += fmt::format(" {} {}B |", p.ifname.empty() ? "-" : p.ifname, p.len);
+        const std::string path = hop_path(p);  // "txbp0 → txbbr → txbu0" across devices
+        out += fmt::format(" {} {}B", path.empty() ? "-" : path, p.len);
+        for (std::size_t h = 1; h < p.hops.size(); ++h)  // NAT, encapsulation
+            if (p.hops[h].flow) out += fmt::format(" ({}: {})", p.hops[h].ifname, flow_to_string(*p.hops[h].flow));
+        out += " |";
     }
     std::uint64_t prev = 0;
+    const bool multi_hop = p.hops.size() > 1;
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
         const auto& m = p.stages[i];
+        // Multi-device packets: the device's name where the timeline moves to another hop.
+        if (multi_hop && m.hop < p.hops.size() && (i ? p.stages[i - 1].hop != m.hop : m.hop != 0))
+            out += fmt::format(" {}:", p.hops[m.hop].ifname);
         out += fmt::format(" {}{}{}", c(st, kDim), stage_name(m.stage), c(st, kReset));
         if (i) out += fmt::format(" +{:.1f}", (m.ts_ns - prev) / 1e3);
         prev = m.ts_ns;

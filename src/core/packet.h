@@ -51,6 +51,10 @@ struct Hop {
     std::uint32_t ifindex = 0;
     std::uint32_t netns = 0;  // network namespace inode
     std::optional<Flow> flow;
+    // Captured bytes from the IP header on as it left this device (NAT,
+    // encapsulation change them); empty when not captured there. Hop 0's are
+    // the packet's `headers`. JSON: the hop object's "headers" (hex).
+    std::vector<std::uint8_t> headers;
 
     bool operator==(const Hop&) const = default;
 };

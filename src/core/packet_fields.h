@@ -26,8 +26,11 @@
 //   since         the trace format version that added it
 // Fields are written in table order; readers take any order.
 //
-// The stage objects in "stages" (name, ts_ns, dt_ns, rc, reason, at, ret)
-// are one custom field: their keys depend on the stage (packet_json.cpp).
+// The stage objects in "stages" (name, ts_ns, dt_ns, hop, rc, reason, at,
+// ret) are one custom field: their keys depend on the stage (packet_json.cpp).
+// So are the hop objects in "hops" (ifname, ifindex, netns, flow, headers):
+// a hop's flow is the flow scope's fields again, read and written through a
+// scratch packet.
 #pragma once
 #include <cstddef>
 #include <string_view>
@@ -82,6 +85,8 @@
     X(bql,    bql_limit,     "limit",         num,     p.bql_limit,     true,              optional, none,             "1.2") \
     X(packet, stopped_by_driver, "stopped_by_driver", flag, p.stopped_by_driver, p.stopped_by_driver, optional, none, "1.2") \
     X(packet, stopped_by_bql, "stopped_by_bql", flag,  p.stopped_by_bql,  p.stopped_by_bql,  optional, none,             "1.2") \
+    X(packet, hops,          "hops",          custom,  p.hops,          p.hops.size() > 1, optional, none,             "1.3") \
+    X(packet, encap_of,      "encap_of",      num,     p.encap_of,      p.encap_of,        optional, none,             "1.3") \
     X(packet, outcome,       "outcome",       custom,  p.outcome,       true,              required, none,             "1.0") \
     X(packet, errno_name,    "errno",         custom,  p.send_errno,    !p.send_errno.empty(), optional, none,       "1.0") \
     X(packet, headers,       "headers",       custom,  p.headers,       !p.headers.empty(), optional, none,           "1.1") \

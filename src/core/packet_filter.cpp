@@ -98,8 +98,22 @@ std::optional<FlowMatch> parse_flow_match(const std::string& spec, std::string& 
     return m;
 }
 
+bool PacketFilter::flow_matches(const Packet& p) const {
+    if (!flow || flow->matches(p.flow)) return true;
+    return std::any_of(p.hops.begin(), p.hops.end(), [&](const Hop& h) { return h.flow && flow->matches(*h.flow); });
+}
+
+bool PacketFilter::iface_matches(const Packet& p) const {
+    if (ifaces.empty()) return true;
+    auto named = [&](const std::string& dev) { return std::find(ifaces.begin(), ifaces.end(), dev) != ifaces.end(); };
+    // A packet read from a trace has hops when it reached a device; one built
+    // by hand may have only the top-level ifname.
+    if (p.hops.empty()) return named(p.ifname);
+    return std::any_of(p.hops.begin(), p.hops.end(), [&](const Hop& h) { return named(h.ifname); });
+}
+
 bool PacketFilter::matches(const Packet& p, std::uint64_t origin_ns) const {
-    if (flow && !flow->matches(p.flow)) return false;
+    if (!flow_matches(p) || !iface_matches(p)) return false;
     if (!pids.empty() && std::find(pids.begin(), pids.end(), p.pid) == pids.end()) return false;
     if (has_time_window()) {
         const std::uint64_t t = p.first_ts();

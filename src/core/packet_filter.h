@@ -1,4 +1,5 @@
-// Which packets a report or export looks at: --flow, --pid, --since/--until.
+// Which packets a report or export looks at: --flow, --pid, --iface,
+// --since/--until.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -32,11 +33,16 @@ struct FlowMatch {
 std::optional<FlowMatch> parse_flow_match(const std::string& spec, std::string& err);
 
 struct PacketFilter {
+    // Matches the packet's first flow or any hop's (after NAT, the outer
+    // flow of an encapsulation).
     std::optional<FlowMatch> flow;
     std::vector<std::uint32_t> pids;  // empty: any
+    std::vector<std::string> ifaces;  // empty: any; else any hop through one of these devices
     std::optional<std::uint64_t> since_ns, until_ns;  // relative to the time origin
     // A packet is in the window if its first stage is in [origin+since, origin+until).
     bool matches(const Packet& p, std::uint64_t origin_ns) const;
+    bool flow_matches(const Packet& p) const;
+    bool iface_matches(const Packet& p) const;
     bool has_time_window() const { return since_ns || until_ns; }
 };
 

@@ -93,6 +93,11 @@ struct WriteCtx {
     const std::string* outcome;  // nullptr: "sent"
 };
 
+template <Scope S>
+void write_scope(RawOut& o, const Packet& p, const WriteCtx& ctx);
+template <Scope S>
+std::size_t scope_bound(const Packet& p, const WriteCtx& ctx);
+
 // ---- The custom fields (packet_fields.h): written and bounded here ----
 
 void write_type(RawOut& o, const Packet&, const WriteCtx&) { o.lit(R"("packet")"); }
@@ -123,15 +128,52 @@ std::size_t bound_outcome(const Packet&, const WriteCtx& ctx) { return quoted(ct
 void write_errno_name(RawOut& o, const Packet& p, const WriteCtx&) { o.str(p.send_errno); }
 std::size_t bound_errno_name(const Packet& p, const WriteCtx&) { return quoted(p.send_errno.size()); }
 
-void write_headers(RawOut& o, const Packet& p, const WriteCtx&) {
+void write_hex_bytes(RawOut& o, const std::vector<std::uint8_t>& bytes) {
     o.ch('"');
-    for (std::uint8_t b : p.headers) {
+    for (std::uint8_t b : bytes) {
         o.ch(kHex[b >> 4]);
         o.ch(kHex[b & 15]);
     }
     o.ch('"');
 }
+void write_headers(RawOut& o, const Packet& p, const WriteCtx&) { write_hex_bytes(o, p.headers); }
 std::size_t bound_headers(const Packet& p, const WriteCtx&) { return 2 + 2 * p.headers.size(); }
+
+// Format 1.3: the devices the packet left through, written only when more
+// than one (packet_fields.h). A hop's flow, when NAT or encapsulation changed
+// it, is the flow scope's fields written from a scratch packet.
+void write_hops(RawOut& o, const Packet& p, const WriteCtx& ctx) {
+    o.ch('[');
+    for (std::size_t i = 0; i < p.hops.size(); ++i) {
+        const Hop& h = p.hops[i];
+        if (i) o.ch(',');
+        o.lit(R"({"ifname":)");
+        o.str(h.ifname);
+        o.field(R"(,"ifindex":)", h.ifindex);
+        o.field(R"(,"netns":)", h.netns);
+        if (h.flow) {
+            Packet scratch;
+            scratch.flow = *h.flow;
+            o.lit(R"(,"flow":{)");
+            write_scope<Scope::flow>(o, scratch, ctx);
+            o.ch('}');
+        }
+        if (!h.headers.empty()) {
+            o.lit(R"(,"headers":)");
+            write_hex_bytes(o, h.headers);
+        }
+        o.ch('}');
+    }
+    o.ch(']');
+}
+std::size_t bound_hops(const Packet& p, const WriteCtx& ctx) {
+    constexpr std::size_t kKeys = 64;  // the hop's keys, braces and separators
+    std::size_t n = 2;
+    for (const Hop& h : p.hops)
+        n += kKeys + quoted(h.ifname.size()) + 2 * kNumber + 2 + 2 * h.headers.size() +
+             (h.flow ? 2 + scope_bound<Scope::flow>(p, ctx) : 0);
+    return n;
+}
 
 // One object per stage: its name, time and the time since the one before,
 // and what only that stage knows (xmit_done's rc, the drop's reason and
@@ -147,6 +189,7 @@ void write_stages(RawOut& o, const Packet& p, const WriteCtx&) {
         o.field(R"(","ts_ns":)", m.ts_ns);
         o.field(R"(,"dt_ns":)", i ? m.ts_ns - prev : 0);
         prev = m.ts_ns;
+        if (m.hop) o.field(R"(,"hop":)", +m.hop);  // format 1.3; absent: hop 0
         if (m.stage == Stage::xmit_done && p.xmit_rc) o.field(R"(,"rc":)", *p.xmit_rc);
         if (m.stage == Stage::drop) {
             o.lit(R"(,"reason":)");
@@ -162,7 +205,7 @@ void write_stages(RawOut& o, const Packet& p, const WriteCtx&) {
     o.ch(']');
 }
 std::size_t bound_stages(const Packet& p, const WriteCtx&) {
-    constexpr std::size_t kPerStage = 192;  // keys, name, ts, dt, rc or ret
+    constexpr std::size_t kPerStage = 192;  // keys, name, ts, dt, hop, rc or ret
     return 2 + p.stages.size() * (kPerStage + quoted(p.drop_reason.size()) + quoted(p.drop_site.size()));
 }
 
@@ -198,8 +241,10 @@ void write_scope(RawOut& o, const Packet& p, const WriteCtx& ctx) {
 #undef TXR_PF_WRITE
 }
 
-// An upper bound on the line's length: every key the table has, with its
-// separator and value (a number at kNumber bytes, a string quoted and escaped).
+// An upper bound on the length of scope S's fields (all of them when
+// `every`): each key with its separator and value (a number at kNumber
+// bytes, a string quoted and escaped). The flow scope's custom fields do not
+// depend on the packet, so its bound holds for a hop's flow too.
 #define TXR_PF_BOUND_num(p, id, member) kNumber
 #define TXR_PF_BOUND_hex(p, id, member) kNumber
 #define TXR_PF_BOUND_str(p, id, member) quoted((member).size())
@@ -208,13 +253,23 @@ void write_scope(RawOut& o, const Packet& p, const WriteCtx& ctx) {
 #define TXR_PF_BOUND_object(p, id, member) std::size_t{2}
 #define TXR_PF_BOUND_custom(p, id, member) bound_##id(p, ctx)
 
-std::size_t json_bound(const Packet& p, const WriteCtx& ctx) {
-    std::size_t n = 2;  // the packet's braces
+template <Scope S, bool every>
+std::size_t fields_bound(const Packet& p, const WriteCtx& ctx) {
+    std::size_t n = 0;
 #define TXR_PF_BOUND(scope, id, key, kind, member, when, need, seen, since) \
-    n += sizeof(key) + 3 + TXR_PF_BOUND_##kind(p, id, member);
+    if constexpr (every || Scope::scope == S) n += sizeof(key) + 3 + TXR_PF_BOUND_##kind(p, id, member);
     TXR_PACKET_FIELDS(TXR_PF_BOUND)
 #undef TXR_PF_BOUND
     return n;
+}
+template <Scope S>
+std::size_t scope_bound(const Packet& p, const WriteCtx& ctx) {
+    return fields_bound<S, false>(p, ctx);
+}
+
+// An upper bound on the line's length.
+std::size_t json_bound(const Packet& p, const WriteCtx& ctx) {
+    return 2 + fields_bound<Scope::packet, true>(p, ctx);  // the packet's braces and every field
 }
 
 }  // namespace

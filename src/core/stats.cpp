@@ -27,8 +27,14 @@ std::uint64_t end_to_end_ns(const Packet& p) {
     const StageMark* start = p.find(Stage::sendmsg);
     std::uint64_t t0 = start ? start->ts_ns : p.first_ts();
     std::uint64_t t1 = 0;
-    for (Stage s : {Stage::xmit_done, Stage::driver_xmit, Stage::drop, Stage::free})
-        if (const StageMark* m = p.find(s)) { t1 = m->ts_ns; break; }
+    // Across devices (format 1.3) the end is on the last hop a stage reached.
+    std::uint8_t last_hop = 0;
+    for (const StageMark& m : p.stages) last_hop = std::max(last_hop, m.hop);
+    for (Stage s : {Stage::xmit_done, Stage::driver_xmit, Stage::drop, Stage::free}) {
+        for (const StageMark& m : p.stages)
+            if (m.stage == s && m.hop == last_hop) { t1 = m.ts_ns; break; }
+        if (t1) break;
+    }
     if (!t1) t1 = p.last_ts();
     return t1 > t0 ? t1 - t0 : 0;
 }

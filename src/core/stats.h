@@ -27,7 +27,8 @@ private:
 // The time each stage took to arrive after the previous stage in the packet's
 // timeline (stages in time order): out[stage] gets one sample per packet that has it.
 void add_stage_deltas(const Packet& p, std::vector<Samples>& per_stage);
-// Syscall entry (or first stage) to the driver's return (or last device stage); 0 if unknown.
+// Syscall entry (or first stage) to the driver's return (or last device stage)
+// on the last device it crossed (trace format 1.3); 0 if unknown.
 std::uint64_t end_to_end_ns(const Packet& p);
 
 }  // namespace txray

@@ -16,6 +16,10 @@ namespace txray::reader {
 bool packet_from_json(const nlohmann::json& j, Packet& p, std::string& err);
 bool header_from_json(const nlohmann::json& j, TraceHeader& h, std::string& err);
 bool footer_from_json(const nlohmann::json& j, TraceFooter& f, std::string& err);
+// Format 1.3's normalization, after either parser: a packet without "hops"
+// that reached a device gets its one hop from the top-level ifname, ifindex
+// and netns; false and err set when a stage names a hop the packet lacks.
+bool finish_hops(Packet& p, std::string& err);
 // Not text: a NUL or other control bytes in the first line.
 bool looks_binary(std::string_view s);
 

@@ -108,6 +108,33 @@ void dom_headers(const json* v, Packet& p) {
         throw std::runtime_error("headers is not a hex string");
 }
 
+template <Scope S>
+void read_scope(const json& j, Packet& p);
+
+// Format 1.3. Absent: finish_hops makes the one hop from the top-level fields.
+void dom_hops(const json* v, Packet& p) {
+    if (!v) return;
+    if (!v->is_array()) throw std::runtime_error("hops is not an array");
+    p.hops.clear();
+    p.hops.reserve(v->size());
+    for (const json& h : *v) {
+        if (!h.is_object()) throw std::runtime_error("a hop is not an object");
+        Hop hop;
+        hop.ifname = h.at("ifname").get<std::string>();
+        hop.ifindex = get_or<std::uint32_t>(h, "ifindex", 0);
+        hop.netns = get_or<std::uint32_t>(h, "netns", 0);
+        if (auto f = h.find("flow"); f != h.end() && !f->is_null()) {
+            Packet scratch;  // the flow scope's fields, read as the packet's
+            read_scope<Scope::flow>(*f, scratch);
+            hop.flow = scratch.flow;
+        }
+        if (auto b = h.find("headers"); b != h.end() && !b->is_null())
+            if (!b->is_string() || !headers_from_hex(b->get<std::string>(), hop.headers))
+                throw std::runtime_error("a hop's headers is not a hex string");
+        p.hops.push_back(std::move(hop));
+    }
+}
+
 void dom_stages(const json* st, Packet& p) {
     if (!st->is_array()) throw std::runtime_error("stages is not an array");
     p.stages.reserve(st->size());
@@ -115,7 +142,9 @@ void dom_stages(const json* st, Packet& p) {
         auto name = s.at("name").get<std::string>();
         auto stage = stage_from_name(name);
         if (!stage) continue;  // a stage from a newer minor version: ignore
-        p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns"))});
+        const auto hop = get_or<std::uint64_t>(s, "hop", 0);  // 1.3
+        if (hop > std::numeric_limits<std::uint8_t>::max()) throw std::runtime_error("stage hop out of range");
+        p.stages.push_back({*stage, num<std::uint64_t>(s.at("ts_ns")), static_cast<std::uint8_t>(hop)});
         if (*stage == Stage::xmit_done) p.xmit_rc = get_or<std::int32_t>(s, "rc", 0);
         if (*stage == Stage::drop && s.contains("reason")) p.drop_reason = s["reason"].get<std::string>();
         if (*stage == Stage::drop && s.contains("at")) p.drop_site = s["at"].get<std::string>();  // 1.1
@@ -170,13 +199,24 @@ bool packet_from_json(const json& j, Packet& p, std::string& err) {
     try {
         read_scope<Scope::packet>(j, p);
         p.sort_stages();
-        return true;
+        return finish_hops(p, err);
     } catch (const std::exception& e) {
         err = e.what();
         return false;
     }
 }
 
+
+bool finish_hops(Packet& p, std::string& err) {
+    if (p.hops.empty() && (!p.ifname.empty() || p.ifindex))
+        p.hops.push_back(Hop{p.ifname, p.ifindex, p.netns, std::nullopt, {}});
+    for (const StageMark& m : p.stages)
+        if (m.hop && m.hop >= p.hops.size()) {
+            err = fmt::format("a stage on hop {} of a packet with {} hops", m.hop, p.hops.size());
+            return false;
+        }
+    return true;
+}
 
 bool header_from_json(const json& j, TraceHeader& h, std::string& err) {
     try {

@@ -308,6 +308,7 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
     bool have_name = false, have_ts = false, have_rc = false, have_ret = false, have_reason = false,
          have_site = false;
     std::uint64_t ts = 0;
+    std::uint8_t hop = 0;
     std::int32_t rc = 0;
     std::int64_t ret = 0;
     const bool ok = for_each_field(c, [&](std::string_view key) {
@@ -317,6 +318,7 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
             return true;
         }
         if (is(key, "ts_ns")) return have_ts = c.u64(ts);
+        if (is(key, "hop")) return c.uint(hop);  // format 1.3
         if (is(key, "rc")) return have_rc = c.sint(rc);
         if (is(key, "ret")) return have_ret = c.i64(ret);
         if (is(key, "reason")) return have_reason = c.str_into(reason_buf);
@@ -326,7 +328,7 @@ bool fast_stage_object(Cursor& c, Packet& p, StageExtras& ex) {
     if (!ok || !have_name) return false;
     if (!stage) return true;  // a stage from a newer minor version: ignore
     if (!have_ts) return false;
-    p.stages.push_back({*stage, ts});
+    p.stages.push_back({*stage, ts, hop});
     if (*stage == Stage::xmit_done) p.xmit_rc = have_rc ? rc : 0;
     if (*stage == Stage::drop && have_reason) ex.drop_reason = std::move(reason_buf);
     if (*stage == Stage::drop && have_site) ex.drop_site = std::move(site_buf);
@@ -360,7 +362,39 @@ struct FastState {
     StageExtras ex;
 };
 
+template <Scope S>
+bool fast_scope(Cursor& c, Packet& p, FastState& st);
+
 // ---- The custom fields (packet_fields.h): read here ----
+
+// Format 1.3: the devices it left through. A hop's flow is the flow scope
+// read into a scratch packet (its fields' state in st starts over there).
+bool fast_hop(Cursor& c, Hop& h, FastState& st) {
+    bool have_ifname = false;
+    return for_each_field(c, [&](std::string_view key) {
+               if (is(key, "ifname")) return have_ifname = c.str_into(h.ifname);
+               if (is(key, "ifindex")) return c.uint(h.ifindex);
+               if (is(key, "netns")) return c.uint(h.netns);
+               if (is(key, "flow")) {
+                   Packet scratch;
+                   if (!fast_scope<Scope::flow>(c, scratch, st)) return false;
+                   h.flow = scratch.flow;
+                   return true;
+               }
+               if (is(key, "headers")) return c.str(st.sv, st.scratch) && headers_from_hex(st.sv, h.headers);
+               return c.skip_value();
+           }) &&
+           have_ifname;
+}
+bool fast_hops(Cursor& c, Packet& p, FastState& st) {
+    if (!c.eat('[')) return false;
+    p.hops.clear();
+    if (c.eat(']')) return true;
+    do {
+        if (!fast_hop(c, p.hops.emplace_back(), st)) return false;
+    } while (c.eat(','));
+    return c.eat(']');
+}
 
 bool fast_type(Cursor& c, Packet&, FastState& st) { return c.str(st.sv, st.scratch) && is(st.sv, "packet"); }
 bool fast_proto(Cursor& c, Packet& p, FastState& st) {
@@ -376,9 +410,6 @@ bool fast_headers(Cursor& c, Packet& p, FastState& st) {
 bool fast_stages(Cursor& c, Packet& p, FastState& st) { return fast_stages(c, p, st.ex); }
 
 // ---- The table's expansion ----
-
-template <Scope S>
-bool fast_scope(Cursor& c, Packet& p, FastState& st);
 
 #define TXR_PF_FAST_num(c, p, st, id, member) c.uint(member)
 #define TXR_PF_FAST_hex(c, p, st, id, member) \
@@ -473,7 +504,7 @@ bool fast_packet(std::string_view line, Packet& p) {
         return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : index(a.stage) < index(b.stage);
     };
     if (!std::is_sorted(p.stages.begin(), p.stages.end(), before)) p.sort_stages();
-    return true;
+    return finish_hops(p, st.scratch);  // false: the DOM parser says why
 }
 
 }  // namespace txray::reader

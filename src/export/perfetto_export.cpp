@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/hops.h"
 #include "core/lanes.h"
 #include "exact_time.h"
 #include "exporter.h"
@@ -68,13 +69,33 @@ void packet_events(EventOut& o, const Packet& p, std::uint32_t pid, std::uint32_
     fmt::format_to(std::back_inserter(s), R"(,"queue":{},"len":{},"outcome":)", p.queue, p.len);
     append_json_string(s, p.outcome_string());
     fmt::format_to(std::back_inserter(s), R"(,"flow":"{}","first_ts_ns":{}}}}})", flow_to_string(p.flow), p.first_ts());
+    // Across devices (format 1.3): a slice per hop, named by its device, that
+    // holds the hop's stages (time on a hop: core/hops.h). Stages after the
+    // last hop's end (the syscall's return) sit in the packet's slice.
+    const bool multi_hop = p.hops.size() > 1;
+    const std::vector<HopSpan> spans = multi_hop ? hop_spans(p) : std::vector<HopSpan>{};
+    std::vector<std::uint64_t> hop_end(p.hops.size(), 0);
+    for (const HopSpan& span : spans) {
+        const Hop& hop = p.hops[span.hop];
+        hop_end[span.hop] = span.end_ns;
+        std::string& hs = o.next();
+        slice(hs, hop.ifname, "hop", pid, tid, rel(span.start_ns), static_cast<std::int64_t>(span.duration_ns()));
+        fmt::format_to(std::back_inserter(hs), R"(,"args":{{"hop":{},"ifname":)", span.hop);
+        append_json_string(hs, hop.ifname);
+        fmt::format_to(std::back_inserter(hs), R"(,"ifindex":{},"netns":{},"flow":"{}"}}}})", hop.ifindex, hop.netns,
+                       flow_to_string(hop_flow(p, span.hop)));
+    }
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
         const StageMark& m = p.stages[i];
-        const std::uint64_t end = i + 1 < p.stages.size() ? p.stages[i + 1].ts_ns : m.ts_ns;
+        std::uint64_t end = i + 1 < p.stages.size() ? p.stages[i + 1].ts_ns : m.ts_ns;
+        // A hop's last stage ends with the hop, so it stays inside the hop's slice.
+        if (multi_hop && m.hop < hop_end.size() && m.ts_ns <= hop_end[m.hop]) end = std::min(end, hop_end[m.hop]);
         std::string& c = o.next();
         slice(c, stage_name(m.stage), "stage", pid, tid, rel(m.ts_ns), static_cast<std::int64_t>(end - m.ts_ns));
-        fmt::format_to(std::back_inserter(c), R"(,"args":{{"ts_ns":{},"dt_ns":{}}}}})", m.ts_ns,
+        fmt::format_to(std::back_inserter(c), R"(,"args":{{"ts_ns":{},"dt_ns":{})", m.ts_ns,
                        i ? m.ts_ns - p.stages[i - 1].ts_ns : 0);
+        if (multi_hop) fmt::format_to(std::back_inserter(c), R"(,"hop":{})", m.hop);
+        c += "}}";
     }
 }
 
@@ -121,7 +142,8 @@ PerfettoStats write_perfetto_json(const TraceHeader& h, const std::vector<Packet
 }
 
 Exporter perfetto_exporter() {
-    return {"perfetto", "Perfetto/Chrome JSON: flows as processes, packets as slices with nested stages", false, false,
+    return {"perfetto", "Perfetto/Chrome JSON: flows as processes, packets as slices with nested hops and stages", false,
+            false,
             [](const TraceHeader& h, const std::vector<Packet>& packets, std::FILE* out) {
                 const PerfettoStats st = write_perfetto_json(h, packets, out);
                 return fmt::format("{} packets ({} stages) in {} flows on {} lanes", st.packets, st.stages, st.flows,

@@ -78,6 +78,20 @@ json report_to_json(const Report& r) {
         row["end_to_end"] = latency(s.end_to_end);
         fl.push_back(std::move(row));
     }
+    json& hp = j["hops"] = json::array();  // format 1.3: time on each device
+    for (const HopStats& h : r.hops) {
+        json row = latency(h.on_hop);
+        row["device"] = h.device;
+        row["netns"] = h.netns;
+        hp.push_back(std::move(row));
+    }
+    json& pa = j["paths"] = json::array();
+    for (const auto& [k, s] : r.paths)
+        pa.push_back({{"first_device", k.first},
+                      {"last_device", k.second},
+                      {"packets", s.packets},
+                      {"drops", s.drops},
+                      {"end_to_end", latency(s.end_to_end)}});
     json& dr = j["drops"] = json::array();
     for (const auto& [k, n] : r.drops) dr.push_back({{"reason", k.first}, {"after_stage", k.second}, {"packets", n}});
     j["errors"] = r.errors;

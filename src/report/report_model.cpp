@@ -1,5 +1,7 @@
 #include "report_model.h"
 
+#include "core/hops.h"
+
 namespace txray {
 
 ReportBuilder::ReportBuilder(PacketFilter filter) : filter_(std::move(filter)) { r_.per_stage.resize(kStageCount); }
@@ -51,11 +53,28 @@ void ReportBuilder::on_packet(Packet&& p) {
         ++r_.drops[{p.drop_reason.empty() ? "UNKNOWN" : p.drop_reason, drop_stage(p)}];
     }
     if (p.outcome == OutcomeKind::error) ++r_.errors[p.send_errno.empty() ? "UNKNOWN" : p.send_errno];
+    const std::uint64_t e2e = p.stages.size() >= 2 ? end_to_end_ns(p) : 0;
     if (p.stages.size() >= 2) {
-        const std::uint64_t e2e = end_to_end_ns(p);
         r_.end_to_end.add(e2e);
         r_.end_to_end_hist.add(e2e);
         fs.end_to_end.add(e2e);
+    }
+    add_hops(p, e2e);
+}
+
+void ReportBuilder::add_hops(const Packet& p, std::uint64_t e2e) {
+    if (p.hops.empty()) return;  // never reached a device
+    r_.multi_hop += p.hops.size() > 1;
+    PathStats& path = r_.paths[{p.hops.front().ifname, p.hops.back().ifname}];
+    ++path.packets;
+    path.drops += p.outcome == OutcomeKind::dropped;
+    if (p.stages.size() >= 2) path.end_to_end.add(e2e);
+    for (const HopSpan& s : hop_spans(p)) {
+        if (s.hop >= p.hops.size()) continue;
+        const Hop& hop = p.hops[s.hop];
+        auto [it, added] = hop_index_.try_emplace({hop.ifname, hop.netns}, r_.hops.size());
+        if (added) r_.hops.push_back({hop.ifname, hop.netns, {}});
+        r_.hops[it->second].on_hop.add(s.duration_ns());
     }
 }
 

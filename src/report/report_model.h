@@ -21,6 +21,20 @@ struct FlowStats {
     Samples end_to_end;  // ns, packets that reached an end
 };
 
+// Time on one device (trace format 1.3: from a hop's first stage to the
+// next hop's first stage, core/hops.h).
+struct HopStats {
+    std::string device;
+    std::uint32_t netns = 0;  // a pod's eth0 is not the host's eth0
+    Samples on_hop;           // ns
+};
+
+// Packets by the device they first left through and the last one.
+struct PathStats {
+    std::uint64_t packets = 0, drops = 0;
+    Samples end_to_end;  // ns, packets with two stages or more
+};
+
 struct Report {
     TraceHeader header;
     std::optional<TraceFooter> footer;
@@ -33,6 +47,10 @@ struct Report {
     Samples end_to_end;
     Log2Histogram end_to_end_hist;
     std::map<Flow, FlowStats> flows;
+    // Per device, in the order first seen; paths by (first device, last device).
+    std::vector<HopStats> hops;
+    std::map<std::pair<std::string, std::string>, PathStats> paths;
+    std::uint64_t multi_hop = 0;  // packets that left through more than one device
     // (drop reason, stage before the drop) -> packets
     std::map<std::pair<std::string, std::string>, std::uint64_t> drops;
     std::map<std::string, std::uint64_t> errors;  // errno name -> sends
@@ -63,6 +81,8 @@ private:
     PacketFilter filter_;
     Report r_;
     std::optional<std::uint64_t> origin_;  // time origin of --since/--until
+    std::map<std::pair<std::string, std::uint32_t>, std::size_t> hop_index_;  // (device, netns) -> index in r_.hops
+    void add_hops(const Packet& p, std::uint64_t e2e);
 };
 
 // The stage whose mark comes right before the drop mark ("qdisc_enqueue"), or "-".

@@ -94,6 +94,32 @@ void flows(std::string& out, const Report& r, std::size_t top) {
     else t.render(out);
 }
 
+// Format 1.3: only when some packet left through more than one device.
+void hops(std::string& out, const Report& r) {
+    if (!r.multi_hop) return;
+    out += fmt::format("\nPer-hop latency (time on each device: its first stage to the next device's; {} packets "
+                       "crossed devices)\n",
+                       r.multi_hop);
+    TextTable t({"<DEVICE", "COUNT", "MIN", "P50", "P90", "P99", "P99.9", "MAX"});
+    for (const HopStats& h : r.hops) {
+        auto cells = latency_cells(h.on_hop);
+        // A name in two namespaces (a pod's eth0 and the host's) says which.
+        const bool shared = std::count_if(r.hops.begin(), r.hops.end(), [&](const HopStats& o) { return o.device == h.device; }) > 1;
+        cells.insert(cells.begin(), shared ? fmt::format("{} (netns {})", h.device, h.netns) : h.device);
+        t.row(std::move(cells));
+    }
+    t.render(out);
+    out += "\nPaths (first device -> last device)\n";
+    TextTable p({"<PATH", "PACKETS", "E2E P50", "E2E P99", "DROPS"});
+    for (const auto& [k, s] : r.paths) {
+        const bool e2e = !s.end_to_end.empty();
+        p.row({k.first == k.second ? k.first : k.first + " -> " + k.second, std::to_string(s.packets),
+               e2e ? format_duration_ns(s.end_to_end.percentile(0.5)) : "-",
+               e2e ? format_duration_ns(s.end_to_end.percentile(0.99)) : "-", std::to_string(s.drops)});
+    }
+    p.render(out);
+}
+
 void drops(std::string& out, const Report& r) {
     out += "\nDrops by reason and stage\n";
     if (r.drops.empty()) out += "  (none)\n";
@@ -147,6 +173,7 @@ std::string render_report_text(const Report& r, const TextReportOptions& opt) {
     stages(out, r);
     histogram(out, r);
     flows(out, r, opt.top_flows);
+    hops(out, r);
     drops(out, r);
     lost(out, r);
     hooks(out, r);

@@ -105,7 +105,7 @@ TEST(Pcapng, OriginalLengthFromTheIpHeader) {
     p.flow.proto = 17;
     p.len = 1000;
     p.headers = test::udp_headers(p);
-    EXPECT_EQ(original_length(p), p.flow.family == 4 ? 1028u : 1048u);
+    EXPECT_EQ(original_length(p.headers, p.len), p.flow.family == 4 ? 1028u : 1048u);
     p.headers = {0x00, 0x01};  // not IP: fall back to len
-    EXPECT_EQ(original_length(p), 1000u);
+    EXPECT_EQ(original_length(p.headers, p.len), 1000u);
 }

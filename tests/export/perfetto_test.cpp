@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export/perfetto_export.h"
+#include "tmpfile_text.h"
 #include "core/synth.h"
 
 using namespace txray;
@@ -18,14 +19,7 @@ namespace {
 json export_json(const TraceHeader& h, const std::vector<Packet>& packets, PerfettoStats& st) {
     std::FILE* f = std::tmpfile();
     st = write_perfetto_json(h, packets, f);
-    std::fflush(f);
-    std::rewind(f);
-    std::string text;
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-    return json::parse(text);
+    return json::parse(test::read_and_close(f));
 }
 
 std::int64_t ns(const json& us) { return std::llround(us.get<double>() * 1000.0); }

@@ -29,6 +29,14 @@ int main(int argc, char** argv) {
     packets[3].outcome = OutcomeKind::error, packets[3].send_errno = "EPERM";
     packets[4].headers = {0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 17};
     packets[5].comm = "a\"b\\c\td\x01";
+    // Format 1.3: a pod's packet over veth, bridge and a NATed uplink.
+    packets[0].hops = {{packets[0].ifname, packets[0].ifindex, packets[0].netns, std::nullopt, {}},
+                       {"br0", 3, 1, std::nullopt, {}},
+                       {"uplink", 7, 1, packets[0].flow, {0x45, 0}}};
+    packets[0].hops[2].flow->sport = 40001;
+    packets[0].encap_of = 2;
+    for (std::size_t i = 0; i < packets[0].stages.size(); ++i)
+        packets[0].stages[i].hop = static_cast<std::uint8_t>(i * 3 / packets[0].stages.size());
     std::string trace = header_json(synth_header(opt)) + "\n";
     for (const Packet& p : packets) {
         append_packet_json(trace, p);

@@ -92,3 +92,34 @@ TEST(Duration, ParseAndFormat) {
     EXPECT_EQ(format_duration_ns(999'999), "1.00ms");
     EXPECT_EQ(format_duration_ns(1'200'000'000), "1.20s");
 }
+
+// Format 1.3: --iface matches any hop; --flow the first flow or any hop's
+// (the masqueraded one on the uplink).
+TEST(PacketFilter, MatchesAnyHop) {
+    Packet p;
+    p.ifname = "txbp0";
+    p.flow = flow("10.88.0.2", 5353, "192.0.2.9", 53);
+    p.hops = {{"txbp0", 2, 1, std::nullopt, {}}, {"txbbr", 3, 2, std::nullopt, {}},
+              {"txbu0", 7, 2, flow("192.0.2.1", 40001, "192.0.2.9", 53), {}}};
+    PacketFilter f;
+    f.ifaces = {"txbu0"};
+    EXPECT_TRUE(f.matches(p, 0));
+    f.ifaces = {"txbbr", "eth9"};
+    EXPECT_TRUE(f.matches(p, 0));
+    f.ifaces = {"eth9"};
+    EXPECT_FALSE(f.matches(p, 0));
+    f.ifaces.clear();
+    std::string err;
+    for (const char* spec : {"10.88.0.2", "192.0.2.1", ":40001", "udp 10.88.0.2:5353 -> 192.0.2.9:53"}) {
+        f.flow = parse_flow_match(spec, err);
+        EXPECT_TRUE(f.matches(p, 0)) << spec;
+    }
+    for (const char* spec : {"10.0.0.1", ":40002", "tcp"}) {
+        f.flow = parse_flow_match(spec, err);
+        EXPECT_FALSE(f.matches(p, 0)) << spec;
+    }
+    p.hops.clear();  // a packet made by hand, without hops: its ifname
+    f.flow.reset();
+    f.ifaces = {"txbp0"};
+    EXPECT_TRUE(f.matches(p, 0));
+}

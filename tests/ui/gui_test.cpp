@@ -164,3 +164,24 @@ TEST(GuiScreenshot, BadArgumentsFailWithoutAPng) {
     EXPECT_FALSE(fs::exists(png));
     EXPECT_EQ(run(kApp + " " + demo_trace().string() + " --screenshot /nonexistent-dir/x.png"), 1);
 }
+
+// Trace format 1.3 (the hand-made examples/hops-trace.json): a pod's packet
+// over veth, bridge and uplink has a strip per device under its bar; the
+// host's own one-device packet has none.
+TEST(GuiScreenshot, PacketsAcrossDevicesShowTheirHops) {
+    const fs::path trace = fs::path(TXRAY_SOURCE_DIR) / "examples" / "hops-trace.json";
+    const fs::path png = kOut / "hops.png";
+    ASSERT_EQ(run(shot(trace, png, "--select-flow 1 --zoom 0.99ms:1.04ms")), 0);
+    const Image im = load_png(png);
+    ASSERT_TRUE(im.px);
+    // The bridge hop (1.6 us of a 50 us view, ~3 px high) in the odd-hop shade,
+    // the veth and uplink hops in the even one.
+    EXPECT_GE(im.count(hop_color(1), kTimelineX0, kTimelineY0, W, kTimelineY1), 30u);
+    EXPECT_GE(im.count(hop_color(0), kTimelineX0, kTimelineY0, W, kTimelineY1), 300u);
+    const fs::path host = kOut / "hops-host.png";
+    ASSERT_EQ(run(shot(trace, host, "--select-flow 3 --zoom 2.99ms:3.02ms")), 0);
+    const Image one = load_png(host);
+    ASSERT_TRUE(one.px);
+    EXPECT_GE(one.stage_pixels(kTimelineX0, kTimelineY0, W, kTimelineY1).second, 1000u);  // it is drawn
+    EXPECT_EQ(one.count(hop_color(1), kTimelineX0, kTimelineY0, W, kTimelineY1), 0u);
+}

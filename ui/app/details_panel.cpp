@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/hops.h"
 #include "packet_tooltip.h"
 #include "palette.h"
 #include "panels.h"
@@ -61,6 +62,14 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
         fact("length", std::to_string(p.len) + " bytes" + (p.gso_segs > 1 ? ", GSO " + std::to_string(p.gso_segs) + " x " + std::to_string(p.gso_size) : ""));
         fact("process", p.comm + " pid " + std::to_string(p.pid) + " tid " + std::to_string(p.tid));
         fact("interface", p.ifname + " (ifindex " + std::to_string(p.ifindex) + ", queue " + std::to_string(p.queue) + ")");
+        if (p.hops.size() > 1) {  // trace format 1.3: the devices it crossed, the time on each
+            fact("path", hop_path(p, " > "));
+            for (const HopSpan& h : hop_spans(p))
+                if (h.hop < p.hops.size())
+                    fact(("  on " + p.hops[h.hop].ifname).c_str(),
+                         format_duration(static_cast<double>(h.duration_ns()), 3) +
+                             (p.hops[h.hop].flow ? "  as " + flow_to_string(*p.hops[h.hop].flow) : ""));
+        }
         fact("send", "id " + std::to_string(p.send_id) + (p.send_ret ? ", returned " + std::to_string(*p.send_ret) : "") +
                          (p.send_errno.empty() ? "" : ", " + p.send_errno));
         if (p.requeues) fact("requeues", std::to_string(p.requeues));

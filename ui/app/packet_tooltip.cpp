@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/hops.h"
 #include "panels.h"
 #include "palette.h"
 #include "time_format.h"
@@ -38,9 +39,19 @@ void stage_table(const Packet& p, const char* id) {
 void packet_tooltip(const Packet& p, const std::string& flow_label) {
     ImGui::BeginTooltip();
     ImGui::Text("packet %llu  %u bytes  %s", static_cast<unsigned long long>(p.id), p.len, p.outcome_string().c_str());
-    ImGui::TextDisabled("%s  %s (%u)  %s", flow_label.c_str(), p.comm.c_str(), p.pid, p.ifname.c_str());
+    ImGui::TextDisabled("%s  %s (%u)  %s", flow_label.c_str(), p.comm.c_str(), p.pid, hop_path(p, " > ").c_str());
     if (!p.stages.empty())
         ImGui::Text("duration %s", format_duration(static_cast<double>(p.last_ts() - p.first_ts())).c_str());
+    if (p.hops.size() > 1)  // trace format 1.3: the time on each device
+        for (const HopSpan& h : hop_spans(p)) {
+            if (h.hop >= p.hops.size()) continue;
+            ImGui::Text("  on %s  %s", p.hops[h.hop].ifname.c_str(),
+                        format_duration(static_cast<double>(h.duration_ns())).c_str());
+            if (p.hops[h.hop].flow) {
+                ImGui::SameLine();
+                ImGui::TextDisabled("  as %s", flow_to_string(*p.hops[h.hop].flow).c_str());
+            }
+        }
     stage_table(p, "tip");
     ImGui::TextDisabled("click: details   double-click: zoom to it");
     ImGui::EndTooltip();

@@ -205,6 +205,12 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
         dl->AddRectFilled({ox + b.x0, oy + b.y0}, {ox + b.x1, oy + b.y1}, merged_color(b));
         if (b.marked) dl->AddRect({ox + b.x0 - 1, oy + b.y0 - 1}, {ox + b.x1 + 1, oy + b.y1 + 1}, kHighlightColor);
     }
+    for (const auto& h : s.draw.hops) {  // the devices a packet crossed, named where the name fits
+        dl->AddRectFilled({ox + h.x0, oy + h.y0}, {ox + h.x1, oy + h.y1}, h.color);
+        const ImVec2 text = ImGui::CalcTextSize(h.device->c_str());
+        if (h.x1 - h.x0 > text.x + 6)
+            dl->AddText({ox + h.x0 + 3, oy + h.bar_y0 - 1}, IM_COL32(255, 255, 255, 230), h.device->c_str());
+    }
     for (const auto& o : s.draw.outlines) dl->AddRect({ox + o.x0, oy + o.y0}, {ox + o.x1, oy + o.y1}, o.color, 0, 0, 2.f);
     for (const auto& d : s.draw.flow_drops)
         dl->AddTriangleFilled({ox + d.x - 3, oy + d.y0}, {ox + d.x + 3, oy + d.y0}, {ox + d.x, oy + d.y1}, kDropColor);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/hops.h"
 #include "palette.h"
 
 namespace txray::ui {
@@ -14,6 +15,7 @@ void TimelineDrawList::clear() {
     outlines.clear();
     drops.clear();
     flow_drops.clear();
+    hops.clear();
     lanes_visited = spans_drawn = binary_searches = 0;
 }
 
@@ -39,6 +41,20 @@ struct LaneCtx {
     TimelineDrawList& out;
 };
 
+// A multi-device packet's hops: a strip at the bottom of its bar per hop.
+void draw_hops(const LaneCtx& c, const Packet& pk, std::uint32_t packet, float y0, float y1) {
+    const float w = c.view.width();
+    const float strip = std::max(2.f, (y1 - y0) / 4);
+    for (const HopSpan& h : hop_spans(pk)) {
+        if (h.hop >= pk.hops.size() || static_cast<double>(h.start_ns) > c.clip) continue;
+        const float x0 = std::max(c.view.to_px(static_cast<double>(h.start_ns)), -1.f);
+        const float x1 = std::min(c.view.to_px(std::min<double>(static_cast<double>(h.end_ns), c.clip)), w + 1.f);
+        if (x1 < 0 || x0 > w) continue;
+        c.out.hops.push_back({x0, y1 - strip, std::max(x1, x0 + 1.f), y1, y0, packet, static_cast<std::uint32_t>(h.hop),
+                              hop_color(h.hop), &pk.hops[h.hop].ifname});
+    }
+}
+
 // Draws one packet's stage segments between y0 and y1.
 void draw_packet(const LaneCtx& c, const Span& s, float y0, float y1) {
     const Packet& pk = c.d.packets[s.packet];
@@ -60,6 +76,7 @@ void draw_packet(const LaneCtx& c, const Span& s, float y0, float y1) {
         // Narrower than a pixel: a 1 px tick in the colour of the stage it spent longest in.
         c.out.rects.push_back({xs, y0, xs + 1.f, y1, stage_color(dominant_stage(pk))});
     }
+    if (pk.hops.size() > 1) draw_hops(c, pk, s.packet, y0, y1);
     if (pk.outcome == OutcomeKind::dropped) {
         const StageMark* dm = pk.find(Stage::drop);
         const double td = dm ? static_cast<double>(dm->ts_ns) : static_cast<double>(pk.last_ts());

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "time_view.h"
@@ -28,6 +29,18 @@ struct TrackHeader {
     float y;  // view coordinates
 };
 
+// One device of a packet that crossed several (trace format 1.3): a strip
+// along the bottom of its bar over the time on that hop (core/hops.h), with
+// the device's name for a label where it fits and for the tooltip.
+struct HopSegment {
+    float x0, y0, x1, y1;
+    float bar_y0;          // top of the packet's bar, where a label goes
+    std::uint32_t packet;  // index into TimelineData::packets
+    std::uint32_t hop;     // index into the packet's hops
+    std::uint32_t color;
+    const std::string* device;  // the hop's ifname, owned by the packet
+};
+
 struct MergedBlock {
     float x0, x1, y0, y1;
     std::uint32_t count, drops, marked;
@@ -40,6 +53,7 @@ struct TimelineDrawList {
     std::vector<DrawRect> outlines;   // highlighted and selected packets
     std::vector<DropMark> drops;       // dropped packets drawn one by one
     std::vector<DropMark> flow_drops;  // every drop in view, at most one per pixel, on the track's header row
+    std::vector<HopSegment> hops;      // packets drawn one by one that crossed devices
     // Work counters, for the benchmark and the debug overlay.
     std::size_t lanes_visited = 0, spans_drawn = 0, binary_searches = 0;
     void clear();

@@ -2,6 +2,7 @@
 // ImGui's IM_COL32 (0xAABBGGRR) so the app can hand them to ImDrawList as is,
 // but nothing here depends on ImGui.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -18,6 +19,9 @@ constexpr std::uint8_t blue_of(std::uint32_t c) { return (c >> 16) & 0xff; }
 
 // Colour of the time a packet spends after reaching `s` until its next stage.
 std::uint32_t stage_color(Stage s);
+// The strip under a packet's bar on its hop-th device: alternating shades,
+// so that adjacent hops stay apart.
+constexpr std::uint32_t hop_color(std::size_t hop) { return hop % 2 ? rgba(250, 250, 250) : rgba(40, 40, 40); }
 // "#rrggbb" for documentation and tests.
 std::string_view stage_color_hex(Stage s);
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <numeric>
 
+#include "core/hops.h"
 #include "core/lanes.h"
 #include "core/stats.h"
 
@@ -99,7 +100,7 @@ TimelineData build_timeline(std::vector<Packet> packets) {
         }
         FlowTrack& f = d.flows[it->second];
         add_unique(f.comm, p.comm);
-        add_unique(f.ifname, p.ifname);
+        add_unique(f.ifname, hop_path(p, " > "));  // ASCII: ImGui's default font has no arrows
         f.by_start.push_back(i);
         d.flow_of[i] = it->second;
         if (!p.stages.empty()) {

@@ -28,7 +28,11 @@ struct FlowTrack {
     Flow flow;
     std::string comm;      // process of the first packet ("a, b" if several)
     std::uint32_t pid = 0;
-    std::string ifname;    // interface of the first packet ("eth0, veth0" if several)
+    // Devices of the first packet ("eth0, veth0" if several); a packet that
+    // crossed devices as its path ("txbp0 > txbbr > txbu0"). Flows are the
+    // packets' first (original) flow: NAT or encapsulation on a later hop
+    // does not split them.
+    std::string ifname;
     std::uint64_t packets = 0, bytes = 0, drops = 0;
     std::uint64_t p50_ns = 0, p99_ns = 0;  // end to end
     std::uint64_t first_ns = 0, last_ns = 0;
