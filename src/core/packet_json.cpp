@@ -7,8 +7,10 @@
 #include "packet_json.h"
 #include "packet_fields.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <memory>
 
 namespace txray {
 namespace {
@@ -233,13 +235,21 @@ void append_packet_json(std::string& out, const Packet& p) {
     const bool plain_sent = p.outcome == OutcomeKind::sent;
     if (!plain_sent) outcome = p.outcome_string();
     const WriteCtx ctx{plain_sent ? nullptr : &outcome};
-    const std::size_t at = out.size();
-    out.resize(at + json_bound(p, ctx));
-    RawOut o(out.data() + at);
+    // Written into this thread's scratch buffer, then appended: `out.resize`
+    // to the bound would zero all of it (~4 KiB for ~850 bytes written; C++20
+    // has no resize_and_overwrite), ~6% of the collector's time (perf).
+    thread_local std::unique_ptr<char[]> scratch;
+    thread_local std::size_t scratch_size = 0;
+    const std::size_t bound = json_bound(p, ctx);
+    if (bound > scratch_size) {
+        scratch_size = std::max<std::size_t>(bound, 2 * scratch_size);
+        scratch = std::make_unique_for_overwrite<char[]>(scratch_size);
+    }
+    RawOut o(scratch.get());
     o.ch('{');
     write_scope<Scope::packet>(o, p, ctx);
     o.ch('}');
-    out.resize(static_cast<std::size_t>(o.end() - out.data()));
+    out.append(scratch.get(), static_cast<std::size_t>(o.end() - scratch.get()));
 }
 
 }  // namespace txray
