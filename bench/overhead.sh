@@ -34,7 +34,10 @@
 #   agent      (not run by default) txray agent: the lean summary served on
 #              /metrics (scraped once a second during the run, as Prometheus would)
 #   agent-select-none  (not run by default) txray agent --capture-slower-than 100s:
-#              the agent's selection on, nothing selected (issue 21's target 5)
+#              the agent's selection on, nothing selected (issue 21's target 5):
+#              the record programs on the skb stages only (no --syscalls)
+#   agent-select-syscalls  (not run by default) the same with --syscalls: the
+#              record programs with their syscall and route hooks
 #   agent-cgroup  (not run by default) txray agent --by cgroup
 #   (the agent modes keep their last scrape in OUT/MODE.TAG.metrics)
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
@@ -126,7 +129,7 @@ for m in $MODES; do
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     untraced | record | record-null | record-zst | record-nosys | select-none) ;;
-    agent | agent-select-none | agent-cgroup) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# $m: skipped (txray built without the agent)"; continue; } ;;
+    agent | agent-select-none | agent-select-syscalls | agent-cgroup) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# $m: skipped (txray built without the agent)"; continue; } ;;
     *) die "unknown mode $m (see MODES in the header)" ;;
     esac
     modes+=("$m")
@@ -190,10 +193,11 @@ run() {
         "$TXRAY" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    agent | agent-select-none | agent-cgroup)
+    agent | agent-select-none | agent-select-syscalls | agent-cgroup)
         local port=$((20000 + RANDOM % 20000)) extra=()
         case $mode in
         agent-select-none) extra=(--capture-slower-than 100s --capture-dir "$OUT/capture.$tag") ;;
+        agent-select-syscalls) extra=(--capture-slower-than 100s --syscalls --capture-dir "$OUT/capture.$tag") ;;
         agent-cgroup) extra=(--by cgroup) ;;
         esac
         scrape_port=$port
@@ -327,6 +331,10 @@ prog_stats() {  # MODE PREFIX
         pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
+    agent-select-none | agent-select-syscalls)
+        "$TXRAY" agent --listen 127.0.0.1:$((20000 + RANDOM % 20000)) --capture-slower-than 100s \
+            --capture-dir "$OUT/capture.stats" $([ $mode = agent-select-syscalls ] && echo --syscalls) >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.log" serving 30 ;;
     summary-syscalls) "$TXRAY" live --summary --syscalls >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
     floor | floor-clock) "$FLOOR" $([ $mode = floor-clock ] && echo --clock) >"$OUT/stats.log" 2>&1 &
@@ -339,7 +347,7 @@ prog_stats() {  # MODE PREFIX
     prog_snapshot "$OUT/progs1.json"
     kill -INT $pid; wait $pid 2>/dev/null
     sysctl -qw kernel.bpf_stats_enabled=0
-    rm -f "$OUT/stats.jsonl"
+    rm -rf "$OUT/stats.jsonl" "$OUT/capture.stats"
     echo "where the time goes ($mode, bpf_stats, ${SECS}s, $sent packets sent):"
     python3 - "$OUT/progs0.json" "$OUT/progs1.json" "$prefix" "$sent" <<'PY'
 import json, sys
@@ -372,6 +380,9 @@ if [ "$PROG_STATS" = 1 ]; then
     prog_stats record txr_
     [[ " ${modes[*]} " == *" record-nosys "* ]] && prog_stats record-nosys txr_
     [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
+    for m in agent-select-none agent-select-syscalls; do
+        [[ " ${modes[*]} " == *" $m "* ]] && prog_stats $m txr_
+    done
 fi
 
 # ----------------------------------------------------------------- summary
@@ -379,7 +390,7 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-cgroup", "bpftrace"]
+order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "bpftrace"]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -410,7 +421,7 @@ if nr and sr and nr < 1:
     print(f"summary overhead / record-null overhead (medians): {(1 - sr) / (1 - nr):.2f}")
 if rr and fr:
     print(f"record overhead above the floor (medians): {100 * (fr - rr):.1f} points")
-for m in ("agent", "agent-select-none", "agent-cgroup", "select-none"):
+for m in ("agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "select-none"):
     mr = med_ratio([r for r in rows if r[0] == m and r[1].startswith("r")])
     if mr and sr:
         print(f"{m} overhead minus the lean summary's (medians): {100 * (sr - mr):.1f} points")
@@ -450,11 +461,14 @@ for mode, floor, goal, name in targets:
         extra = f"; lost {'/'.join(r[5] for r in rs)}; collector {max(float(r[3]) for r in rs):.2f} cores max"
     lines.append(f"  {name}: {mode} / {floor} = {med:.3f} (rounds {', '.join(f'{x:.3f}' for x in v)}; "
                  f"target >= {goal}: {'met' if med >= goal else 'NOT met'}){extra}")
-sel, summ, base = by.get("select-none", {}), by.get("summary", {}), by.get("untraced", {})
-pts = sorted(100 * (float(summ[t][2]) - float(sel[t][2])) / float(base[t][2]) for t in sel if t in summ and t in base)
-if pts:
-    med = statistics.median(pts)
-    lines.append(f"  5. select-none costs {med:.1f} points more than the lean summary (target <= 5: {'met' if med <= 5 else 'NOT met'})")
+summ, base = by.get("summary", {}), by.get("untraced", {})
+for m in ("select-none", "agent-select-none", "agent-select-syscalls"):
+    sel = by.get(m, {})
+    pts = sorted(100 * (float(summ[t][2]) - float(sel[t][2])) / float(base[t][2]) for t in sel if t in summ and t in base)
+    if pts:
+        med = statistics.median(pts)
+        lines.append(f"  5. {m} costs {med:.1f} points more than the lean summary (rounds {', '.join(f'{x:.1f}' for x in pts)}; "
+                     f"target <= 5: {'met' if med <= 5 else 'NOT met'})")
 if lines:
     print("\nissue 21 targets (median of per-round ratios, same round):")
     print("\n".join(lines))
