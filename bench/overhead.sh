@@ -54,6 +54,8 @@
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
 #                        to /dev/null, to a file and to a .zst file in OUT
 #                        (zero-loss check; 60 for the issue's target)
+#   LONG_MODES="record-null record-zst record"  the long runs' modes, in order
+#                        (the plain file last: ~850 bytes per packet on disk)
 #   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
 #                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
@@ -78,6 +80,7 @@ ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
 MODES=${MODES:-"untraced floor floor-clock floor-skb record record-null record-zst record-nosys summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
+LONG_MODES=${LONG_MODES:-record-null record-zst record}
 THROTTLE=${THROTTLE:-0}
 THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
 RSS_RUN=${RSS_RUN:-0}
@@ -284,12 +287,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 if [ "$LONG_RUN" -gt 0 ]; then
-    echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null, to a file and to a .zst file in $OUT"
+    echo "long run: txray record, ${LONG_RUN}s at max rate each: $LONG_MODES (files in $OUT)"
     # The plain file last, each after a sync: its gigabytes of dirty page
     # cache throttle any writer (balance_dirty_pages) while they drain.
-    sync; run record-null long "$LONG_RUN"
-    sync; run record-zst long "$LONG_RUN"
-    sync; run record long "$LONG_RUN"
+    for m in $LONG_MODES; do sync; run "$m" long "$LONG_RUN"; done
 fi
 if [ "$RSS_RUN" -gt 0 ]; then
     echo "rss run: txray record -o /dev/null, ${RSS_RUN}s at max rate"
