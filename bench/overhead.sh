@@ -66,6 +66,9 @@
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
 #   KEEP=0               1: keep the trace files (in OUT)
+#   TXRAY_BASE=path      another txray binary (the code before a change): a mode
+#                        named MODE-base (record-null-base, ...) runs MODE with it,
+#                        interleaved with the rest: an A/B within one run
 #   OUT=dir              where logs and traces go (default: a new /tmp dir)
 # Exit status 0 when everything ran; the figures are for reading, not asserts.
 set -uo pipefail
@@ -73,6 +76,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$here/../build-perf}
 TXRAY=${TXRAY:-$BUILD/src/cli/txray}
+TXRAY_BASE=${TXRAY_BASE:-}
 TESTSEND=${TESTSEND:-$BUILD/tests/integration/txray-testsend}
 FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
@@ -127,7 +131,10 @@ have_bpftrace=0
 command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
-    case $m in
+    if [[ $m == *-base ]]; then  # the same mode with $TXRAY_BASE
+        [ -n "${TXRAY_BASE:-}" ] && [ -x "$TXRAY_BASE" ] || die "mode $m needs TXRAY_BASE (another txray binary)"
+    fi
+    case ${m%-base} in
     floor | floor-clock | floor-skb | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
@@ -164,9 +171,12 @@ send() {  # prints packets/s
 # run MODE TAG SECONDS [extra txray args...]: one measured run. Appends
 # "mode tag pps cpu_frac rss_mb lost lost_detail" to $OUT/results.
 run() {
-    local mode=$1 tag=$2 secs=$3
+    local name=$1 tag=$2 secs=$3
     shift 3
-    local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
+    # MODE-base: MODE with $TXRAY_BASE (the code before a change, in the same run).
+    local mode=${name%-base} bin=$TXRAY
+    [ "$mode" != "$name" ] && bin=$TXRAY_BASE
+    local pid="" log="$OUT/$name.$tag.log" trace="$OUT/$name.$tag.jsonl"
     case $mode in
     untraced) ;;
     floor | floor-clock | floor-skb | floor-no-*)
@@ -182,18 +192,18 @@ run() {
         pid=$!
         wait_for "$log" attached 20 || { echo "# floor did not start: $(cat "$log")"; kill -INT $pid; return 1; } ;;
     record | throttled)
-        "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
+        "$bin" record -o "$trace" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     record-null | record-zst | record-nosys)
         local to=/dev/null extra=()
         [ "$mode" = record-zst ] && to="$OUT/$mode.$tag.json.zst"
         [ "$mode" = record-nosys ] && extra=(--no-syscalls)
-        "$TXRAY" record -o "$to" "${extra[@]}" "$@" >"$log" 2>&1 &
+        "$bin" record -o "$to" "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     select-none)
-        "$TXRAY" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
+        "$bin" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     agent | agent-select-none | agent-select-syscalls | agent-cgroup)
@@ -204,14 +214,14 @@ run() {
         agent-cgroup) extra=(--by cgroup) ;;
         esac
         scrape_port=$port
-        "$TXRAY" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
+        "$bin" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" serving 30 || { echo "# txray agent did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
         ( while kill -0 $pid 2>/dev/null; do scrape $port "$OUT/$mode.$tag.scrape"; sleep 1; done ) & ;;
     summary | summary-syscalls)
         local extra=""
         [ "$mode" = summary-syscalls ] && extra=--syscalls
-        "$TXRAY" live --summary $extra "$@" >"$log" 2>&1 &
+        "$bin" live --summary $extra "$@" >"$log" 2>&1 &
         pid=$!
         sleep 1.5
         kill -0 $pid 2>/dev/null || { echo "# txray live --summary $extra exited: $(tail -3 "$log")"; return 1; } ;;
@@ -269,8 +279,8 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
     bpftrace)
         lost=$(grep -oE 'Lost [0-9]+ events' "$log" | awk '{s += $2} END {print s + 0}') ;;
     esac
-    echo "$mode $tag ${pps:-0} $cpu $rss $lost $detail" >>"$OUT/results"
-    printf '  %-9s %-8s %9s pkt/s  cpu %5s  rss %6s MB  lost %s %s\n' "$mode" "$tag" "${pps:-0}" "$cpu" "$rss" "$lost" "$detail"
+    echo "$name $tag ${pps:-0} $cpu $rss $lost $detail" >>"$OUT/results"
+    printf '  %-9s %-8s %9s pkt/s  cpu %5s  rss %6s MB  lost %s %s\n' "$name" "$tag" "${pps:-0}" "$cpu" "$rss" "$lost" "$detail"
 }
 
 # ------------------------------------------------------------------ rounds
@@ -391,7 +401,8 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "bpftrace"]
+order0 = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "bpftrace"]
+order = [m for o in order0 for m in (o, o + "-base")]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -446,7 +457,9 @@ def ratio(mode, floor):
     a, b = by.get(mode, {}), by.get(floor, {})
     return sorted(float(a[t][2]) / float(b[t][2]) for t in a if t in b and float(b[t][2]) > 0)
 targets = [("record-null", "floor-clock", 0.90, "1. record -o /dev/null"),
+           ("record-null-base", "floor-clock", 0.90, "1. (base) record -o /dev/null"),
            ("record-zst", "floor-clock", 0.85, "2. record -o X.zst"),
+           ("record-zst-base", "floor-clock", 0.85, "2. (base) record -o X.zst"),
            ("summary", "floor-skb", 0.95, "3. lean summary / the floor of its hooks"),
            ("record-nosys", "floor-skb", 0.90, "4. record --no-syscalls / the floor of its hooks"),
            ("record-nosys", "floor-clock", 0.90, "4. record --no-syscalls / floor-clock")]
@@ -457,7 +470,7 @@ for mode, floor, goal, name in targets:
         continue
     med = statistics.median(v)
     extra = ""
-    if mode == "record-zst":
+    if mode.startswith("record-zst"):
         rs = list(by[mode].values())
         extra = f"; lost {'/'.join(r[5] for r in rs)}; collector {max(float(r[3]) for r in rs):.2f} cores max"
     lines.append(f"  {name}: {mode} / {floor} = {med:.3f} (rounds {', '.join(f'{x:.3f}' for x in v)}; "
