@@ -34,7 +34,10 @@
 #   agent      (not run by default) txray agent: the lean summary served on
 #              /metrics (scraped once a second during the run, as Prometheus would)
 #   agent-select-none  (not run by default) txray agent --capture-slower-than 100s:
-#              the agent's selection on, nothing selected (issue 21's target 5)
+#              the agent's selection on, nothing selected (issue 21's target 5):
+#              the record programs on the skb stages only (no --syscalls)
+#   agent-select-syscalls  (not run by default) the same with --syscalls: the
+#              record programs with their syscall and route hooks
 #   agent-cgroup  (not run by default) txray agent --by cgroup
 #   (the agent modes keep their last scrape in OUT/MODE.TAG.metrics)
 #   bpftrace   bench/perf/stages.bt (per-skb maps, 3 stage-to-stage histograms),
@@ -51,6 +54,8 @@
 #   LONG_RUN=0           then `txray record` runs of this many seconds at max rate,
 #                        to /dev/null, to a file and to a .zst file in OUT
 #                        (zero-loss check; 60 for the issue's target)
+#   LONG_MODES="record-null record-zst record"  the long runs' modes, in order
+#                        (the plain file last: ~850 bytes per packet on disk)
 #   RSS_RUN=0            then a `txray record -o /dev/null` run of this many seconds at
 #                        max rate, RSS sampled every 30 s (600 for the issue's target)
 #   THROTTLE=0           1: the loss demo: a collector that cannot keep up
@@ -61,6 +66,9 @@
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
 #   KEEP=0               1: keep the trace files (in OUT)
+#   TXRAY_BASE=path      another txray binary (the code before a change): a mode
+#                        named MODE-base (record-null-base, ...) runs MODE with it,
+#                        interleaved with the rest: an A/B within one run
 #   OUT=dir              where logs and traces go (default: a new /tmp dir)
 # Exit status 0 when everything ran; the figures are for reading, not asserts.
 set -uo pipefail
@@ -68,6 +76,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$here/../build-perf}
 TXRAY=${TXRAY:-$BUILD/src/cli/txray}
+TXRAY_BASE=${TXRAY_BASE:-}
 TESTSEND=${TESTSEND:-$BUILD/tests/integration/txray-testsend}
 FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
@@ -75,6 +84,7 @@ ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_RUN:-8}
 MODES=${MODES:-"untraced floor floor-clock floor-skb record record-null record-zst record-nosys summary summary-syscalls bpftrace"}
 LONG_RUN=${LONG_RUN:-0}
+LONG_MODES=${LONG_MODES:-record-null record-zst record}
 THROTTLE=${THROTTLE:-0}
 THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
 RSS_RUN=${RSS_RUN:-0}
@@ -121,12 +131,15 @@ have_bpftrace=0
 command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] && have_bpftrace=1
 modes=()
 for m in $MODES; do
-    case $m in
+    if [[ $m == *-base ]]; then  # the same mode with $TXRAY_BASE
+        [ -n "${TXRAY_BASE:-}" ] && [ -x "$TXRAY_BASE" ] || die "mode $m needs TXRAY_BASE (another txray binary)"
+    fi
+    case ${m%-base} in
     floor | floor-clock | floor-skb | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
     untraced | record | record-null | record-zst | record-nosys | select-none) ;;
-    agent | agent-select-none | agent-cgroup) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# $m: skipped (txray built without the agent)"; continue; } ;;
+    agent | agent-select-none | agent-select-syscalls | agent-cgroup) "$TXRAY" agent --help >/dev/null 2>&1 || { echo "# $m: skipped (txray built without the agent)"; continue; } ;;
     *) die "unknown mode $m (see MODES in the header)" ;;
     esac
     modes+=("$m")
@@ -158,9 +171,12 @@ send() {  # prints packets/s
 # run MODE TAG SECONDS [extra txray args...]: one measured run. Appends
 # "mode tag pps cpu_frac rss_mb lost lost_detail" to $OUT/results.
 run() {
-    local mode=$1 tag=$2 secs=$3
+    local name=$1 tag=$2 secs=$3
     shift 3
-    local pid="" log="$OUT/$mode.$tag.log" trace="$OUT/$mode.$tag.jsonl"
+    # MODE-base: MODE with $TXRAY_BASE (the code before a change, in the same run).
+    local mode=${name%-base} bin=$TXRAY
+    [ "$mode" != "$name" ] && bin=$TXRAY_BASE
+    local pid="" log="$OUT/$name.$tag.log" trace="$OUT/$name.$tag.jsonl"
     case $mode in
     untraced) ;;
     floor | floor-clock | floor-skb | floor-no-*)
@@ -176,35 +192,36 @@ run() {
         pid=$!
         wait_for "$log" attached 20 || { echo "# floor did not start: $(cat "$log")"; kill -INT $pid; return 1; } ;;
     record | throttled)
-        "$TXRAY" record -o "$trace" "$@" >"$log" 2>&1 &
+        "$bin" record -o "$trace" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$trace" '"type":"header"' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     record-null | record-zst | record-nosys)
         local to=/dev/null extra=()
         [ "$mode" = record-zst ] && to="$OUT/$mode.$tag.json.zst"
         [ "$mode" = record-nosys ] && extra=(--no-syscalls)
-        "$TXRAY" record -o "$to" "${extra[@]}" "$@" >"$log" 2>&1 &
+        "$bin" record -o "$to" "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
     select-none)
-        "$TXRAY" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
+        "$bin" record -o /dev/null --slower-than 10s "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" 'packets,' 30 || { echo "# txray record did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; } ;;
-    agent | agent-select-none | agent-cgroup)
+    agent | agent-select-none | agent-select-syscalls | agent-cgroup)
         local port=$((20000 + RANDOM % 20000)) extra=()
         case $mode in
         agent-select-none) extra=(--capture-slower-than 100s --capture-dir "$OUT/capture.$tag") ;;
+        agent-select-syscalls) extra=(--capture-slower-than 100s --syscalls --capture-dir "$OUT/capture.$tag") ;;
         agent-cgroup) extra=(--by cgroup) ;;
         esac
         scrape_port=$port
-        "$TXRAY" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
+        "$bin" agent --listen 127.0.0.1:$port "${extra[@]}" "$@" >"$log" 2>&1 &
         pid=$!
         wait_for "$log" serving 30 || { echo "# txray agent did not start: $(tail -3 "$log")"; kill -INT $pid; return 1; }
         ( while kill -0 $pid 2>/dev/null; do scrape $port "$OUT/$mode.$tag.scrape"; sleep 1; done ) & ;;
     summary | summary-syscalls)
         local extra=""
         [ "$mode" = summary-syscalls ] && extra=--syscalls
-        "$TXRAY" live --summary $extra "$@" >"$log" 2>&1 &
+        "$bin" live --summary $extra "$@" >"$log" 2>&1 &
         pid=$!
         sleep 1.5
         kill -0 $pid 2>/dev/null || { echo "# txray live --summary $extra exited: $(tail -3 "$log")"; return 1; } ;;
@@ -262,8 +279,8 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
     bpftrace)
         lost=$(grep -oE 'Lost [0-9]+ events' "$log" | awk '{s += $2} END {print s + 0}') ;;
     esac
-    echo "$mode $tag ${pps:-0} $cpu $rss $lost $detail" >>"$OUT/results"
-    printf '  %-9s %-8s %9s pkt/s  cpu %5s  rss %6s MB  lost %s %s\n' "$mode" "$tag" "${pps:-0}" "$cpu" "$rss" "$lost" "$detail"
+    echo "$name $tag ${pps:-0} $cpu $rss $lost $detail" >>"$OUT/results"
+    printf '  %-9s %-8s %9s pkt/s  cpu %5s  rss %6s MB  lost %s %s\n' "$name" "$tag" "${pps:-0}" "$cpu" "$rss" "$lost" "$detail"
 }
 
 # ------------------------------------------------------------------ rounds
@@ -280,12 +297,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 if [ "$LONG_RUN" -gt 0 ]; then
-    echo "long run: txray record, ${LONG_RUN}s at max rate, to /dev/null, to a file and to a .zst file in $OUT"
+    echo "long run: txray record, ${LONG_RUN}s at max rate each: $LONG_MODES (files in $OUT)"
     # The plain file last, each after a sync: its gigabytes of dirty page
     # cache throttle any writer (balance_dirty_pages) while they drain.
-    sync; run record-null long "$LONG_RUN"
-    sync; run record-zst long "$LONG_RUN"
-    sync; run record long "$LONG_RUN"
+    for m in $LONG_MODES; do sync; run "$m" long "$LONG_RUN"; done
 fi
 if [ "$RSS_RUN" -gt 0 ]; then
     echo "rss run: txray record -o /dev/null, ${RSS_RUN}s at max rate"
@@ -327,6 +342,10 @@ prog_stats() {  # MODE PREFIX
         pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
+    agent-select-none | agent-select-syscalls)
+        "$TXRAY" agent --listen 127.0.0.1:$((20000 + RANDOM % 20000)) --capture-slower-than 100s \
+            --capture-dir "$OUT/capture.stats" $([ $mode = agent-select-syscalls ] && echo --syscalls) >"$OUT/stats.log" 2>&1 &
+        pid=$!; wait_for "$OUT/stats.log" serving 30 ;;
     summary-syscalls) "$TXRAY" live --summary --syscalls >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;
     floor | floor-clock) "$FLOOR" $([ $mode = floor-clock ] && echo --clock) >"$OUT/stats.log" 2>&1 &
@@ -339,7 +358,7 @@ prog_stats() {  # MODE PREFIX
     prog_snapshot "$OUT/progs1.json"
     kill -INT $pid; wait $pid 2>/dev/null
     sysctl -qw kernel.bpf_stats_enabled=0
-    rm -f "$OUT/stats.jsonl"
+    rm -rf "$OUT/stats.jsonl" "$OUT/capture.stats"
     echo "where the time goes ($mode, bpf_stats, ${SECS}s, $sent packets sent):"
     python3 - "$OUT/progs0.json" "$OUT/progs1.json" "$prefix" "$sent" <<'PY'
 import json, sys
@@ -372,6 +391,9 @@ if [ "$PROG_STATS" = 1 ]; then
     prog_stats record txr_
     [[ " ${modes[*]} " == *" record-nosys "* ]] && prog_stats record-nosys txr_
     [ $have_summary = 1 ] && prog_stats summary txr_ && prog_stats summary-syscalls txr_
+    for m in agent-select-none agent-select-syscalls; do
+        [[ " ${modes[*]} " == *" $m "* ]] && prog_stats $m txr_
+    done
 fi
 
 # ----------------------------------------------------------------- summary
@@ -379,7 +401,8 @@ python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
-order = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-cgroup", "bpftrace"]
+order0 = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "bpftrace"]
+order = [m for o in order0 for m in (o, o + "-base")]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -410,7 +433,7 @@ if nr and sr and nr < 1:
     print(f"summary overhead / record-null overhead (medians): {(1 - sr) / (1 - nr):.2f}")
 if rr and fr:
     print(f"record overhead above the floor (medians): {100 * (fr - rr):.1f} points")
-for m in ("agent", "agent-select-none", "agent-cgroup", "select-none"):
+for m in ("agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "select-none"):
     mr = med_ratio([r for r in rows if r[0] == m and r[1].startswith("r")])
     if mr and sr:
         print(f"{m} overhead minus the lean summary's (medians): {100 * (sr - mr):.1f} points")
@@ -434,7 +457,9 @@ def ratio(mode, floor):
     a, b = by.get(mode, {}), by.get(floor, {})
     return sorted(float(a[t][2]) / float(b[t][2]) for t in a if t in b and float(b[t][2]) > 0)
 targets = [("record-null", "floor-clock", 0.90, "1. record -o /dev/null"),
+           ("record-null-base", "floor-clock", 0.90, "1. (base) record -o /dev/null"),
            ("record-zst", "floor-clock", 0.85, "2. record -o X.zst"),
+           ("record-zst-base", "floor-clock", 0.85, "2. (base) record -o X.zst"),
            ("summary", "floor-skb", 0.95, "3. lean summary / the floor of its hooks"),
            ("record-nosys", "floor-skb", 0.90, "4. record --no-syscalls / the floor of its hooks"),
            ("record-nosys", "floor-clock", 0.90, "4. record --no-syscalls / floor-clock")]
@@ -445,16 +470,19 @@ for mode, floor, goal, name in targets:
         continue
     med = statistics.median(v)
     extra = ""
-    if mode == "record-zst":
+    if mode.startswith("record-zst"):
         rs = list(by[mode].values())
         extra = f"; lost {'/'.join(r[5] for r in rs)}; collector {max(float(r[3]) for r in rs):.2f} cores max"
     lines.append(f"  {name}: {mode} / {floor} = {med:.3f} (rounds {', '.join(f'{x:.3f}' for x in v)}; "
                  f"target >= {goal}: {'met' if med >= goal else 'NOT met'}){extra}")
-sel, summ, base = by.get("select-none", {}), by.get("summary", {}), by.get("untraced", {})
-pts = sorted(100 * (float(summ[t][2]) - float(sel[t][2])) / float(base[t][2]) for t in sel if t in summ and t in base)
-if pts:
-    med = statistics.median(pts)
-    lines.append(f"  5. select-none costs {med:.1f} points more than the lean summary (target <= 5: {'met' if med <= 5 else 'NOT met'})")
+summ, base = by.get("summary", {}), by.get("untraced", {})
+for m in ("select-none", "agent-select-none", "agent-select-syscalls"):
+    sel = by.get(m, {})
+    pts = sorted(100 * (float(summ[t][2]) - float(sel[t][2])) / float(base[t][2]) for t in sel if t in summ and t in base)
+    if pts:
+        med = statistics.median(pts)
+        lines.append(f"  5. {m} costs {med:.1f} points more than the lean summary (rounds {', '.join(f'{x:.1f}' for x in pts)}; "
+                     f"target <= 5: {'met' if med <= 5 else 'NOT met'})")
 if lines:
     print("\nissue 21 targets (median of per-round ratios, same round):")
     print("\n".join(lines))

@@ -185,6 +185,12 @@ int run_agent(const AgentOptions& o) {
     t.session.select_slower_ns = o.capture_slower_ns;
     t.session.select_drops = o.capture_drops;
     t.session.by_cgroup = o.by_cgroup;
+    // The selection needs no syscall facts (first to last kernel stage, the
+    // drop): without --syscalls the record programs run on the skb stages
+    // only, as record --no-syscalls does, the stages the lean agent shows
+    // (issue 21, target 5: the syscall tracepoints and six route lookups per
+    // datagram were most of the capture's cost above the lean summary).
+    t.session.no_syscalls = !o.trace.session.summary_syscalls;
     CaptureAgent agent(o);
     return run_trace(t, agent);
 }

@@ -12,7 +12,8 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--listen", o->http.listen, "ADDR:PORT to serve /metrics on ([v6]:PORT for IPv6)")
         ->capture_default_str();
     cmd->add_flag("--syscalls", o->trace.session.summary_syscalls,
-                  "Also the syscall and route stages, and failed sends per errno (about twice the cost)");
+                  "Also the syscall and route stages, and failed sends per errno (about twice the cost); "
+                  "with --capture-*, the captured records' syscall stages");
     cmd->add_option("--http-threads", o->http.threads, "HTTP worker threads")->check(CLI::Range(1, 64))->capture_default_str();
     cmd->add_option("--http-queue", o->http.queue, "Accepted connections waiting for a worker, at most")
         ->check(CLI::Range(1, 1024))

@@ -155,11 +155,21 @@ std::uint64_t Packet::ring_ns() const {
 }
 
 void Packet::sort_stages() {
-    // Stable on equal timestamps, with ties broken by kernel order.
-    std::stable_sort(stages.begin(), stages.end(), [](const StageMark& a, const StageMark& b) {
+    // Stable on equal timestamps, with ties broken by kernel order. An
+    // insertion sort: a packet has about ten stages, nearly in order already,
+    // and std::stable_sort allocates a temporary buffer on every call (with
+    // its merge, ~8% of the collector's time in `txray record`, perf).
+    const auto before = [](const StageMark& a, const StageMark& b) {
         if (a.ts_ns != b.ts_ns) return a.ts_ns < b.ts_ns;
         return index(a.stage) < index(b.stage);
-    });
+    };
+    for (std::size_t i = 1; i < stages.size(); ++i) {
+        if (!before(stages[i], stages[i - 1])) continue;
+        const StageMark m = stages[i];
+        std::size_t j = i;
+        for (; j > 0 && before(m, stages[j - 1]); --j) stages[j] = stages[j - 1];
+        stages[j] = m;
+    }
 }
 
 }  // namespace txray

@@ -7,13 +7,53 @@
 #include "packet_json.h"
 #include "packet_fields.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 namespace txray {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+
+// "00" to "99": two decimal digits per lookup.
+constexpr auto kDigitPairs = [] {
+    std::array<char, 200> t{};
+    for (int i = 0; i < 100; ++i) {
+        t[2 * i] = static_cast<char>('0' + i / 10);
+        t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+}();
+
+// Exactly 8 digits of v < 10^8, zero-padded.
+inline char* put8(char* p, std::uint32_t v) {
+    const std::uint32_t hi = v / 10000, lo = v % 10000;
+    std::memcpy(p, &kDigitPairs[2 * (hi / 100)], 2);
+    std::memcpy(p + 2, &kDigitPairs[2 * (hi % 100)], 2);
+    std::memcpy(p + 4, &kDigitPairs[2 * (lo / 100)], 2);
+    std::memcpy(p + 6, &kDigitPairs[2 * (lo % 100)], 2);
+    return p + 8;
+}
+
+// A u64 in decimal, in 8-digit chunks: the nanosecond timestamps (19
+// digits, ten per packet) are most of a trace line's numbers, and
+// std::to_chars takes them two digits (a 64-bit division) at a time.
+inline char* put_u64(char* p, std::uint64_t v) {
+    constexpr std::uint64_t e8 = 100000000, e16 = e8 * e8;
+    if (v < e8) return std::to_chars(p, p + 8, static_cast<std::uint32_t>(v)).ptr;
+    if (v < e16) {
+        p = std::to_chars(p, p + 8, static_cast<std::uint32_t>(v / e8)).ptr;
+        return put8(p, static_cast<std::uint32_t>(v % e8));
+    }
+    p = std::to_chars(p, p + 4, static_cast<std::uint32_t>(v / e16)).ptr;
+    v %= e16;
+    p = put8(p, static_cast<std::uint32_t>(v / e8));
+    return put8(p, static_cast<std::uint32_t>(v % e8));
+}
 
 class RawOut {
 public:
@@ -32,7 +72,8 @@ public:
     void ch(char c) { *p_++ = c; }
     template <typename T>
     void num(T v) {
-        p_ = std::to_chars(p_, p_ + 24, v).ptr;
+        if constexpr (std::is_same_v<T, std::uint64_t>) p_ = put_u64(p_, v);
+        else p_ = std::to_chars(p_, p_ + 24, v).ptr;
     }
     // `"key":value`, key given with its leading comma.
     template <std::size_t N, typename T>
@@ -288,13 +329,21 @@ void append_packet_json(std::string& out, const Packet& p) {
     const bool plain_sent = p.outcome == OutcomeKind::sent;
     if (!plain_sent) outcome = p.outcome_string();
     const WriteCtx ctx{plain_sent ? nullptr : &outcome};
-    const std::size_t at = out.size();
-    out.resize(at + json_bound(p, ctx));
-    RawOut o(out.data() + at);
+    // Written into this thread's scratch buffer, then appended: `out.resize`
+    // to the bound would zero all of it (~4 KiB for ~850 bytes written; C++20
+    // has no resize_and_overwrite), ~6% of the collector's time (perf).
+    thread_local std::unique_ptr<char[]> scratch;
+    thread_local std::size_t scratch_size = 0;
+    const std::size_t bound = json_bound(p, ctx);
+    if (bound > scratch_size) {
+        scratch_size = std::max<std::size_t>(bound, 2 * scratch_size);
+        scratch = std::make_unique_for_overwrite<char[]>(scratch_size);
+    }
+    RawOut o(scratch.get());
     o.ch('{');
     write_scope<Scope::packet>(o, p, ctx);
     o.ch('}');
-    out.resize(static_cast<std::size_t>(o.end() - out.data()));
+    out.append(scratch.get(), static_cast<std::size_t>(o.end() - scratch.get()));
 }
 
 }  // namespace txray

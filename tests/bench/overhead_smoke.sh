@@ -8,11 +8,14 @@
 #   - the summary table has a row per mode;
 #   - the modes that leave hooks out really do (the programs each mode's
 #     tracer had loaded, listed by overhead.sh): record-nosys and floor-skb
-#     attach no syscall (nor fib, sock, tcp) program, record-null and
-#     floor-clock do, and all of them have the device stage's;
+#     attach no syscall (nor fib, sock, tcp) program, nor does the agent's
+#     selection without --syscalls (agent-select-none); record-null,
+#     record-zst, select-none, agent-select-syscalls and floor-clock do, and
+#     all of them have the device stage's;
 #   - each agent mode's last scrape shows what that mode is: packets counted;
 #     the lean agent and --by cgroup no capture, --by cgroup a cgroup label;
-#     the selection (--capture-slower-than 100s) packets unselected, none kept;
+#     the selection (--capture-slower-than 100s, with and without --syscalls)
+#     packets unselected, none kept;
 #   - txray-floor --clock loads programs that call bpf_ktime_get_ns and the
 #     plain floor's do not (the verifier drops the dead branch), as bpftool
 #     shows in the translated instructions;
@@ -25,7 +28,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 out=$(mktemp -d /tmp/txray-overhead-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
-modes="untraced floor floor-clock floor-skb record-null record-nosys summary agent agent-select-none agent-cgroup"
+modes="untraced floor floor-clock floor-skb record-null record-zst record-nosys select-none summary summary-syscalls agent agent-select-none agent-select-syscalls agent-cgroup"
 MODES="$modes" ROUNDS=1 SECONDS_PER_RUN=1 OUT="$out" bash "$script" >"$out/log" 2>&1 ||
     { cat "$out/log"; fail "overhead.sh exited $?"; }
 for m in $modes; do
@@ -41,19 +44,19 @@ done
 
 # Each mode attached what it says (bpftool's names: the full function names).
 progs() { cat "$out/$1.r1.progs" 2>/dev/null; }
-for m in floor-clock floor-skb record-null record-nosys; do
+for m in floor-clock floor-skb record-null record-zst record-nosys select-none agent-select-none agent-select-syscalls; do
     progs $m | grep -qE '^(floor|txr_tp)_net_dev_queue$' || { progs $m; fail "mode $m: no net_dev_queue program"; }
 done
-for m in floor-clock record-null; do
+for m in floor-clock record-null record-zst select-none agent-select-syscalls; do
     progs $m | grep -qE '^(floor|txr)_(enter|exit)_' || { progs $m; fail "mode $m: no syscall program"; }
 done
-for m in floor-skb record-nosys; do
+for m in floor-skb record-nosys agent-select-none; do
     if progs $m | grep -E '_(enter|exit)_|fib|sock_se|tcp_'; then fail "mode $m attached the programs above"; fi
 done
 
 # The agent modes: what their last scrape says.
 value() { awk -v n="$2" '$1 == n {print $2}' "$out/$1.r1.metrics"; }
-for m in agent agent-select-none agent-cgroup; do
+for m in agent agent-select-none agent-select-syscalls agent-cgroup; do
     [ -s "$out/$m.r1.metrics" ] || fail "mode $m: no scrape"
     sent=$(awk '/^txray_packets_total\{.*outcome="sent"/ {s += $2} END {print s + 0}' "$out/$m.r1.metrics")
     [ "$sent" -gt 0 ] || fail "mode $m: no packets counted"
@@ -63,8 +66,10 @@ for m in agent agent-cgroup; do
 done
 grep -q '^txray_packets_total{.*cgroup="' "$out/agent-cgroup.r1.metrics" || fail "agent-cgroup: no cgroup label"
 grep -q 'cgroup="' "$out/agent.r1.metrics" && fail "agent: a cgroup label without --by cgroup"
-[ "$(value agent-select-none txray_capture_unselected_packets_total)" -gt 0 ] || fail "agent-select-none: nothing unselected"
-[ "$(value agent-select-none txray_captured_packets_total)" = 0 ] || fail "agent-select-none: packets were kept"
+for m in agent-select-none agent-select-syscalls; do
+    [ "$(value $m txray_capture_unselected_packets_total)" -gt 0 ] || fail "$m: nothing unselected"
+    [ "$(value $m txray_captured_packets_total)" = 0 ] || fail "$m: packets were kept"
+done
 
 # The clock reads are really in the --clock programs.
 calls_clock() {  # FLOOR-ARGS...: 0 if floor_net_dev_queue calls bpf_ktime_get_ns

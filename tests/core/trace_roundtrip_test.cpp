@@ -208,3 +208,37 @@ TEST(FlowText, IcmpTypesEthertypesAndPorts) {
     EXPECT_EQ(flow_to_string(raw), "ethertype 0x88b5");
     EXPECT_EQ(flow_to_string(Flow{}), "non-IP");
 }
+
+// The writer's decimal numbers at the edges of its 8-digit chunks (packet
+// ids and timestamps are u64), read back by the parser and seen in the text.
+TEST(TraceRoundTrip, U64NumbersAtChunkEdgesSurvive) {
+    const std::uint64_t e8 = 100000000ull, e16 = e8 * e8;
+    for (std::uint64_t v : std::initializer_list<std::uint64_t>{0, 7, e8 - 1, e8, e8 + 1, 123456789012ull, e16 - 1, e16,
+                                                                e16 + 5, 1764619200123456789ull, 18446744073709551615ull}) {
+        Packet in = sample_packet();
+        in.id = v;
+        in.stages = {{Stage::ip_output, v}};
+        std::string line;
+        append_packet_json(line, in);
+        EXPECT_NE(line.find("\"id\":" + std::to_string(v) + ","), std::string::npos) << line;
+        EXPECT_NE(line.find("\"ts_ns\":" + std::to_string(v) + ","), std::string::npos) << line;
+        Packet out;
+        std::string err;
+        ASSERT_TRUE(packet_from_json_text(line, out, err)) << err << " " << line;
+        EXPECT_EQ(out.id, v);
+        ASSERT_EQ(out.stages.size(), 1u);
+        EXPECT_EQ(out.stages[0].ts_ns, v);
+    }
+}
+
+// Stages in time order, equal times in kernel order, whatever order they came in.
+TEST(TraceRoundTrip, SortStagesOrdersByTimeThenKernelOrder) {
+    Packet p;
+    p.stages = {{Stage::xmit_done, 30}, {Stage::driver_xmit, 30}, {Stage::sendmsg, 10},
+                {Stage::ip_output, 20}, {Stage::dev_queue_xmit, 20}, {Stage::sendmsg_return, 40}};
+    p.sort_stages();
+    const std::vector<Stage> want = {Stage::sendmsg, Stage::ip_output, Stage::dev_queue_xmit,
+                                     Stage::driver_xmit, Stage::xmit_done, Stage::sendmsg_return};
+    ASSERT_EQ(p.stages.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(p.stages[i].stage, want[i]) << i;
+}
