@@ -53,6 +53,7 @@ std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
 #define HOOK_TP(prog, target) {#prog, s.progs.prog}
 #define HOOK_TP_OPT(prog, target) HOOK_TP(prog, target)
 #define HOOK_CGROUP(prog) {#prog, s.progs.prog}
+#define HOOK_CGROUP_OPT(prog) {#prog, s.progs.prog}
 #define HOOK_NOTE(text) {nullptr, nullptr}
 #define HOOK_NONE(text) {nullptr, nullptr}
 #define TXR_UNPAREN(...) __VA_ARGS__
@@ -323,7 +324,7 @@ void Session::attach(RecordHandler on_record) {
         for (const auto& name : c.programs) {
             bpf_program* p = program(name);
             bpf_link* link = nullptr;
-            if (c.kind == HookKind::cgroup) {
+            if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
                 if (cgroup_fd_ < 0) {
                     auto cg = cgroup2_mount();
                     cgroup_fd_ = cg ? open(cg->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

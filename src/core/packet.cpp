@@ -149,8 +149,11 @@ const StageMark* Packet::find(Stage s) const {
 }
 
 std::uint64_t Packet::ring_ns() const {
-    const StageMark* done = find(Stage::xmit_done);
+    // On the hop it was freed on (a packet that crossed devices completes on its last).
     const StageMark* freed = find(Stage::free);
+    const StageMark* done = nullptr;
+    for (const StageMark& m : stages)
+        if (m.stage == Stage::xmit_done && (!freed || m.hop == freed->hop)) done = &m;
     return done && freed && freed->ts_ns >= done->ts_ns ? freed->ts_ns - done->ts_ns : 0;
 }
 
@@ -158,6 +161,7 @@ void Packet::sort_stages() {
     // Stable on equal timestamps, with ties broken by kernel order.
     std::stable_sort(stages.begin(), stages.end(), [](const StageMark& a, const StageMark& b) {
         if (a.ts_ns != b.ts_ns) return a.ts_ns < b.ts_ns;
+        if (a.hop != b.hop) return a.hop < b.hop;
         return index(a.stage) < index(b.stage);
     });
 }
