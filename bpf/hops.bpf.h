@@ -45,6 +45,27 @@ struct {
  * barrier clang computes the address before the check. */
 #define HOP_INDEX_OK(i) ({ asm volatile("" : "+r"(i)); (i) < TXR_MAX_HOPS - 1; })
 
+/* Handed-off records waiting for their receive, host-wide: while there are
+ * none (no forwarding path in use), the receive hooks skip their hash lookup,
+ * so a packet that ends on its first device pays nothing for them. A record
+ * the user-space sweep expires while parked leaves it high: only the shortcut
+ * is lost. */
+__u64 txr_parked = 0;
+
+static __always_inline void park(struct txr_packet *p)
+{
+	if (!p->hop_state)
+		__sync_fetch_and_add(&txr_parked, 1);
+	p->hop_state = TXR_HOP_PARKED;
+}
+
+static __always_inline void unpark(struct txr_packet *p)
+{
+	if (p->hop_state)
+		__sync_fetch_and_sub(&txr_parked, 1);
+	p->hop_state = 0;
+}
+
 static __always_inline struct txr_hops *hops_of(const struct txr_packet *p)
 {
 	return p->hop ? bpf_map_lookup_elem(&txr_hop_ext, &p->id) : NULL;
@@ -160,7 +181,7 @@ static __always_inline struct txr_hops *hop_after_receive(struct txr_packet *p, 
 	const struct net_device *upper = (const struct net_device *)p->rx_dev;
 	bool passed_up = p->hop_state & TXR_HOP_UPPER;
 	struct txr_hops *h = NULL;
-	p->hop_state = 0;
+	unpark(p);
 	p->end = 0;
 	if (passed_up && upper && upper != dev) {
 		h = open_hop(p, upper, NULL, trusted);

@@ -296,7 +296,7 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 				finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
 				p = NULL;
 			} else {
-				p->hop_state = TXR_HOP_PARKED;
+				park(p);
 			}
 		}
 		if (p && !p->hop)

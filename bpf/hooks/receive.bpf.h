@@ -13,6 +13,8 @@
  * in softirq, maybe on another CPU or in ksoftirqd). */
 static __always_inline struct txr_packet *handed_off(struct sk_buff *skb)
 {
+	if (!txr_parked)
+		return NULL;
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
 	return p && p->hop_state ? p : NULL;
@@ -53,8 +55,10 @@ int txr_cgroup_ingress(struct __sk_buff *ctx)
 		return 1;
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct txr_packet *p = handed_off(skb);
-	if (p)
+	if (p) {
+		unpark(p);
 		finish_packet(NULL, p, (__u64)skb, TXR_ST_NETIF_RECEIVE, TXR_END_HANDOFF);
+	}
 	return 1;
 }
 
@@ -72,6 +76,7 @@ static __always_inline bool end_after_handoff(struct txr_pkt_slot *s, struct txr
 	if (!p->hop_state)
 		return false;
 	__u64 key = (__u64)skb;
+	unpark(p);
 	if (!dropped || !drop_reasons || reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET) ||
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED)) {
 		finish_packet(s, p, key, TXR_ST_NETIF_RECEIVE, TXR_END_HANDOFF);
@@ -79,7 +84,6 @@ static __always_inline bool end_after_handoff(struct txr_pkt_slot *s, struct txr
 	}
 	const struct net_device *dev = p->rx_dev ? (const struct net_device *)p->rx_dev : skb->dev;
 	__u64 rx_ts = p->rx_ts;
-	p->hop_state = 0;
 	struct txr_hops *h = open_hop(p, dev, skb, true);
 	__u64 *t = hop_stamp(p, h, TXR_ST_NETIF_RECEIVE);
 	if (t && rx_ts)

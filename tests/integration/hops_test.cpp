@@ -63,7 +63,7 @@ struct ForwardTopology {
             s += "ip -n " + router + " link add " + vxlan + " type vxlan id 42 local " + net + ".2.1 remote " + net +
                  ".2.2 dstport 4789 dev " + uplink + "; ";
             s += "ip -n " + remote + " link add txhw" + id + " type vxlan id 42 local " + net + ".2.2 remote " + net +
-                 ".1.1 dstport 4789 dev " + down + "; ";
+                 ".2.1 dstport 4789 dev " + down + "; ";
             s += "ip -n " + router + " addr add " + net + ".3.1/24 dev " + vxlan + "; ip -n " + router +
                  " link set " + vxlan + " up; ";
             s += "ip -n " + remote + " addr add " + net + ".3.2/24 dev txhw" + id + "; ip -n " + remote +
@@ -99,13 +99,32 @@ bool hops_readable(const Trace& t) {
 }
 
 // Whether a record left through device `dev`: any hop (format 1.3), else
-// (older readers: one hop) its own device, or, for a datagram of ours, the
-// second __dev_queue_xmit its record holds.
-bool left_through(const Packet& p, const std::string& dev, bool ours) {
+// (older readers: one hop) its own device, or, for a datagram of ours that
+// reaches `dev` as its `queues`-th device, that many __dev_queue_xmit stamps.
+bool left_through(const Packet& p, const std::string& dev, int queues) {
     for (const Hop& h : p.hops)
         if (h.ifname == dev) return true;
     if (p.hops.size() > 1) return false;
-    return p.ifname == dev || (ours && count_stage(p, Stage::dev_queue_xmit) >= 2);
+    return p.ifname == dev || (queues && count_stage(p, Stage::dev_queue_xmit) >= queues);
+}
+
+// The pod's datagrams to `port` (ours), records of the same flow that are not
+// ours, or of VXLAN's port (a forwarded or encapsulated copy recorded apart:
+// orphans), and records that left through the uplink.
+struct Tally {
+    int orphans = 0, via_uplink = 0;
+    std::vector<const Packet*> ours;
+};
+Tally tally(const Trace& t, int port, const std::string& uplink, int queues_to_uplink) {
+    Tally n;
+    for (const Packet& p : t.packets) {
+        const bool udp = p.flow.proto == 17;
+        const bool ours = udp && p.flow.dport == port && p.comm == "txray-testsend";
+        n.orphans += !ours && udp && (p.flow.dport == port || p.flow.dport == 4789);
+        n.via_uplink += left_through(p, uplink, ours ? queues_to_uplink : 0);
+        if (ours) n.ours.push_back(&p);
+    }
+    return n;
 }
 
 struct Recorded {
@@ -155,30 +174,23 @@ TEST_F(Hops, PodDatagramIsOneRecordThroughBridgeForwardingAndMasquerade) {
     ForwardTopology topo(false);
     const int port = 9340, count = 40;
     Recorded r = record_pod_datagrams(topo, topo.net + ".2.2", port, count);
-    int ours = 0, orphans = 0, via_uplink = 0;
-    std::vector<const Packet*> mine;
-    for (const Packet& p : r.trace.packets) {
-        const bool is_ours = p.flow.proto == 17 && p.flow.dport == port && p.comm == "txray-testsend";
-        if (p.flow.proto == 17 && p.flow.dport == port && !is_ours) ++orphans;
-        if (left_through(p, topo.uplink, is_ours)) ++via_uplink;
-        if (!is_ours) continue;
-        ++ours;
-        mine.push_back(&p);
-        SCOPED_TRACE("packet " + std::to_string(p.id));
-        EXPECT_EQ(p.outcome_string(), "sent");
-        EXPECT_NE(p.send_id, 0u) << "the pod's syscall stays attached";
-        EXPECT_NE(p.find(Stage::sendmsg), nullptr);
-        EXPECT_EQ(p.ifname, topo.pod_if) << "top level: the first device";
-        EXPECT_EQ(count_stage(p, Stage::dev_queue_xmit), 2) << "queued on the pod's veth, then on the uplink";
-        EXPECT_EQ(count_stage(p, Stage::netif_receive), 1) << "received once after the pod's hand-off";
-        EXPECT_EQ(count_stage(p, Stage::xmit_done), 2);
+    const Tally n = tally(r.trace, port, topo.uplink, 2);
+    for (const Packet* p : n.ours) {
+        SCOPED_TRACE("packet " + std::to_string(p->id));
+        EXPECT_EQ(p->outcome_string(), "sent");
+        EXPECT_NE(p->send_id, 0u) << "the pod's syscall stays attached";
+        EXPECT_NE(p->find(Stage::sendmsg), nullptr);
+        EXPECT_EQ(p->ifname, topo.pod_if) << "top level: the first device";
+        EXPECT_EQ(count_stage(*p, Stage::dev_queue_xmit), 2) << "queued on the pod's veth, then on the uplink";
+        EXPECT_EQ(count_stage(*p, Stage::netif_receive), 1) << "received once after the pod's hand-off";
+        EXPECT_EQ(count_stage(*p, Stage::xmit_done), 2);
     }
-    EXPECT_EQ(ours, count) << "every datagram once";
-    EXPECT_EQ(orphans, 0) << "no second record for the forwarded copy";
-    EXPECT_EQ(static_cast<std::uint64_t>(via_uplink), r.uplink_sent) << "records through the uplink = its tx_packets";
+    EXPECT_EQ(n.ours.size(), static_cast<std::size_t>(count)) << "every datagram once";
+    EXPECT_EQ(n.orphans, 0) << "no second record for the forwarded copy";
+    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent) << "records through the uplink = its tx_packets";
 
     if (!hops_readable(r.trace)) GTEST_SKIP() << "the trace reader is older than format 1.3: hops not checked";
-    for (const Packet* p : mine) {
+    for (const Packet* p : n.ours) {
         SCOPED_TRACE("packet " + std::to_string(p->id));
         ASSERT_EQ(p->hops.size(), 3u);
         EXPECT_EQ(p->hops[0].ifname, topo.pod_if);
@@ -198,29 +210,19 @@ TEST_F(Hops, VxlanOverlayIsOneRecordWithTheOuterFlowOnTheUnderlay) {
     ForwardTopology topo(true);
     const int port = 9341, count = 30;
     Recorded r = record_pod_datagrams(topo, topo.net + ".3.2", port, count);
-    int ours = 0, orphans = 0, via_uplink = 0;
-    std::vector<const Packet*> mine;
-    for (const Packet& p : r.trace.packets) {
-        const bool is_ours = p.flow.proto == 17 && p.flow.dport == port && p.comm == "txray-testsend";
-        orphans += (p.flow.proto == 17 && p.flow.dport == port && !is_ours) || (p.flow.dport == 4789 && !is_ours);
-        // pod veth, vxlan, underlay: three queues for ours.
-        if (is_ours ? count_stage(p, Stage::dev_queue_xmit) >= 3 || left_through(p, topo.uplink, false)
-                    : left_through(p, topo.uplink, false))
-            ++via_uplink;
-        if (!is_ours) continue;
-        ++ours;
-        mine.push_back(&p);
-        SCOPED_TRACE("packet " + std::to_string(p.id));
-        EXPECT_EQ(p.outcome_string(), "sent");
-        EXPECT_NE(p.send_id, 0u);
-        EXPECT_EQ(count_stage(p, Stage::dev_queue_xmit), 3) << "pod veth, the VXLAN device, the underlay";
+    const Tally n = tally(r.trace, port, topo.uplink, 3);
+    for (const Packet* p : n.ours) {
+        SCOPED_TRACE("packet " + std::to_string(p->id));
+        EXPECT_EQ(p->outcome_string(), "sent");
+        EXPECT_NE(p->send_id, 0u);
+        EXPECT_EQ(count_stage(*p, Stage::dev_queue_xmit), 3) << "pod veth, the VXLAN device, the underlay";
     }
-    EXPECT_EQ(ours, count);
-    EXPECT_EQ(orphans, 0) << "no separate record for the encapsulated packet";
-    EXPECT_EQ(static_cast<std::uint64_t>(via_uplink), r.uplink_sent);
+    EXPECT_EQ(n.ours.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(n.orphans, 0) << "no separate record for the encapsulated packet";
+    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent);
 
     if (!hops_readable(r.trace)) GTEST_SKIP() << "the trace reader is older than format 1.3: hops not checked";
-    for (const Packet* p : mine) {
+    for (const Packet* p : n.ours) {
         SCOPED_TRACE("packet " + std::to_string(p->id));
         ASSERT_EQ(p->hops.size(), 4u);
         EXPECT_EQ(p->hops[2].ifname, topo.vxlan);
