@@ -181,8 +181,13 @@ void Session::choose_plan() {
     lean_ = opt_.summary && !opt_.summary_syscalls && !opt_.filters.tgid && opt_.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
-    else if (opt_.no_syscalls)
-        switch_off(plan_, lean_summary_off_stages(), "off with --no-syscalls (skb stages only)");
+    else if (opt_.no_syscalls) {
+        // netif_receive is an skb stage the lean summary lacks (it follows no
+        // packet past its first device), not one that needs a syscall.
+        std::vector<Stage> off = lean_summary_off_stages();
+        std::erase(off, Stage::netif_receive);
+        switch_off(plan_, off, "off with --no-syscalls (skb stages only)");
+    }
 }
 
 // The expression compiled into the object's placeholders, unless this

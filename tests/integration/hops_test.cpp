@@ -137,10 +137,12 @@ struct Recorded {
 // receiver in the remote namespace; the uplink's counter around it.
 Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to, int port, int count) {
     Recorded out;
-    const std::string dir = scratch_dir(), trace = dir + "/hops.json", log = dir + "/hops.log";
+    // Per port: a trace of an earlier test in this process would pass for the header.
+    const std::string dir = scratch_dir(), name = dir + "/hops-" + std::to_string(port);
+    const std::string trace = name + ".json", log = name + ".log";
     Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port",
                 std::to_string(port), "--seconds", "6"},
-               dir + "/hops-recv.log");
+               name + "-recv.log");
     Child rec({txray_bin(), "record", "-o", trace}, log);
     EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
     const std::uint64_t before = topo.uplink_tx();
@@ -151,7 +153,7 @@ Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to
     out.uplink_sent = topo.uplink_tx() - before;
     EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
     recv.wait(15);
-    const std::string got = read_file(dir + "/hops-recv.log");
+    const std::string got = read_file(name + "-recv.log");
     EXPECT_NE(got.find(std::to_string(port) + " " + std::to_string(count) + " "), std::string::npos)
         << "the remote namespace received every datagram: " << got;
     out.trace = load_trace(trace);
