@@ -1,8 +1,6 @@
 #include "assembler.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 namespace txray {
@@ -193,12 +191,6 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
             add_hops(p, it->second);
             hops_.erase(it);
         }
-    if (std::getenv("TXRAY_DEBUG_HOPS")) {  // TEMPORARY
-        std::fprintf(stderr, "HOPS id=%llu n=%zu:", (unsigned long long)p.id, p.hops.size());
-        for (auto& h : p.hops) std::fprintf(stderr, " %s/%u%s", h.ifname.c_str(), h.ifindex, h.flow ? (" [" + flow_to_string(*h.flow) + "]").c_str() : "");
-        for (auto& m : p.stages) std::fprintf(stderr, " %s@%d", std::string(stage_name(m.stage)).c_str(), m.hop);
-        std::fprintf(stderr, "\n");
-    }
     if (!headers_.empty())
         if (auto it = headers_.find(p.id); it != headers_.end()) {
             p.headers = std::move(it->second);
