@@ -24,6 +24,8 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 			selected = txr_selected(depth);
 		summary_row_pop(depth);
 	}
+	if (p->hop)
+		emit_hops(p, !summary_mode && selected);
 	if (summary_mode) {
 		count(TXR_C_PACKETS);
 	} else if (!selected) {
@@ -81,10 +83,20 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 			create_packet(sp, skb, key, stage, bpf_ktime_get_ns(), trusted, may_slot);
 		return NULL;
 	}
-	if (p->ts[stage])
+	/* A packet past its first device stamps the hop it is on (hops.bpf.h);
+	 * at __dev_queue_xmit it may start a new one. */
+	struct txr_hops *h = NULL;
+	if (stage == TXR_ST_DEV_QUEUE_XMIT && (p->hop || p->hop_state || p->ts[stage]))
+		h = hop_at_queue(p, skb, trusted);
+	else if (p->hop)
+		h = hops_of(p);
+	__u64 *t = hop_stamp(p, h, stage);
+	if (!t || *t)
 		return p;
 	__u64 now = bpf_ktime_get_ns();
-	p->ts[stage] = now;
+	*t = now;
+	if (p->hop)
+		return p;
 	if (stage == TXR_ST_DEV_QUEUE_XMIT)
 		refresh_fragment(skb, p, trusted);
 	/* A later IP stage of a message's first packet (fentry/kprobe kernels):

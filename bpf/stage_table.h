@@ -26,6 +26,8 @@
  *                     a tracepoint program: target "category/event" (tracefs)
  *                     or a raw tracepoint name (tp_btf)
  *                 HOOK_CGROUP(prog)         cgroup_skb/egress program
+ *                 HOOK_CGROUP_OPT(prog)     an optional cgroup_skb/ingress
+ *                                           program beside a tracepoint
  *                 HOOK_NOTE("...")          where the tracepoint/program hook
  *                                           really sits, when it differs
  *                 HOOK_NONE("...")          why there is no fallback hook
@@ -108,6 +110,12 @@
 	  "veth/loopback handed the skb to the receive path")                                                  \
 	X(XMIT_DONE, xmit_done, DRIVER, 0, 1, 0xedc948, (HOOK_TP(txr_tp_net_dev_xmit, "net_dev_xmit")),        \
 	  "the driver returned (its return code kept)")                                                        \
+	X(NETIF_RECEIVE, netif_receive, DEVICE, 0, 0, 0x76b7b2,                                                \
+	  (HOOK_TP(txr_tp_netif_receive_skb, "netif_receive_skb"),                                             \
+	   /* not a stage: ends a handed-off packet delivered to a local socket */                            \
+	   HOOK_CGROUP_OPT(txr_cgroup_ingress),                                                                 \
+	   HOOK_NOTE("after a veth/lo hand-off; on the hop it goes on to")),                                   \
+	  "after a veth/loopback hand-off: the receive path took the skb (backlog, softirq)")                  \
 	X(FREE, free, END, 0, 1, 0x9d9d9d, (HOOK_TP(txr_tp_consume_skb, "consume_skb")),                        \
 	  "`consume_skb`: TX completion")                                                                        \
 	X(DROP, drop, END, 0, 1, 0xe15759, (HOOK_TP(txr_tp_kfree_skb, "kfree_skb")),                            \

@@ -214,6 +214,7 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
  * layer, in the order the kernel runs them. */
 #include "send_context.bpf.h"
 #include "packet.bpf.h"
+#include "hops.bpf.h"
 #include "summary.bpf.h"
 #include "packet_stage.bpf.h"
 #include "hooks/syscall.bpf.h"
@@ -221,4 +222,5 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 #include "hooks/route.bpf.h"
 #include "hooks/ip.bpf.h"
 #include "hooks/device.bpf.h"
+#include "hooks/receive.bpf.h"
 #include "hooks/end.bpf.h"

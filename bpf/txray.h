@@ -28,6 +28,7 @@ enum txr_rec_kind {
 	TXR_REC_SEND = 2,
 	TXR_REC_RETRANS = 3,
 	TXR_REC_HEADERS = 4,
+	TXR_REC_HOPS = 5,
 };
 
 #define TXR_COMM_LEN 16
@@ -41,6 +42,7 @@ enum txr_rec_kind {
 #define TXR_PF_SAMPLED    (1u << 4)
 #define TXR_PF_GSO_SEGMENT (1u << 5) /* made by software GSO from parent_id */
 #define TXR_PF_BQL        (1u << 6) /* bql_inflight/bql_limit read at driver_xmit */
+#define TXR_PF_MAY_GO_ON  (1u << 7) /* handed to a peer whose receive may send it on */
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */
@@ -90,7 +92,44 @@ struct txr_packet {
 	 * (dql.num_queued - num_completed), and dql.limit. */
 	__u32 bql_inflight, bql_limit;
 	__u8 txq_stopped;    /* TXR_TXQ_* */
-	__u8 pad4[7];
+	/* Across devices (bpf/hooks/receive.bpf.h): the hop the packet is on
+	 * (0: its first device; stages of hops >= 1 are in its txr_hops record,
+	 * keyed by id), and whether a veth/lo hand-off passed it to a receive
+	 * path (TXR_HOP_*). rx_ts/rx_dev: the receive that followed the hand-off
+	 * (net:netif_receive_skb; rx_dev the latest device it arrived on, a
+	 * bridge once passed up), kept until the packet leaves through another
+	 * device, is delivered locally or dropped. */
+	__u8 hop;
+	__u8 hop_state;
+	__u8 pad4[5];
+	__u64 rx_ts;
+	__u64 rx_dev;
+};
+
+/* txr_packet.hop_state */
+#define TXR_HOP_PARKED    1 /* handed off (veth/lo), its receive not seen yet */
+#define TXR_HOP_RECEIVING 2 /* in the receive path after a hand-off */
+#define TXR_HOP_UPPER     4 /* ... and passed up to another device (rx_dev) */
+
+/* Hops >= 1 of a packet that went on after its first device: emitted (kind
+ * TXR_REC_HOPS) right before its txr_packet, only for such packets. hop[k-1]
+ * is hop k. A hop's flow is set (has_flow) where its headers differ from the
+ * packet's first flow (NAT, encapsulation). */
+#define TXR_MAX_HOPS 6
+struct txr_hop {
+	__u64 ts[TXR_ST_COUNT]; /* stages on this hop, 0: not seen */
+	__u32 ifindex, netns;
+	char ifname[TXR_IFNAME_LEN];
+	__u8 has_flow, family, proto, pad;
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16];
+};
+struct txr_hops {
+	__u8 kind;  /* TXR_REC_HOPS */
+	__u8 count; /* hops, the first device included */
+	__u8 pad[6];
+	__u64 id;   /* txr_packet.id */
+	struct txr_hop hop[TXR_MAX_HOPS - 1];
 };
 
 /* One send syscall, emitted at its exit. */

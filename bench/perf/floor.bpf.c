@@ -90,6 +90,9 @@ STAMP_TP(netif_rx)
 STAMP_TP(net_dev_xmit)
 EMPTY_TP(consume_skb) /* the datagram's record ended at net_dev_xmit (veth) */
 EMPTY_TP(kfree_skb)
+/* After a veth hand-off: the receive, and the local socket's cgroup ingress
+ * (where txray decides the packet was delivered, not forwarded). */
+EMPTY_TP(netif_receive_skb)
 /* Not on a UDP datagram's path over veth, but txray attaches them too. */
 EMPTY_TP(neigh_event_send_done)
 EMPTY_TP(tcp_retransmit_skb)
@@ -99,5 +102,11 @@ SEC("cgroup_skb/egress")
 int floor_cgroup_egress(struct __sk_buff *skb)
 {
 	keep_time(0);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int floor_cgroup_ingress(struct __sk_buff *skb)
+{
 	return 1;
 }

@@ -26,6 +26,7 @@ TEST(Floor, CoversEveryTracepointAndProgramHook) {
             if (c.kind == HookKind::fentry || c.kind == HookKind::kprobe) continue;
             for (const HookProgram& hp : c.progs) {
                 std::string sec = c.kind == HookKind::cgroup                    ? "cgroup_skb/egress"
+                                  : hp.target.starts_with("cgroup_skb/")        ? hp.target
                                   : hp.target.find('/') != std::string::npos ? "tp/" + hp.target
                                                                              : "tp_btf/" + hp.target;
                 EXPECT_TRUE(sections.count(sec)) << stage_name(sh.stage) << ": no floor program on " << sec;

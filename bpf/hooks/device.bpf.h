@@ -26,7 +26,7 @@ int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *t
 	}
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = skb_stage(&s, skb, TXR_ST_QDISC_ENQUEUE, true, false);
-	if (p) {
+	if (p && !p->hop) { /* the first device's qdisc (the top-level fields) */
 		/* What was ahead of it: includes itself (counted on enqueue). */
 		p->qdisc_backlog = q->qstats.backlog;
 		p->qdisc_qlen = q->q.qlen;
@@ -53,12 +53,13 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	for (int i = 0; i < 8 && skb; i++) {
 		__u64 key = (__u64)skb;
 		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
-		if (p) {
-			if (p->ts[TXR_ST_QDISC_DEQUEUE]) {
+		__u64 *t = p ? hop_stamp(p, hops_of(p), TXR_ST_QDISC_DEQUEUE) : NULL;
+		if (t) {
+			if (*t) {
 				p->requeues++;
 				p->flags |= TXR_PF_REQUEUED;
 			}
-			p->ts[TXR_ST_QDISC_DEQUEUE] = now;
+			*t = now;
 		}
 		skb = skb->next;
 	}
@@ -209,15 +210,19 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 	struct txr_packet *p = find_packet(s, key);
 	if (!p)
 		p = gso_segment(skb, key);
-	if (p) {
-		p->ts[TXR_ST_DRIVER_XMIT] = bpf_ktime_get_ns(); /* last attempt wins */
-		p->queue = skb->queue_mapping;
-		p->len = skb->len;
-		gso_fields(skb, &p->gso_size, &p->gso_segs);
-		set_device(p, dev, true);
+	__u64 *t = p ? hop_stamp(p, hops_of(p), TXR_ST_DRIVER_XMIT) : NULL;
+	if (t) {
+		*t = bpf_ktime_get_ns(); /* last attempt wins */
+		bool first_device = !p->hop;
+		if (first_device) { /* the top-level fields are the first device's */
+			p->queue = skb->queue_mapping;
+			p->len = skb->len;
+			gso_fields(skb, &p->gso_size, &p->gso_segs);
+			set_device(p, dev, true);
+		}
 		if (loops_back(dev))
 			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
-		else
+		else if (first_device)
 			read_bql(p, tx_queue(dev, p->queue));
 	}
 	slot_leave(s);
@@ -234,9 +239,16 @@ int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
 	__u64 key = (__u64)skb;
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
-	if (p && !p->ts[TXR_ST_NETIF_RX]) {
-		p->ts[TXR_ST_NETIF_RX] = bpf_ktime_get_ns();
+	__u64 *t = p ? hop_stamp(p, hops_of(p), TXR_ST_NETIF_RX) : NULL;
+	if (t && !*t) {
+		*t = bpf_ktime_get_ns();
 		p->end = TXR_END_HANDOFF;
+		/* skb->dev is now the peer (veth_forward_skb -> __dev_forward_skb):
+		 * will its receive path send the skb on? (hops.bpf.h) */
+		if (receive_may_forward(skb->dev))
+			p->flags |= TXR_PF_MAY_GO_ON;
+		else
+			p->flags &= ~TXR_PF_MAY_GO_ON;
 	}
 	slot_leave(s);
 	return 0;
@@ -254,17 +266,40 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 	__u64 key = (__u64)skb;
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
-	if (p) {
-		p->ts[TXR_ST_XMIT_DONE] = bpf_ktime_get_ns();
-		p->xmit_rc = rc;
+	struct txr_hops *h = p ? hops_of(p) : NULL;
+	if (p && dev->ifindex != hop_ifindex(p, h, p->hop)) {
+		/* An upper device returning after the hop its ndo_start_xmit led
+		 * to (vxlan_xmit queued the skb on the underlay): its own hop's. */
+		for (__u32 k = 0; k < TXR_MAX_HOPS; k++) {
+			if (k >= p->hop)
+				break;
+			__u64 *t = hop_stamp_at(p, h, k, TXR_ST_XMIT_DONE);
+			if (t && !*t && hop_ifindex(p, h, k) == dev->ifindex)
+				*t = bpf_ktime_get_ns();
+		}
+		p = NULL;
+	}
+	__u64 *t = p ? hop_stamp(p, h, TXR_ST_XMIT_DONE) : NULL;
+	if (t) {
+		*t = bpf_ktime_get_ns();
+		if (!p->hop)
+			p->xmit_rc = rc;
 		if (rc == NETDEV_TX_BUSY) {
 			p->flags |= TXR_PF_REQUEUED; /* counted when dequeued again */
 			p->end = 0;
 		} else if (rc == 0 && p->end == TXR_END_HANDOFF) {
-			finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
-			p = NULL;
+			/* Handed to a peer. Where its receive path may send it on
+			 * (netif_rx said so, or was not seen: veth's NAPI mode) the
+			 * record waits in the hash for the receive; else it ends. */
+			__u64 *rx = hop_stamp_at(p, h, p->hop, TXR_ST_NETIF_RX);
+			if (!(p->flags & TXR_PF_MAY_GO_ON) && rx && *rx) {
+				finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+				p = NULL;
+			} else {
+				park(p);
+			}
 		}
-		if (p)
+		if (p && !p->hop)
 			p->txq_stopped = txq_stopped_bits(tx_queue(dev, p->queue));
 	}
 	/* Still here: left with the driver (its TX completion frees it, on any

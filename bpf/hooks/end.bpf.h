@@ -19,6 +19,17 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	__u64 key = (__u64)skb;
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
+	if (p && end_after_handoff(s, p, skb, false, 0, 0))
+		p = NULL;
+	if (p && p->hop) { /* on a later hop (hops.bpf.h): its completion */
+		struct txr_hops *h = hops_of(p);
+		__u64 *t = hop_stamp(p, h, TXR_ST_FREE);
+		if (t)
+			*t = bpf_ktime_get_ns();
+		t = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
+		finish_packet(s, p, key, TXR_ST_FREE, t && *t ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
+		p = NULL;
+	}
 	if (p) {
 		p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
 		if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
@@ -70,8 +81,13 @@ int txr_tp_kfree_skb(__u64 *ctx)
 		    create_packet(&s, skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true, false))
 			p = bpf_map_lookup_elem(&txr_inflight, &key);
 	}
+	if (p && end_after_handoff(s, p, skb, true, kfree_skb_reason_arg(ctx), ctx[1]))
+		p = NULL;
 	if (p) {
-		p->ts[TXR_ST_DROP] = bpf_ktime_get_ns();
+		__u64 *t = hop_stamp(p, hops_of(p), TXR_ST_DROP);
+		if (!t)
+			t = &p->ts[TXR_ST_DROP];
+		*t = bpf_ktime_get_ns();
 		p->drop_reason = kfree_skb_reason_arg(ctx);
 		p->drop_site = ctx[1]; /* where: on every kernel, reason or not */
 		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_DROP);

@@ -16,6 +16,10 @@ std::string hook_kind_name(HookKind k) {
 
 namespace {
 
+// An optional cgroup_skb/ingress program among a stage's tracepoints (its
+// target; probed as a cgroup program, attached to the cgroup2 root).
+constexpr const char* kCgroupIngress = "cgroup_skb/ingress";
+
 // One item of a stage's `hooks` column in bpf/stage_table.h.
 struct HookItem {
     enum Kind { fk, fk_opt, tp, tp_opt, cgroup, note, none } kind;
@@ -27,6 +31,7 @@ struct HookItem {
 #define HOOK_TP(prog, target) HookItem{HookItem::tp, #prog, target}
 #define HOOK_TP_OPT(prog, target) HookItem{HookItem::tp_opt, #prog, target}
 #define HOOK_CGROUP(prog) HookItem{HookItem::cgroup, #prog, "egress"}
+#define HOOK_CGROUP_OPT(prog) HookItem{HookItem::tp_opt, #prog, kCgroupIngress}
 #define HOOK_NOTE(text) HookItem{HookItem::note, text, nullptr}
 #define HOOK_NONE(text) HookItem{HookItem::none, text, nullptr}
 #define TXR_UNPAREN(...) __VA_ARGS__
@@ -84,6 +89,7 @@ ProbeResult probe_one(HookProber& prober, HookKind kind, const HookProgram& p) {
     case HookKind::kprobe: return prober.kprobe(target);
     case HookKind::cgroup: return prober.cgroup_egress();
     case HookKind::tracepoint: {
+        if (target == kCgroupIngress) return prober.cgroup_egress();  // the same kfunc
         auto slash = target.find('/');
         if (slash == std::string::npos) return prober.raw_tracepoint(target);
         return prober.tracefs_event(target.substr(0, slash), target.substr(slash + 1));

@@ -53,6 +53,7 @@ std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
 #define HOOK_TP(prog, target) {#prog, s.progs.prog}
 #define HOOK_TP_OPT(prog, target) HOOK_TP(prog, target)
 #define HOOK_CGROUP(prog) {#prog, s.progs.prog}
+#define HOOK_CGROUP_OPT(prog) {#prog, s.progs.prog}
 #define HOOK_NOTE(text) {nullptr, nullptr}
 #define HOOK_NONE(text) {nullptr, nullptr}
 #define TXR_UNPAREN(...) __VA_ARGS__
@@ -180,8 +181,13 @@ void Session::choose_plan() {
     lean_ = opt_.summary && !opt_.summary_syscalls && !opt_.filters.tgid && opt_.filters.comm.empty();
     if (lean_)
         switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
-    else if (opt_.no_syscalls)
-        switch_off(plan_, lean_summary_off_stages(), "off with --no-syscalls (skb stages only)");
+    else if (opt_.no_syscalls) {
+        // netif_receive is an skb stage the lean summary lacks (it follows no
+        // packet past its first device), not one that needs a syscall.
+        std::vector<Stage> off = lean_summary_off_stages();
+        std::erase(off, Stage::netif_receive);
+        switch_off(plan_, off, "off with --no-syscalls (skb stages only)");
+    }
 }
 
 // The expression compiled into the object's placeholders, unless this
@@ -323,7 +329,7 @@ void Session::attach(RecordHandler on_record) {
         for (const auto& name : c.programs) {
             bpf_program* p = program(name);
             bpf_link* link = nullptr;
-            if (c.kind == HookKind::cgroup) {
+            if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
                 if (cgroup_fd_ < 0) {
                     auto cg = cgroup2_mount();
                     cgroup_fd_ = cg ? open(cg->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

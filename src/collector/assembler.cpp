@@ -109,7 +109,16 @@ void Assembler::on_record(const void* data, std::size_t size, std::uint64_t now_
     case TXR_REC_HEADERS:
         if (size >= sizeof(txr_headers)) on_headers(*static_cast<const txr_headers*>(data));
         break;
+    case TXR_REC_HOPS:
+        if (size >= sizeof(txr_hops)) on_hops(*static_cast<const txr_hops*>(data));
+        break;
     }
+}
+
+void Assembler::on_hops(const txr_hops& h) {
+    // A packet whose record was lost leaves its hops behind: bound the table.
+    if (hops_.size() >= 1u << 16) hops_.clear();
+    hops_[h.id] = h;
 }
 
 void Assembler::on_headers(const txr_headers& h) {
@@ -177,6 +186,11 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     release_tcp(now_ns, false);
     Packet p = packet_from_record(r, reason_name_, symbol_name_);
+    if (r.hop && !hops_.empty())
+        if (auto it = hops_.find(p.id); it != hops_.end()) {
+            add_hops(p, it->second);
+            hops_.erase(it);
+        }
     if (!headers_.empty())
         if (auto it = headers_.find(p.id); it != headers_.end()) {
             p.headers = std::move(it->second);

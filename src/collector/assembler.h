@@ -62,6 +62,9 @@ public:
     void on_retransmit(const txr_retrans& r, std::uint64_t now_ns);
     // record --headers: the bytes come before the packet's record; kept until it.
     void on_headers(const txr_headers& h);
+    // A packet's devices after its first: they come right before its record;
+    // kept until it.
+    void on_hops(const txr_hops& h);
     // Releases what waited too long. Call about once a second.
     void tick(std::uint64_t now_ns);
     // Releases the TCP packets whose wait for retransmit marks is over (cheap:
@@ -127,6 +130,7 @@ private:
     };
     std::deque<TcpMark> tcp_marks_;
     void move_marks(Packet& p);
+    std::unordered_map<std::uint64_t, txr_hops> hops_;  // packet id -> its later hops
     std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> headers_;  // packet id -> bytes  // TCP packets wait tcp_hold_ns for a retransmit mark
     std::uint64_t now_ns_ = 0;
     Stats stats_;

@@ -1,5 +1,6 @@
 #include "record_convert.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -17,6 +18,21 @@ static_assert(kStageCount == TXR_ST_COUNT);
 
 namespace {
 std::string fixed_string(const char* s, std::size_t n) { return std::string(s, strnlen(s, n)); }
+
+// The kernel's flow fields (v4 addresses in the first 4 bytes) into a Flow.
+template <typename Rec>
+void fill_flow(Flow& f, const Rec& r) {
+    f.family = r.family;
+    f.proto = r.proto;
+    std::memcpy(f.saddr.data(), r.saddr, 16);
+    std::memcpy(f.daddr.data(), r.daddr, 16);
+    if (r.family == 4) {  // the kernel copies 4 bytes; keep the rest zero
+        std::fill(f.saddr.begin() + 4, f.saddr.end(), 0);
+        std::fill(f.daddr.begin() + 4, f.daddr.end(), 0);
+    }
+    f.sport = r.sport;
+    f.dport = r.dport;
+}
 }  // namespace
 
 Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
@@ -36,16 +52,7 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     p.ifindex = r.ifindex;
     p.queue = r.queue;
     p.len = r.len;
-    p.flow.family = r.family;
-    p.flow.proto = r.proto;
-    std::memcpy(p.flow.saddr.data(), r.saddr, 16);
-    std::memcpy(p.flow.daddr.data(), r.daddr, 16);
-    if (r.family == 4) {  // the kernel copies 4 bytes; keep the rest zero
-        std::fill(p.flow.saddr.begin() + 4, p.flow.saddr.end(), 0);
-        std::fill(p.flow.daddr.begin() + 4, p.flow.daddr.end(), 0);
-    }
-    p.flow.sport = r.sport;
-    p.flow.dport = r.dport;
+    fill_flow(p.flow, r);
     if ((r.proto == 1 || r.proto == 58) && r.family && r.frag_off == 0) {
         p.flow.has_icmp = true;
         p.flow.icmp_type = r.icmp_type;
@@ -92,8 +99,29 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     case TXR_END_CONSUMED_EARLY: p.outcome = OutcomeKind::consumed; break;
     default: p.outcome = OutcomeKind::unfinished; break;
     }
+    // The first device: hop 0 (the only one, unless a txr_hops record adds more).
+    if (r.ifindex || r.ifname[0]) p.hops.push_back({p.ifname, p.ifindex, p.netns, std::nullopt});
     p.sort_stages();
     return p;
+}
+
+void add_hops(Packet& p, const txr_hops& h) {
+    if (p.hops.empty()) p.hops.push_back({p.ifname, p.ifindex, p.netns, std::nullopt});
+    const int count = std::min<int>(h.count, TXR_MAX_HOPS);
+    for (int k = 1; k < count; ++k) {
+        const txr_hop& k_hop = h.hop[k - 1];
+        Hop hop{fixed_string(k_hop.ifname, sizeof k_hop.ifname), k_hop.ifindex, k_hop.netns, std::nullopt};
+        if (k_hop.has_flow) {
+            Flow f;
+            fill_flow(f, k_hop);
+            hop.flow = f;
+        }
+        const auto index = static_cast<std::uint8_t>(p.hops.size());
+        p.hops.push_back(std::move(hop));
+        for (int s = 0; s < TXR_ST_COUNT; ++s)
+            if (k_hop.ts[s]) p.stages.push_back({static_cast<Stage>(s), k_hop.ts[s], index});
+    }
+    p.sort_stages();
 }
 
 std::string errno_name_for_ret(std::int64_t ret) {

@@ -18,6 +18,12 @@ using KernelSymbolNamer = std::function<std::string(std::uint64_t)>;
 Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
                           const KernelSymbolNamer& symbol_name = nullptr);
 
+// The devices after the first one (a txr_hops record, emitted right before
+// its packet's): appended to p.hops (whose first entry packet_from_record
+// made from the top-level device), each with its stages (StageMark::hop) and
+// its flow where the headers changed on the way.
+void add_hops(Packet& p, const txr_hops& h);
+
 // "ENOBUFS" for -105, "" for ret >= 0.
 std::string errno_name_for_ret(std::int64_t ret);
 std::string syscall_name(std::uint32_t nr);

@@ -149,8 +149,11 @@ const StageMark* Packet::find(Stage s) const {
 }
 
 std::uint64_t Packet::ring_ns() const {
-    const StageMark* done = find(Stage::xmit_done);
+    // On the hop it was freed on (a packet that crossed devices completes on its last).
     const StageMark* freed = find(Stage::free);
+    const StageMark* done = nullptr;
+    for (const StageMark& m : stages)
+        if (m.stage == Stage::xmit_done && (!freed || m.hop == freed->hop)) done = &m;
     return done && freed && freed->ts_ns >= done->ts_ns ? freed->ts_ns - done->ts_ns : 0;
 }
 
@@ -161,6 +164,7 @@ void Packet::sort_stages() {
     // its merge, ~8% of the collector's time in `txray record`, perf).
     const auto before = [](const StageMark& a, const StageMark& b) {
         if (a.ts_ns != b.ts_ns) return a.ts_ns < b.ts_ns;
+        if (a.hop != b.hop) return a.hop < b.hop;
         return index(a.stage) < index(b.stage);
     };
     for (std::size_t i = 1; i < stages.size(); ++i) {
