@@ -85,12 +85,17 @@ done
 echo "shrink_rc $grc tx_ring_max $min" >>$OUT/info
 ethtool -g nic0 >$OUT/ethtool-g.after 2>&1
 wait_carrier
+# The driver's own count of queue stops (e1000e: tx_restart_queue, counted in
+# __e1000_maybe_stop_tx), the independent side of the shrunk check.
+restarts() { ethtool -S nic0 2>/dev/null | awk '$1 == "tx_restart_queue:" { print $2 }'; }
+echo "restarts_before $(restarts)" >>$OUT/info
 wgets=
 for i in 1 2 3 4 5 6 7 8; do
 	$PEER wget -q -O /dev/null http://10.250.0.1:8080/big &
 	wgets="$wgets $!"
 done
 wait $wgets
+echo "restarts_after $(restarts)" >>$OUT/info
 mark end
 kill $httpd
 sleep 2

@@ -20,10 +20,12 @@
 //                  retransmissions, all on the socket httpd wrote to; the
 //                  1 MiB download carried the file and its header
 //   NAME.coalesce  ethtool -C took effect and the echoes still end at free
-//   NAME.shrunk    with the TX ring shrunk under load, the queue stopped or a
-//                  packet was requeued
+//   NAME.shrunk    with the TX ring shrunk under load, the packets that stopped
+//                  the queue or were requeued (info when none did: the load
+//                  one TCG vCPU makes does not always fill the ring)
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -343,8 +345,19 @@ int main(int argc, char** argv) {
     }
     const std::string shrink = keys.count("shrink_rc") ? keys.at("shrink_rc") : "?";
     if (shrink.rfind("0 ", 0) == 0) {
-        if (stops["shrunk"]) pass("shrunk", "ring shrunk (ethtool -G): " + std::to_string(stops["shrunk"]) + " packets stopped the queue or were requeued");
-        else fail("shrunk", "ring shrunk (ethtool -G) under load, but no queue stop or requeue seen");
+        // Whether the queue stays stopped past an ndo_start_xmit depends on
+        // the load one TCG vCPU manages (BQL usually stops it, not always):
+        // without a stop there is nothing to check, said as info, with the
+        // driver's own count (e1000e's tx_restart_queue also counts a stop
+        // __e1000_maybe_stop_tx undoes at once, which no packet sees).
+        auto count = [&](const char* k) { return keys.count(k) ? std::atol(keys.at(k).c_str()) : 0L; };
+        const std::string restarts = std::to_string(count("restarts_after") - count("restarts_before"));
+        if (stops["shrunk"])
+            pass("shrunk", "ring shrunk (ethtool -G): " + std::to_string(stops["shrunk"]) +
+                               " packets stopped the queue or were requeued (driver: " + restarts + " queue restarts)");
+        else
+            info("shrunk: ring shrunk (ethtool -G), no packet stopped the queue under this load (driver: " + restarts +
+                 " queue restarts): not checked");
     } else {
         skip("shrunk", driver + ": ethtool -G not taken (" + shrink + ")");
     }
