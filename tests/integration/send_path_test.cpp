@@ -186,6 +186,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     Trace t = load_trace(trace);
     ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
     long dropped = 0, queued_long = 0, sent = 0, unseen_leaving = 0;
+    std::map<std::string, int> drops_by_reason;  // for the failure message
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9100) continue;
         if (p.outcome == OutcomeKind::unfinished) {
@@ -201,6 +202,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
         }
         if (p.outcome == OutcomeKind::dropped) {
             ++dropped;
+            drops_by_reason[p.drop_reason + " at " + p.drop_site + " (hops " + std::to_string(p.hops.size()) + ")"]++;
             EXPECT_FALSE(p.drop_reason.empty());
             EXPECT_NE(p.find(Stage::drop), nullptr);
             EXPECT_EQ(p.find(Stage::driver_xmit), nullptr) << "a qdisc drop never reaches the driver";
@@ -219,7 +221,10 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     ASSERT_TRUE(t.footer.has_value());
     EXPECT_EQ(unseen_leaving, static_cast<long>(t.footer->unfinished)) << "the footer counts them";
     EXPECT_GT(dropped, 0) << "tbf overflow must show as drops";
-    EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter\n" << st.out;
+    std::string reasons;
+    for (const auto& [r, n] : drops_by_reason) reasons += "  " + std::to_string(n) + " " + r + "\n";
+    EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter (" << sent << " sent, " << unseen_leaving
+                                   << " unfinished)\n" << reasons << st.out;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
     // Each packet the qdisc accepted left its thread's slot for the hash at
     // enqueue (dequeued later, in the qdisc's softirq); a drop ended in it.
