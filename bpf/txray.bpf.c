@@ -25,6 +25,7 @@
 #include "syscalls.h"
 #include "pcap_filter.bpf.h"
 #include "thread_slot.bpf.h"
+#include "irq_context.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -45,6 +46,7 @@ const volatile __u32 f_tgid = 0;
 const volatile __u8 f_has_comm = 0;
 const volatile char f_comm[TXR_COMM_LEN] = {};
 const volatile __u32 f_ifindex = 0;
+const volatile __u32 f_ifnetns = 0; /* --iface's namespace: ifindexes are per namespace */
 const volatile __u8 f_proto = 0;
 const volatile __u16 f_port = 0;
 const volatile __u8 f_host_family = 0;
@@ -159,10 +161,13 @@ struct {
 	__type(value, __u64);
 } txr_counters SEC(".maps");
 
-/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably. */
+/* Scratch space: a txr_packet does not fit the 512-byte stack comfortably.
+ * One per context level (ctx_level(), irq_context.bpf.h): a softirq that
+ * interrupts a program between filling it and storing it must not overwrite
+ * it (it did: a peer's ACK made in softirq took a sender's packet's record). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TXR_CTX_LEVELS);
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
@@ -196,13 +201,21 @@ static __always_inline void count(__u32 which)
 		*c += 1;
 }
 
+/* This context level's scratch record (see txr_scratch). */
+static __always_inline struct txr_packet *scratch_packet(void)
+{
+	__u32 level = ctx_level();
+	return bpf_map_lookup_elem(&txr_scratch, &level);
+}
+
 #include "agent_metrics.bpf.h"
 
 /* The current thread's packet slot, taken (NULL if it has none or another
  * program of this thread holds it). Made only in create_packet. */
 static __always_inline struct txr_pkt_slot *pkt_slot_enter(void)
 {
-	if (!slots_on)
+	/* An interrupt's packets are never the interrupted thread's. */
+	if (!slots_on || in_interrupt_ctx())
 		return NULL;
 	struct txr_pkt_slot *s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0, 0);
 	return slot_take(s);
@@ -261,6 +274,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 /* The code, by concern (each part uses the ones before it): the syscall
  * context, the packet record, the summary, the stages; then the hooks by
  * layer, in the order the kernel runs them. */
+#include "tcp_calls.bpf.h"
 #include "send_context.bpf.h"
 #include "packet.bpf.h"
 #include "summary.bpf.h"

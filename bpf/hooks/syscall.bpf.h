@@ -7,14 +7,14 @@
 #define TXRAY_HOOKS_SYSCALL_BPF_H
 
 /* ------------------------------------------------------------------ */
-/* Syscalls: sendto/sendmsg/sendmmsg, and write/writev on sockets       */
+/* Syscalls: sendto/sendmsg/sendmmsg, write/writev/sendfile/splice to sockets */
 
-#define SYS_PAIR(name, nr)                                                                   \
+#define SYS_PAIR(name, nr, fd_arg)                                                           \
 	SEC("tp/syscalls/sys_enter_" #name)                                                  \
 	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
 	{                                                                                    \
 		note_set(TXR_NOTE_ROUTE_SEEN, false);                                        \
-		return send_enter(nr, (int)ctx->args[0]);                                    \
+		return send_enter(nr, (int)ctx->args[fd_arg]);                               \
 	}                                                                                    \
 	SEC("tp/syscalls/sys_exit_" #name)                                                   \
 	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
@@ -25,7 +25,7 @@
 	}
 
 /* The build architecture's numbers (syscalls.h); the collector names them. */
-#define TXR_SYS_PAIR(name) SYS_PAIR(name, TXR_NR_##name)
+#define TXR_SYS_PAIR(name, fd_arg) SYS_PAIR(name, TXR_NR_##name, fd_arg)
 TXR_SEND_SYSCALLS(TXR_SYS_PAIR)
 
 SEC("tp_btf/sock_send_length")
