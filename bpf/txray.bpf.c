@@ -214,8 +214,7 @@ static __always_inline struct txr_packet *scratch_packet(void)
  * program of this thread holds it). Made only in create_packet. */
 static __always_inline struct txr_pkt_slot *pkt_slot_enter(void)
 {
-	/* An interrupt's packets are never the interrupted thread's. */
-	if (!slots_on || in_interrupt_ctx())
+	if (!slots_on)
 		return NULL;
 	struct txr_pkt_slot *s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0, 0);
 	return slot_take(s);
