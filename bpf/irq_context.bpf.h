@@ -48,14 +48,7 @@ static __always_inline void irq_flag(bool hard, __u32 on)
 		st->softirq = on;
 }
 
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(txr_tp_softirq_entry) { irq_flag(false, 1); return 0; }
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(txr_tp_softirq_exit) { irq_flag(false, 0); return 0; }
-SEC("tp_btf/irq_handler_entry")
-int BPF_PROG(txr_tp_irq_handler_entry) { irq_flag(true, 1); return 0; }
-SEC("tp_btf/irq_handler_exit")
-int BPF_PROG(txr_tp_irq_handler_exit) { irq_flag(true, 0); return 0; }
+/* Its programs: hooks/syscall.bpf.h (loaded with the syscall stage). */
 
 /* What runs this program: 0 the task (process context, also where it cannot
  * be told), 1 a softirq handler, 2 a device IRQ handler. Each level only

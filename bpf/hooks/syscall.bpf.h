@@ -35,4 +35,15 @@ int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* Not stages: each CPU's softirq and device IRQ handlers, so that what an
+ * interrupt makes never takes the interrupted thread's send (irq_context.bpf.h). */
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(txr_tp_softirq_entry) { irq_flag(false, 1); return 0; }
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(txr_tp_softirq_exit) { irq_flag(false, 0); return 0; }
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(txr_tp_irq_handler_entry) { irq_flag(true, 1); return 0; }
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(txr_tp_irq_handler_exit) { irq_flag(true, 0); return 0; }
+
 #endif /* TXRAY_HOOKS_SYSCALL_BPF_H */
