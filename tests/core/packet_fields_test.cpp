@@ -116,6 +116,11 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     p.qdisc_qlen = 2;
     p.gso_segs = 3;
     p.gso_size = 1448;
+    p.has_bql = true;
+    p.bql_inflight = 9000;
+    p.bql_limit = 30000;
+    p.stopped_by_driver = true;
+    p.stopped_by_bql = true;
     p.outcome = OutcomeKind::dropped;
     p.drop_reason = "QDISC_DROP";
     p.drop_site = "sch_direct_xmit+0x1c";
