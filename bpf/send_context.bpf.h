@@ -220,6 +220,15 @@ static __always_inline int send_exit(long ret)
 
 	if (!ctx)
 		return 0;
+	/* Before the ring reservation: Linux 5.10's verifier lost the reserved
+	 * record across tcp_call_close's loop ("Unreleased reference"). */
+	__u32 tcp_seq_end = 0;
+	if (ctx->proto == IPPROTO_TCP) {
+		/* The bytes this send queued: [write_seq at entry, at exit). */
+		struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
+		tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+		tcp_call_close(ctx->sk, ctx->send_id, tcp_seq_end);
+	}
 	/* Built in place in the ring buffer; summary mode only counts it, and
 	 * so does a selection (the packet records carry their own process). */
 	if (summary_mode || summary_maps)
@@ -231,13 +240,6 @@ static __always_inline int send_exit(long ret)
 		s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
 		if (!s)
 			count(TXR_C_LOST_SEND);
-	}
-	__u32 tcp_seq_end = 0;
-	if (ctx->proto == IPPROTO_TCP) {
-		/* The bytes this send queued: [write_seq at entry, at exit). */
-		struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
-		tcp_seq_end = BPF_CORE_READ(tp, write_seq);
-		tcp_call_close(ctx->sk, ctx->send_id, tcp_seq_end);
 	}
 	if (s) {
 		__builtin_memset(s, 0, sizeof(*s));
