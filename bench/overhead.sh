@@ -183,10 +183,10 @@ run() {
         local args=()
         case $mode in
         floor-no-exit) args=(--skip exit_) ;;
-        floor-no-syscalls) args=(--skip exit_ --skip enter_) ;;
+        floor-no-syscalls) args=(--skip exit_ --skip enter_ --skip irq) ;;
         floor-no-fib) args=(--skip fib) ;;
         floor-clock) args=(--clock) ;;
-        floor-skb) args=(--clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_) ;;
+        floor-skb) args=(--clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_ --skip irq) ;;
         esac
         "$FLOOR" "${args[@]}" >"$log" 2>&1 &
         pid=$!
@@ -338,7 +338,7 @@ prog_stats() {  # MODE PREFIX
         pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
     record-nosys) "$TXRAY" record --no-syscalls -o "$OUT/stats.jsonl" >"$OUT/stats.log" 2>&1 &
         pid=$!; wait_for "$OUT/stats.jsonl" '"type":"header"' 30 ;;
-    floor-skb) "$FLOOR" --clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_ >"$OUT/stats.log" 2>&1 &
+    floor-skb) "$FLOOR" --clock --skip exit_ --skip enter_ --skip fib --skip sock_send --skip tcp_ --skip irq >"$OUT/stats.log" 2>&1 &
         pid=$!; wait_for "$OUT/stats.log" attached 20 ;;
     summary) "$TXRAY" live --summary >"$OUT/stats.log" 2>&1 &
         pid=$!; sleep 1.5 ;;

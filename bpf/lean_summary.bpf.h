@@ -49,20 +49,22 @@ static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage
 		return false;
 	if (!f_ifindex && !f_proto && !f_port && !f_host_family && !f_netns && !f_cgroup_id && !f_pcap)
 		return true;
-	__u32 zero = 0;
-	struct txr_packet *p = bpf_map_lookup_elem(&txr_scratch, &zero);
+	struct txr_packet *p = scratch_packet();
 	if (!p)
 		return false;
 	__builtin_memset(p, 0, sizeof(*p));
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	if (f_proto || f_port || f_host_family)
 		parse_headers(skb, p, false); /* filters set: off the hot path */
-	if (f_ifindex)
+	__u32 dev_netns = 0;
+	if (f_ifindex) {
 		p->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+		dev_netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	}
 	if (f_netns)
 		p->netns = sk ? BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum)
 			      : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!flow_matches(p) || !scope_and_expression_match(skb, sk, false, p, stage, false)) {
+	if (!flow_matches(p, dev_netns) || !scope_and_expression_match(skb, sk, false, p, stage, false)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}

@@ -133,9 +133,12 @@ static __always_inline bool addr_eq(const __u8 *a, int n)
 	return true;
 }
 
-static __always_inline bool flow_matches(const struct txr_packet *p)
+/* dev_netns: the namespace of the device p->ifindex names (an ifindex is
+ * only unique within its namespace: a veth's peer moved into another one
+ * may have the same number). */
+static __always_inline bool flow_matches(const struct txr_packet *p, __u32 dev_netns)
 {
-	if (f_ifindex && p->ifindex != f_ifindex)
+	if (f_ifindex && (p->ifindex != f_ifindex || dev_netns != f_ifnetns))
 		return false;
 	if (f_proto && p->proto != f_proto)
 		return false;
@@ -240,8 +243,8 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	if (ctx && ctx->sk != (__u64)sk)
 		ctx = NULL;
 	/* --no-syscalls: a packet the current task made rides in its slot too. */
-	bool own = ctx || (no_syscalls && made_by_current_task(sk, trusted));
-	if (slots_on && may_slot && own) {
+	bool task_made = ctx || (no_syscalls && !in_interrupt_ctx() && made_by_current_task(sk, trusted));
+	if (slots_on && may_slot && task_made) {
 		if (!s) {
 			s = bpf_task_storage_get(&txr_pkt_slots, bpf_get_current_task_btf(), 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -265,16 +268,40 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	p->len = KREAD(trusted, skb, len);
 	parse_headers(skb, p, trusted);
 	struct net_device *dev = KREAD(trusted, skb, dev);
+	struct net_device *out_dev = dev;
 	if (dev) {
 		set_device(p, dev, trusted);
 	} else {
 		/* Before ip_output() sets skb->dev (netfilter LOCAL_OUT): the
 		 * device the route leads to (skb_dst(skb)->dev). */
 		struct dst_entry *dst = (struct dst_entry *)(KREAD(trusted, skb, _skb_refdst) & ~1UL);
-		set_device(p, BPF_CORE_READ(dst, dev), false);
+		out_dev = BPF_CORE_READ(dst, dev);
+		set_device(p, out_dev, false);
 	}
 
-	if (ctx) {
+	/* TCP data belongs to the call that appended its first byte, whichever
+	 * context sends it (tcp_calls.bpf.h); the thread's own send only if that
+	 * is the one. */
+	struct txr_tcp_call *call = NULL;
+	struct txr_send_ctx *own = ctx;
+	__u32 data_seq = p->tcp_seq + ((p->tcp_flags & 0x02) ? 1 : 0);
+	__u32 data_end = p->tcp_end_seq - ((p->tcp_flags & 0x01) ? 1 : 0);
+	if (p->proto == IPPROTO_TCP && sk && seq_before(data_seq, data_end)) {
+		/* p->sk read back from the record: a scalar, as a global function's
+		 * argument must be (sk itself is a pointer to the verifier). */
+		call = tcp_call_of(*(volatile __u64 *)&p->sk, data_seq, data_end, &p->tcp_calls);
+		if (!call || !ctx || call->send_id != ctx->send_id)
+			own = NULL;
+	}
+	if (call && !own) {
+		p->id = next_id();
+		p->send_id = call->send_id;
+		p->pid = call->pid;
+		p->tid = call->tid;
+		p->cgroup_id = call->cgroup_id;
+		__builtin_memcpy(p->comm, call->comm, sizeof(p->comm));
+		p->ts[TXR_ST_SENDMSG] = call->enter_ts;
+	} else if (own) {
 		p->id = next_id();
 		p->send_id = ctx->send_id;
 		p->msg_index = ctx->msgs;
@@ -301,7 +328,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
-		if (own)
+		if (task_made)
 			take_current_process(p);
 		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;
@@ -310,7 +337,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
 			return false;
 	}
-	if (!flow_matches(p)) {
+	if (!flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
@@ -323,7 +350,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!scope_and_expression_match(skb, sk, ctx != NULL, p, stage, trusted)) {
+	if (!scope_and_expression_match(skb, sk, own || call, p, stage, trusted)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
@@ -335,9 +362,10 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	}
 	if (snaplen && !summary_mode)
 		emit_headers(skb, p->id);
-	if (ctx) {
+	if (ctx)
+		ctx->last_key = key; /* made in the thread: may wait for its neighbour */
+	if (own) {
 		ctx->packets++;
-		ctx->last_key = key;
 		if (!ctx->first_frag_id) {
 			ctx->first_frag_id = p->id;
 			ctx->sport = p->sport;

@@ -122,6 +122,8 @@ static __always_inline void note_set(__u32 which, bool on)
 
 static __always_inline bool note_holds(__u32 which)
 {
+	if (in_interrupt_ctx())
+		return false; /* a note of the interrupted thread */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct txr_thread_note *n = bpf_map_lookup_elem(&txr_thread_notes, &which);
 	return n && n->valid && n->tid == tid && n->switches == task_switches();
@@ -188,16 +190,24 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	c->syscall_nr = nr;
 	c->fd = fd;
 	c->proto = fs.proto;
-	if (fs.proto == IPPROTO_TCP)
+	if (fs.proto == IPPROTO_TCP) {
 		c->tcp_seq_start = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+		tcp_call_open((__u64)sk, c->tcp_seq_start, send_id, c->enter_ts, c->cgroup_id, tgid, tid, comm);
+	}
 	c->active = 1;
 	if (!sends_in_task_storage && bpf_map_update_elem(&txr_sends_by_tid, &tid, &local, BPF_ANY))
 		count(TXR_C_SENDS_FULL);
 	return 0;
 }
 
+/* The send syscall the current thread is in, or NULL. Never for a program an
+ * interrupt runs (irq_context.bpf.h): a softirq served on the thread's CPU
+ * (a peer's ACK over veth, a TCP timer, an ICMP error, a forwarded packet)
+ * sees the thread as `current`, but what it makes is not the thread's. */
 static __always_inline struct txr_send_ctx *current_send(void)
 {
+	if (in_interrupt_ctx())
+		return NULL;
 	struct txr_send_ctx *ctx = thread_ctx();
 	return ctx && ctx->active ? ctx : NULL;
 }
@@ -210,6 +220,15 @@ static __always_inline int send_exit(long ret)
 
 	if (!ctx)
 		return 0;
+	/* Before the ring reservation: Linux 5.10's verifier lost the reserved
+	 * record across tcp_call_close's loop ("Unreleased reference"). */
+	__u32 tcp_seq_end = 0;
+	if (ctx->proto == IPPROTO_TCP) {
+		/* The bytes this send queued: [write_seq at entry, at exit). */
+		struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
+		tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+		tcp_call_close(ctx->sk, ctx->send_id, tcp_seq_end);
+	}
 	/* Built in place in the ring buffer; summary mode only counts it, and
 	 * so does a selection (the packet records carry their own process). */
 	if (summary_mode || summary_maps)
@@ -238,10 +257,8 @@ static __always_inline int send_exit(long ret)
 		s->sk = ctx->sk;
 		s->proto = ctx->proto;
 		if (ctx->proto == IPPROTO_TCP) {
-			/* The bytes this send queued: [write_seq at entry, at exit). */
 			s->tcp_seq_start = ctx->tcp_seq_start;
-			struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
-			s->tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+			s->tcp_seq_end = tcp_seq_end;
 		}
 		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
 		count(TXR_C_SENDS);

@@ -55,11 +55,18 @@
 	   HOOK_TP_OPT(txr_enter_sendmmsg, "syscalls/sys_enter_sendmmsg"),                                     \
 	   HOOK_TP_OPT(txr_enter_write, "syscalls/sys_enter_write"),                                           \
 	   HOOK_TP_OPT(txr_enter_writev, "syscalls/sys_enter_writev"),                                         \
+	   HOOK_TP_OPT(txr_enter_sendfile64, "syscalls/sys_enter_sendfile64"),                                 \
+	   HOOK_TP_OPT(txr_enter_splice, "syscalls/sys_enter_splice"),                                         \
 	   /* message boundaries within sendmmsg (sock_sendmsg_nosec) */                                       \
 	   HOOK_TP_OPT(txr_tp_sock_send_length, "sock_send_length"),                                           \
 	   /* not a stage: marks TCP retransmissions (user space links them) */                               \
-	   HOOK_TP_OPT(txr_tp_tcp_retransmit_skb, "tcp_retransmit_skb")),                                      \
-	  "syscall entry (sendto, sendmsg, sendmmsg, write, writev)")                                          \
+	   HOOK_TP_OPT(txr_tp_tcp_retransmit_skb, "tcp_retransmit_skb"),                                       \
+	   /* not stages: tell an interrupt from the sending thread (irq_context.bpf.h) */                     \
+	   HOOK_TP_OPT(txr_tp_softirq_entry, "softirq_entry"),                                                 \
+	   HOOK_TP_OPT(txr_tp_softirq_exit, "softirq_exit"),                                                   \
+	   HOOK_TP_OPT(txr_tp_irq_handler_entry, "irq_handler_entry"),                                         \
+	   HOOK_TP_OPT(txr_tp_irq_handler_exit, "irq_handler_exit")),                                          \
+	  "syscall entry (sendto, sendmsg, sendmmsg, write, writev, sendfile, splice)")                                          \
 	X(UDP_SENDMSG, udp_sendmsg, SOCKET, 0, 0, 0x6baed6,                                                    \
 	  (HOOK_FK(udp_sendmsg, udp_sendmsg), HOOK_FK_OPT(udpv6_sendmsg, udpv6_sendmsg),                       \
 	   HOOK_NONE("no tracepoint in udp_sendmsg")),                                                         \
@@ -125,7 +132,9 @@
 	   HOOK_TP(txr_exit_sendmsg, "syscalls/sys_exit_sendmsg"),                                             \
 	   HOOK_TP_OPT(txr_exit_sendmmsg, "syscalls/sys_exit_sendmmsg"),                                       \
 	   HOOK_TP_OPT(txr_exit_write, "syscalls/sys_exit_write"),                                             \
-	   HOOK_TP_OPT(txr_exit_writev, "syscalls/sys_exit_writev")),                                          \
+	   HOOK_TP_OPT(txr_exit_writev, "syscalls/sys_exit_writev"),                                           \
+	   HOOK_TP_OPT(txr_exit_sendfile64, "syscalls/sys_exit_sendfile64"),                                   \
+	   HOOK_TP_OPT(txr_exit_splice, "syscalls/sys_exit_splice")),                                          \
 	  "syscall exit: what it returned")
 
 /* Derived in C and C++ alike. */

@@ -28,6 +28,7 @@
 #include "lib/cpu_state.bpf.h"
 #include "lib/log2.bpf.h"
 #include "lib/thread_slot.bpf.h"
+#include "irq_context.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -48,6 +49,7 @@ const volatile __u32 f_tgid = 0;
 const volatile __u8 f_has_comm = 0;
 const volatile char f_comm[TXR_COMM_LEN] = {};
 const volatile __u32 f_ifindex = 0;
+const volatile __u32 f_ifnetns = 0; /* --iface's namespace: ifindexes are per namespace */
 const volatile __u8 f_proto = 0;
 const volatile __u16 f_port = 0;
 const volatile __u8 f_host_family = 0;
@@ -158,7 +160,8 @@ struct {
 } txr_sends_by_tid SEC(".maps");
 
 /* Scratch space: a txr_packet does not fit the 512-byte stack comfortably.
- * One per nesting level on a CPU (create_packet; the lean summary uses 0). */
+ * One per nesting level on a CPU (create_packet; the lean summary: one per
+ * context level, scratch_packet). */
 #define TXR_SCRATCH_NEST 4
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -166,6 +169,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct txr_packet);
 } txr_scratch SEC(".maps");
+
+/* The lean summary's filter record (lean_admit): the entry of this context
+ * level (irq_context.bpf.h), so an interrupt does not overwrite a record being
+ * filtered. create_packet takes its entry by nesting depth instead; the lean
+ * summary never runs create_packet. */
+static __always_inline struct txr_packet *scratch_packet(void)
+{
+	__u32 level = ctx_level();
+	return bpf_map_lookup_elem(&txr_scratch, &level);
+}
 
 /* The GSO skbs validate_xmit_skb() segmented in software and consumed on this
  * CPU, the latest TXR_GSO_PARENTS (slot: txr_cpu_state.gso_next): their
@@ -212,6 +225,7 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 /* The code, by concern (each part uses the ones before it): the syscall
  * context, the packet record, the summary, the stages; then the hooks by
  * layer, in the order the kernel runs them. */
+#include "tcp_calls.bpf.h"
 #include "send_context.bpf.h"
 #include "packet.bpf.h"
 #include "hops.bpf.h"

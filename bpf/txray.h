@@ -85,7 +85,8 @@ struct txr_packet {
 	__u8 icmp_type, icmp_code; /* ICMP/ICMPv6 (not a later fragment) */
 	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
 	__u32 qdisc_qlen;    /* packets queued, same moment */
-	__u32 pad3;
+	__u16 tcp_calls;     /* TCP data: calls its bytes span (tied to the first byte's) */
+	__u16 pad3;
 	__u64 drop_site;     /* kfree_skb's caller (its `location` argument), 0 if none */
 	/* The TX queue's Byte Queue Limits at driver_xmit (TXR_PF_BQL): bytes
 	 * the driver had queued and not completed before this packet

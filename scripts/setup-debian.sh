@@ -29,6 +29,8 @@ test_pkgs=(
   bpftrace                       # comparison in the overhead benchmark
   man-db                         # the package test looks up the installed man pages
   prometheus                     # txray agent tests: a real Prometheus scrapes it; promtool checks /metrics
+  iperf3 dnsmasq-base dnsutils curl   # real clients over veth (tests/integration/real_clients_test.cpp);
+                                 # dnsmasq-base: the binary without a system service listening on the host
 )
 
 pkgs=("${build_pkgs[@]}")

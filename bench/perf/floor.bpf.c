@@ -15,6 +15,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "syscalls.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -62,11 +63,9 @@ static __always_inline void keep_route_time(void)
 	SEC("tp/syscalls/sys_exit_" #name)                                               \
 	int floor_exit_##name(void *ctx) { keep_time(0); return 0; }
 
-SYS_PAIR(sendto)
-SYS_PAIR(sendmsg)
-SYS_PAIR(sendmmsg)
-SYS_PAIR(write)
-SYS_PAIR(writev)
+/* Every send syscall txray follows (bpf/syscalls.h). */
+#define FLOOR_SYS_PAIR(name, fd) SYS_PAIR(name)
+TXR_SEND_SYSCALLS(FLOOR_SYS_PAIR)
 
 #define EMPTY_TP(tp)                                                                     \
 	SEC("tp_btf/" #tp)                                                               \
@@ -96,6 +95,11 @@ EMPTY_TP(netif_receive_skb)
 /* Not on a UDP datagram's path over veth, but txray attaches them too. */
 EMPTY_TP(neigh_event_send_done)
 EMPTY_TP(tcp_retransmit_skb)
+/* Each CPU's interrupt flags (bpf/irq_context.bpf.h), with the syscall stage. */
+EMPTY_TP(softirq_entry)
+EMPTY_TP(softirq_exit)
+EMPTY_TP(irq_handler_entry)
+EMPTY_TP(irq_handler_exit)
 
 /* Attached to the cgroup2 root by the loader; allows everything. */
 SEC("cgroup_skb/egress")

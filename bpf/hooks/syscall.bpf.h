@@ -7,14 +7,14 @@
 #define TXRAY_HOOKS_SYSCALL_BPF_H
 
 /* ------------------------------------------------------------------ */
-/* Syscalls: sendto/sendmsg/sendmmsg, and write/writev on sockets       */
+/* Syscalls: sendto/sendmsg/sendmmsg, write/writev/sendfile/splice to sockets */
 
-#define SYS_PAIR(name, nr)                                                                   \
+#define SYS_PAIR(name, nr, fd_arg)                                                           \
 	SEC("tp/syscalls/sys_enter_" #name)                                                  \
 	int txr_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
 	{                                                                                    \
 		note_set(TXR_NOTE_ROUTE_SEEN, false);                                        \
-		return send_enter(nr, (int)ctx->args[0]);                                    \
+		return send_enter(nr, (int)ctx->args[fd_arg]);                               \
 	}                                                                                    \
 	SEC("tp/syscalls/sys_exit_" #name)                                                   \
 	int txr_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
@@ -25,7 +25,7 @@
 	}
 
 /* The build architecture's numbers (syscalls.h); the collector names them. */
-#define TXR_SYS_PAIR(name) SYS_PAIR(name, TXR_NR_##name)
+#define TXR_SYS_PAIR(name, fd_arg) SYS_PAIR(name, TXR_NR_##name, fd_arg)
 TXR_SEND_SYSCALLS(TXR_SYS_PAIR)
 
 SEC("tp_btf/sock_send_length")
@@ -34,5 +34,16 @@ int BPF_PROG(txr_tp_sock_send_length, struct sock *sk, int ret, int flags)
 	message_done();
 	return 0;
 }
+
+/* Not stages: each CPU's softirq and device IRQ handlers, so that what an
+ * interrupt makes never takes the interrupted thread's send (irq_context.bpf.h). */
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(txr_tp_softirq_entry) { irq_flag(false, 1); return 0; }
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(txr_tp_softirq_exit) { irq_flag(false, 0); return 0; }
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(txr_tp_irq_handler_entry) { irq_flag(true, 1); return 0; }
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(txr_tp_irq_handler_exit) { irq_flag(true, 0); return 0; }
 
 #endif /* TXRAY_HOOKS_SYSCALL_BPF_H */

@@ -81,6 +81,20 @@ std::optional<std::string> task_storage_refused(const HookPlan& plan) {
     return std::nullopt;
 }
 
+// Can the programs tell an interrupt from the task (bpf/irq_context.bpf.h)?
+// Only with the four programs that flag each CPU's softirq and IRQ handlers
+// (loaded with the syscall stage: without it no packet has a thread's send).
+// Returns why not (empty: no need), or nothing.
+std::optional<std::string> irq_context_unknown(const HookPlan& plan) {
+    const StageChoice* c = plan.find(Stage::sendmsg);
+    if (!c || !c->available) return "";
+    for (const char* name : {"txr_tp_softirq_entry", "txr_tp_softirq_exit", "txr_tp_irq_handler_entry",
+                             "txr_tp_irq_handler_exit"})
+        if (std::find(c->programs.begin(), c->programs.end(), name) == c->programs.end())
+            return std::string("no irq tracepoint ") + (name + 7);
+    return std::nullopt;
+}
+
 }  // namespace
 
 void set_libbpf_verbose(bool verbose) {
@@ -117,6 +131,7 @@ void Session::RingDeleter::operator()(ring_buffer* r) const { ring_buffer__free(
 // What the filters name, as the kernel knows it.
 struct Session::ResolvedFilters {
     std::uint32_t ifindex = 0;
+    std::uint32_t ifnetns = 0;  // the namespace --iface's index is in
     std::uint8_t host_family = 0;  // 0: no --host
     std::array<std::uint8_t, 16> host{};
     PcapFilter pcap;
@@ -153,6 +168,9 @@ Session::ResolvedFilters Session::resolve_filters(const Filters& f) {
     if (!f.iface.empty()) {
         r.ifindex = if_nametoindex(f.iface.c_str());
         if (!r.ifindex) throw TxrayError("no such interface: " + f.iface);
+        // --iface: an index in txray's own network namespace (the same number
+        // may name another device in another namespace): both go to the kernel.
+        r.ifnetns = resolve_netns("/proc/self/ns/net");
     }
     if (!f.host.empty()) {
         for (std::uint8_t fam : {4, 6})
@@ -225,6 +243,7 @@ void Session::write_rodata(const ResolvedFilters& filters) {
         std::strncpy(const_cast<char*>(ro->f_comm), opt_.filters.comm.c_str(), TXR_COMM_LEN - 1);
     }
     ro->f_ifindex = filters.ifindex;
+    ro->f_ifnetns = filters.ifnetns;
     ro->f_proto = opt_.filters.proto;
     ro->f_port = opt_.filters.port;
     ro->f_host_family = filters.host_family;
@@ -279,6 +298,13 @@ void Session::choose_storage() {
     if (!ro->task_btf)
         fallbacks_.push_back("no bpf_get_current_task_btf (Linux 5.11+): the thread's files and context switches "
                              "are read through bpf_get_current_task");
+    // Interrupt context (bpf/irq_context.bpf.h): an interrupt's packets never
+    // take the interrupted thread's send.
+    const auto irq_unknown = irq_context_unknown(plan_);
+    ro->irq_ctx_known = irq_unknown ? 0 : 1;
+    if (irq_unknown && !irq_unknown->empty())
+        fallbacks_.push_back("interrupt context not told apart (" + *irq_unknown + "): a packet a softirq makes on a "
+                             "sending thread's CPU is judged by its socket only");
     if (!ro->drop_reasons)
         fallbacks_.push_back("kfree_skb gives no drop reason (Linux 5.17+): a drop keeps its stage, reason NOT_SPECIFIED");
     bpf_map__set_max_entries(skel_->maps.txr_sends_by_tid, refused ? kSendsByTid : 1);

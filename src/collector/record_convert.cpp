@@ -131,7 +131,7 @@ std::string errno_name_for_ret(std::int64_t ret) {
 }
 
 std::string syscall_name(std::uint32_t nr) {
-#define TXR_X_SYSCALL_NAME(name) \
+#define TXR_X_SYSCALL_NAME(name, fd_arg) \
     if (nr == TXR_NR_##name) return #name;
     TXR_SEND_SYSCALLS(TXR_X_SYSCALL_NAME)
 #undef TXR_X_SYSCALL_NAME

@@ -51,7 +51,7 @@ for m in floor-clock record-null record-zst select-none agent-select-syscalls; d
     progs $m | grep -qE '^(floor|txr)_(enter|exit)_' || { progs $m; fail "mode $m: no syscall program"; }
 done
 for m in floor-skb record-nosys agent-select-none; do
-    if progs $m | grep -E '_(enter|exit)_|fib|sock_se|tcp_'; then fail "mode $m attached the programs above"; fi
+    if progs $m | grep -E '_(enter|exit)_|fib|sock_se|tcp_|irq'; then fail "mode $m attached the programs above"; fi
 done
 
 # The agent modes: what their last scrape says.
