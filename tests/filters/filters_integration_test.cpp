@@ -100,14 +100,6 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
         {"netns-name-and-expr", {"--netns", net->ns, "dst host " + host_v4 + " and udp port 9205"}, {F_from_ns}},
     };
 
-    // TCP listener in the namespace (the kernel completes handshakes and ACKs).
-    Child listener({"/usr/sbin/ip", "netns", "exec", net->ns, "python3", "-c",
-                    "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-                    "s.bind(('0.0.0.0',9300))\ns.listen(16)\ntime.sleep(12)"},
-                   dir + "/listener.log");
-    Child recv({"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port", "9201,9202,9203,9204,9206",
-                "--seconds", "12"},
-               dir + "/recv.log");
     const auto progs_before = loaded_txray_program_ids();
     std::vector<std::unique_ptr<Child>> recorders;
     for (const auto& c : cases) {
@@ -116,9 +108,29 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
         recorders.push_back(std::make_unique<Child>(argv, dir + "/" + c.name + ".log"));
     }
     for (const auto& c : cases)
-        ASSERT_TRUE(wait_for_header(dir + "/" + c.name + ".json", 60)) << c.name << ": "
+        ASSERT_TRUE(wait_for_header(dir + "/" + c.name + ".json", 240)) << c.name << ": "
                                                                         << read_file(dir + "/" + c.name + ".log");
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Started once every recorder is attached (16 loads take a while on a
+    // busy machine), so that they outlive the traffic.
+    // TCP listener in the namespace (the kernel completes handshakes and ACKs).
+    auto listener = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", net->ns, "python3", "-c",
+                                 "import socket,time\ns=socket.socket()\n"
+                                 "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                                 "s.bind(('0.0.0.0',9300))\ns.listen(16)\ntime.sleep(12)"},
+        dir + "/listener.log");
+    auto recv = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", net->ns, testsend_bin(), "recv", "--port",
+                                 "9201,9202,9203,9204,9206", "--seconds", "12"},
+        dir + "/recv.log");
+    // Both bound (the TCP port and the five UDP ports, IPv4) before any traffic.
+    bool bound = false;
+    for (int i = 0; i < 300 && !bound; ++i) {
+        RunResult ss = run("ip netns exec " + net->ns + " ss -4Htuln | grep -cE ':(9300|9201|9202|9203|9204|9206) '");
+        bound = ss.out.rfind("6", 0) == 0;
+        if (!bound) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(bound) << "the listener and the receiver did not bind their ports";
 
     auto send = [&](const std::string& prefix, const std::string& to, int port, int count, int size) {
         RunResult r = run(prefix + " send --to " + to + " --port " + std::to_string(port) +
@@ -188,8 +200,8 @@ TEST_F(Filters, ExpressionsAndScopesSelectExactlyTheExpectedPackets) {
             EXPECT_EQ(h["netns"], ns_path);
         }
     }
-    listener.wait(15);
-    recv.wait(15);
+    listener->wait(15);
+    recv->wait(15);
     EXPECT_TRUE(left_behind(progs_before, loaded_txray_program_ids()).empty());
 }
 

@@ -44,8 +44,9 @@ protected:
             if (!have(tool)) GTEST_SKIP() << tool << " missing: scripts/setup-debian.sh --tests installs it";
     }
     // `txray record ARGS` (run in namespace `in_ns` when given) around
-    // `traffic`; the TX counter of `dev` (in `in_ns`) is read before the
-    // recorder starts and after it stopped.
+    // `traffic`; the TX counter of `dev` (in `in_ns`) is read once the
+    // recorder is attached (a fresh veth's IPv6 router solicitations and MLD
+    // reports go out while it loads) and after it stopped.
     Trace record(const std::string& name, const std::vector<std::string>& args, const std::function<void()>& traffic,
                  std::uint64_t& tx_delta, const std::string& in_ns = "", const std::string& dev = "") {
         const std::string trace = scratch_dir() + "/" + name + ".json", log = scratch_dir() + "/" + name + ".log";
@@ -54,9 +55,9 @@ protected:
         argv.insert(argv.end(), {txray_bin(), "record", "-o", trace});
         argv.insert(argv.end(), args.begin(), args.end());
         const std::string d = dev.empty() ? net->host_if : dev;
-        const std::uint64_t tx0 = counter(in_ns, d);
         Child rec(argv, log);
         EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
+        const std::uint64_t tx0 = counter(in_ns, d);
         traffic();
         std::this_thread::sleep_for(std::chrono::milliseconds(400));
         EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
@@ -273,9 +274,9 @@ TEST(IfaceNamespace, SameIndexInAnotherNamespaceIsNotTheInterface) {
     ASSERT_EQ(read_file("/sys/class/net/" + a + "/ifindex"), run("ip netns exec " + ns + " cat /sys/class/net/" + b + "/ifindex").out);
     ASSERT_EQ(run("ping -c 1 -W 2 10.78." + id + ".2").status, 0);  // ARP resolved before
     const std::string trace = scratch_dir() + "/iface_ns.json", log = scratch_dir() + "/iface_ns.log";
-    const std::uint64_t tx0 = counter("", a);
     Child rec({txray_bin(), "record", "-o", trace, "--iface", a}, log);
     ASSERT_TRUE(wait_for_header(trace)) << read_file(log);
+    const std::uint64_t tx0 = counter("", a);  // attached: the pair's own IPv6 chatter before is not counted
     ASSERT_EQ(run("ping -c 20 -i 0.05 -W 2 10.78." + id + ".2").status, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
