@@ -328,8 +328,18 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 				p->ts[TXR_ST_NEIGH_OUTPUT] = ctx->ip_ts[2];
 		}
 	} else {
-		if (task_made)
+		/* A TCP segment of another call (or one no longer in the ring),
+		 * sent in a traced send on its socket: that thread's process, from
+		 * its send (cgroup_skb programs may not call bpf_get_current_comm
+		 * on 6.12: the one object must load with --hooks tracepoint there). */
+		if (ctx) {
+			p->pid = ctx->pid;
+			p->tid = ctx->tid;
+			p->cgroup_id = ctx->cgroup_id;
+			__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
+		} else if (task_made) {
 			take_current_process(p);
+		}
 		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;
 		p->id = next_id();

@@ -65,6 +65,29 @@ static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_pac
 		p->sport = sport, p->dport = dport;
 }
 
+/* A creating stage seen again on a record still on its first device: the
+ * same packet (a tunnel's outer ip_local_out, inside the tunnel device's
+ * ndo_start_xmit), or a record whose end was never seen (a tracepoint that
+ * did not run) found by a new skb at the same address: TCP's clones come from
+ * one cache (skbuff_fclone_cache) and reuse addresses within microseconds.
+ * Told apart for TCP by the sequence number in the skb's header: a new
+ * segment's is not the record's (a retransmitted clone's is, and stays
+ * merged). Read only on this rare path. */
+static __always_inline bool superseded(const struct txr_packet *p, struct sk_buff *skb, enum txr_stage stage,
+				       bool trusted)
+{
+	if (!p->ts[stage] || p->proto != IPPROTO_TCP || p->hop || p->hop_state)
+		return false;
+	if (p->ts[TXR_ST_DRIVER_XMIT] && !p->ts[TXR_ST_XMIT_DONE])
+		return false; /* inside its device's xmit: a tunnel's outer headers */
+	unsigned char *head = KREAD(trusted, skb, head);
+	__u16 th = KREAD(trusted, skb, transport_header);
+	__be32 seq;
+	if (!head || th == (__u16)~0U || bpf_probe_read_kernel(&seq, sizeof(seq), head + th + 4))
+		return false;
+	return bpf_ntohl(seq) != p->tcp_seq;
+}
+
 /* Stamp `stage` on the skb's record (first time wins), creating the record at
  * a creating stage (in the thread's slot if `may_slot`, see create_packet).
  * Returns the record, or NULL when not followed. *sp: the taken slot. */
@@ -73,6 +96,11 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 {
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = find_packet(*sp, key);
+	if (p && creates(stage) && superseded(p, skb, stage, trusted)) {
+		finish_packet(*sp, p, key, stage, TXR_END_EXPIRED); /* unfinished, as a sweep would */
+		count(TXR_C_SUPERSEDED);
+		p = NULL;
+	}
 
 	/* The clock (~35 ns in a KVM guest: lfence; rdtsc) only for a stamp:
 	 * not for the packets a filter left out, nor for a stage seen again. */

@@ -190,6 +190,8 @@ enum txr_counter {
 	TXR_C_UNSELECTED,        /* records not emitted: --slower-than/--drops-only left them out */
 	TXR_C_IF_OTHER,          /* packets counted under ifname "other": interface slots full */
 	TXR_C_CGROUP_FULL,       /* --by cgroup: packets counted as cgroup "other": txr_cgroups full */
+	TXR_C_SUPERSEDED,        /* records emitted unfinished: their skb's address came back as
+				  * another packet before their end was seen (packet_stage.bpf.h) */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */

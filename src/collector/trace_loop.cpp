@@ -132,6 +132,11 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     if (o.session.selecting()) f.unselected = c[TXR_C_UNSELECTED];
     consumer.on_end(f);
     if (o.session.verbose) print_slot_use(c);
+    if (auto n = c[TXR_C_SUPERSEDED])
+        std::fprintf(stderr,
+                     "txray: %llu packets ended unfinished: their end was not seen before their skb came back as "
+                     "another packet\n",
+                     static_cast<unsigned long long>(n));
     return 0;
 }
 
