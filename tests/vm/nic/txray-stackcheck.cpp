@@ -1,0 +1,222 @@
+// txray-stackcheck: judges a trace of tests/vm/nic/stack.sh (devices stacked
+// on a real NIC, recorded on every device by tests/vm/nic-trace.sh --then)
+// against nic0's own counter. Prints one "TXRAY-VM-TEST: PASS|FAIL|SKIP
+// <name> ..." line per check and "TXRAY-VM-INFO: ..." lines.
+//
+//   txray-stackcheck NAME TRACE.json DIR     (DIR: the files stack.sh wrote to $OUT)
+//
+// For each scenario of $OUT/stack-windows ("vlan", "gre", "wg"), within its
+// window (nic0's tx_packets read before and after, quiet on both sides):
+//   NAME.S.exact  the records whose nic0 hop's driver_xmit is in the window
+//                 add up to the counter's rise, each once, each with nic0 as
+//                 its last hop and driver_xmit <= xmit_done <= free there (its
+//                 TX completion), and no record started on the scenario's
+//                 device without reaching nic0
+//   NAME.S.path   the ping's echo requests: as many as it sent, on its pid with
+//                 its send, each one record with exactly the scenario's hops
+//                 (vlan100, bond0, nic0 / gre1, nic0 / wg0, nic0), the inner
+//                 flow at hop 0 and, on nic0's hop, the outer headers where
+//                 the device adds them (GRE: proto 47; WireGuard: UDP 51820;
+//                 both 10.250.0.1 -> 10.250.0.2)
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "packet.h"
+#include "trace_reader.h"
+
+using namespace txray;
+
+namespace {
+
+int g_failed = 0;
+std::string g_name;
+
+void verdict(const char* what, const std::string& check, const std::string& detail) {
+    std::printf("TXRAY-VM-TEST: %s %s.%s %s\n", what, g_name.c_str(), check.c_str(), detail.c_str());
+    g_failed += std::string(what) == "FAIL";
+}
+void info(const std::string& what) { std::printf("TXRAY-VM-INFO: %s %s\n", g_name.c_str(), what.c_str()); }
+
+std::string read_first(const std::string& path) {
+    std::ifstream in(path);
+    std::string s;
+    in >> s;
+    return s;
+}
+// busybox ping: "10 packets transmitted, 10 packets received, ..."
+long long ping_sent(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+        if (auto at = line.find(" packets transmitted"); at != std::string::npos) {
+            auto start = line.rfind(' ', at - 1);
+            return std::atoll(line.substr(start == std::string::npos ? 0 : start + 1, at).c_str());
+        }
+    return -1;
+}
+
+struct Scenario {
+    std::string name;
+    std::vector<std::string> path;  // the hops an echo request must have
+    std::string daddr;              // the inner destination
+    std::uint8_t outer_proto = 0;   // on nic0's hop (0: the inner headers unchanged)
+    std::uint16_t outer_dport = 0;
+};
+
+const std::vector<Scenario> kScenarios = {
+    {"vlan", {"vlan100", "bond0", "nic0"}, "10.251.0.2", 0, 0},
+    {"gre", {"gre1", "nic0"}, "10.252.0.2", 47, 0},
+    {"wg", {"wg0", "nic0"}, "10.253.0.2", 17, 51820},
+};
+
+// The stamp of `s` on hop k (0: none).
+std::uint64_t stamp_on(const Packet& p, Stage s, std::size_t k) {
+    for (const StageMark& m : p.stages)
+        if (m.stage == s && m.hop == k) return m.ts_ns;
+    return 0;
+}
+std::optional<std::size_t> nic0_hop(const Packet& p) {
+    for (std::size_t k = 0; k < p.hops.size(); ++k)
+        if (p.hops[k].ifname == "nic0") return k;
+    return std::nullopt;
+}
+std::string path_of(const Packet& p) {
+    std::string s;
+    for (const Hop& h : p.hops) s += (s.empty() ? "" : ",") + h.ifname;
+    return "[" + s + "]";
+}
+
+void check_window(const Trace& t, const Scenario& sc, std::uint64_t from, std::uint64_t to, long long counted) {
+    // The guest's root namespace: nic0's (the peer has its own gre1).
+    std::uint32_t root_ns = 0;
+    for (const Packet& p : t.packets)
+        if (const auto k = nic0_hop(p); k && !root_ns) root_ns = p.hops[*k].netns;
+    std::uint64_t at_free = 0;
+    int not_last = 0, not_completed = 0, dup = 0, orphans = 0;
+    std::string example;
+    std::set<std::uint64_t> ids;
+    for (const Packet& p : t.packets) {
+        const auto k = nic0_hop(p);
+        if (!k) {
+            // Started on the scenario's device within the window but never reached nic0.
+            const std::uint64_t first = p.first_ts();
+            if (!p.hops.empty() && p.hops[0].ifname == sc.path[0] && p.hops[0].netns == root_ns && first >= from &&
+                first <= to) {
+                ++orphans;
+                if (example.empty()) example = " e.g. packet " + std::to_string(p.id) + " " + path_of(p);
+            }
+            continue;
+        }
+        const std::uint64_t dx = stamp_on(p, Stage::driver_xmit, *k);
+        if (dx < from || dx > to) continue;
+        if (!ids.insert(p.id).second) ++dup;
+        const std::uint64_t done = stamp_on(p, Stage::xmit_done, *k), fr = stamp_on(p, Stage::free, *k);
+        if (*k + 1 != p.hops.size()) ++not_last;
+        if (p.outcome == OutcomeKind::sent && done && fr && dx <= done && done <= fr) {
+            ++at_free;
+        } else {
+            ++not_completed;
+            if (example.empty()) example = " e.g. packet " + std::to_string(p.id) + " " + p.outcome_string() + " " + path_of(p);
+        }
+    }
+    const std::string detail = std::to_string(at_free) + " records ended at nic0's TX completion vs tx_packets +" +
+                               std::to_string(counted) + ", " + std::to_string(not_completed) + " not, " +
+                               std::to_string(not_last) + " with nic0 not the last hop, " + std::to_string(orphans) +
+                               " from " + sc.path[0] + " not reaching nic0, " + std::to_string(dup) + " ids twice";
+    const bool ok = counted > 0 && static_cast<long long>(at_free) == counted && !not_completed && !not_last &&
+                    !orphans && !dup;
+    verdict(ok ? "PASS" : "FAIL", sc.name + ".exact", detail + (ok ? "" : example));
+}
+
+void check_path(const Trace& t, const Scenario& sc, const std::string& dir) {
+    const long long pid = std::atoll(read_first(dir + "/" + sc.name + "-ping.pid").c_str());
+    const long long sent = ping_sent(dir + "/" + sc.name + "-ping.txt");
+    const auto daddr = addr_from_string(4, sc.daddr), under_s = addr_from_string(4, "10.250.0.1"),
+               under_d = addr_from_string(4, "10.250.0.2");
+    int echoes = 0, good = 0, encap = 0;
+    std::string example;
+    for (const Packet& p : t.packets) {
+        encap += p.encap_of != 0;
+        if (p.flow.proto != 1 || !p.flow.has_icmp || p.flow.icmp_type != 8 || p.flow.daddr != *daddr) continue;
+        if (static_cast<long long>(p.pid) != pid) continue;
+        ++echoes;
+        bool ok = p.send_id && p.comm == "ping" && p.hops.size() == sc.path.size();
+        for (std::size_t k = 0; ok && k < sc.path.size(); ++k) ok = p.hops[k].ifname == sc.path[k];
+        if (ok && sc.outer_proto) {
+            const auto& f = p.hops.back().flow;
+            ok = f && f->proto == sc.outer_proto && f->saddr == *under_s && f->daddr == *under_d &&
+                 (!sc.outer_dport || f->dport == sc.outer_dport);
+        } else if (ok) {
+            for (const Hop& h : p.hops) ok = ok && (!h.flow || *h.flow == p.flow);
+        }
+        ok = ok && stamp_on(p, Stage::free, sc.path.size() - 1) && p.outcome == OutcomeKind::sent;
+        good += ok;
+        if (!ok && example.empty()) {
+            example = " e.g. packet " + std::to_string(p.id) + " " + path_of(p) + " " + p.outcome_string();
+            if (!p.hops.empty() && p.hops.back().flow) example += " outer " + flow_to_string(*p.hops.back().flow);
+        }
+    }
+    std::string want;
+    for (const auto& d : sc.path) want += (want.empty() ? "" : ",") + d;
+    const std::string detail = std::to_string(good) + "/" + std::to_string(echoes) + " echo requests on ping's pid " +
+                               std::to_string(pid) + " with its send, hops [" + want + "]" +
+                               (sc.outer_proto ? ", outer proto " + std::to_string(sc.outer_proto) : "") +
+                               ", ended at nic0's free; ping sent " + std::to_string(sent);
+    const bool ok = sent > 0 && echoes == sent && good == sent;
+    verdict(ok ? "PASS" : "FAIL", sc.name + ".path", detail + (ok ? "" : example));
+    if (encap) info(sc.name + ": " + std::to_string(encap) + " records with encap_of");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        std::fprintf(stderr, "usage: txray-stackcheck NAME TRACE.json DIR\n");
+        return 2;
+    }
+    g_name = argv[1];
+    const std::string dir = argv[3];
+    Trace t = load_trace(argv[2]);
+    if (t.status.fatal || !t.status.error.empty() || !t.footer) {
+        verdict("FAIL", "trace", std::string("cannot read ") + argv[2] + ": " + t.status.summary());
+        return 1;
+    }
+    if (t.footer->lost) verdict("FAIL", "lost", std::to_string(t.footer->lost) + " records lost");
+    std::ifstream windows(dir + "/stack-windows");
+    std::string line;
+    std::set<std::string> seen;
+    while (std::getline(windows, line)) {
+        std::istringstream in(line);
+        std::string name, start;
+        in >> name >> start;
+        const Scenario* sc = nullptr;
+        for (const Scenario& s : kScenarios)
+            if (s.name == name) sc = &s;
+        if (!sc) continue;
+        seen.insert(name);
+        if (start == "skip") {
+            std::string why;
+            std::getline(in, why);
+            // What the guest's kernel or userland lacks is said, not failed;
+            // a failed setup is a failure.
+            verdict(why.find("setup failed") == std::string::npos ? "SKIP" : "FAIL", name, why);
+            info(name + ": not run:" + why);
+            continue;
+        }
+        double end = 0;
+        long long before = -1, after = -1;
+        in >> end >> before >> after;
+        const auto ns = [](double secs) { return static_cast<std::uint64_t>(secs * 1e9); };
+        check_window(t, *sc, ns(std::atof(start.c_str())), ns(end), before >= 0 && after >= 0 ? after - before : -1);
+        check_path(t, *sc, dir);
+    }
+    for (const Scenario& s : kScenarios)
+        if (!seen.count(s.name)) verdict("FAIL", s.name, "no window in " + dir + "/stack-windows (stack.sh did not run it)");
+    return g_failed ? 1 : 0;
+}
