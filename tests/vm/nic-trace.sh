@@ -78,7 +78,7 @@ WORK=$(mktemp -d "$CACHE/work/nic.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 STAGE=$WORK/payload
 mkdir -p "$STAGE"
-cp "$PAYLOAD/txray" "$STAGE/"
+cp "$PAYLOAD/txray" "$PAYLOAD/txray-testsend" "$STAGE/" # testsend: UDP for the scripts
 cp "$HERE/nic/guest.sh" "$STAGE/run-tests.sh"
 cp "$SCRIPT" "$STAGE/nic-script.sh"
 printf 'TXRAY_ARGS=%q\n' "$TXRAY_ARGS" >"$STAGE/nic.conf"

@@ -1,6 +1,7 @@
 # Sourced by tests/vm/nic-trace.sh (--then, after nic/traffic.sh in the same
 # boot) while txray records every device: devices stacked on nic0, each a
-# scenario that sends pings through it and ends at nic0's TX completion
+# scenario that sends pings and UDP datagrams (txray-testsend) through it,
+# each ending at nic0's TX completion
 # (issue 19; judged on the host by txray-stackcheck):
 #   vlan  VLAN 100 on bond0 (active-backup) over nic0: 10.251.0.1 -> 10.251.0.2
 #         (a VLAN on nic1 in `peer`)
@@ -8,21 +9,29 @@
 #   wg    WireGuard over nic0 (UDP 51820): 10.253.0.1 -> 10.253.0.2
 # For each: "NAME START END TX_BEFORE TX_AFTER" in $OUT/stack-windows (uptime
 # seconds and nic0's tx_packets around the scenario's traffic, quiet for a
-# second on both sides), the ping's pid and output, or "NAME skip WHY".
+# second on both sides), the senders' pids and outputs, or "NAME skip WHY".
 txp() { cat /sys/class/net/nic0/statistics/tx_packets; }
 up() { cut -d' ' -f1 /proc/uptime; }
 wait_carrier() {
 	i=0
 	while [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
 }
-# scenario NAME ADDR: pings ADDR inside a window of nic0's counter.
+# scenario NAME ADDR: pings ADDR, then 10 UDP datagrams to ADDR:9300 (the
+# receiver in `peer` counts them), inside a window of nic0's counter.
 scenario() {
 	ping -c 3 -i 0.2 "$2" >$OUT/$1-warm.txt 2>&1 # ARP, a handshake: before the window
+	$PEER txray-testsend recv --port 9300 --seconds 8 >$OUT/$1-recv.txt 2>&1 &
+	rcv=$!
+	wait_for $OUT/$1-recv.txt ready 20
 	sleep 1
 	start=$(up) before=$(txp)
 	ping -c 10 -i 0.2 -s 500 "$2" >$OUT/$1-ping.txt 2>&1 &
 	echo $! >$OUT/$1-ping.pid
 	wait $!
+	txray-testsend send --to "$2" --port 9300 --way sendto --count 10 --size 300 >$OUT/$1-udp.txt 2>&1 &
+	echo $! >$OUT/$1-udp.pid
+	wait $!
+	wait $rcv
 	sleep 1
 	echo "$1 $start $(up) $before $(txp)" >>$OUT/stack-windows
 }

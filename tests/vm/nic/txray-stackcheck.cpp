@@ -12,12 +12,15 @@
 //                 its last hop and driver_xmit <= xmit_done <= free there (its
 //                 TX completion), and no record started on the scenario's
 //                 device without reaching nic0
-//   NAME.S.path   the ping's echo requests: as many as it sent, on its pid with
-//                 its send, each one record with exactly the scenario's hops
+//   NAME.S.ping   the ping's echo requests, and
+//   NAME.S.udp    txray-testsend's datagrams to port 9300 (all received in
+//                 `peer`): as many as each sent, on its pid with its send,
+//                 each one record with exactly the scenario's hops
 //                 (vlan100, bond0, nic0 / gre1, nic0 / wg0, nic0), the inner
 //                 flow at hop 0 and, on nic0's hop, the outer headers where
 //                 the device adds them (GRE: proto 47; WireGuard: UDP 51820;
 //                 both 10.250.0.1 -> 10.250.0.2)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -134,28 +137,38 @@ void check_window(const Trace& t, const Scenario& sc, std::uint64_t from, std::u
     verdict(ok ? "PASS" : "FAIL", sc.name + ".exact", detail + (ok ? "" : example));
 }
 
-void check_path(const Trace& t, const Scenario& sc, const std::string& dir) {
-    const long long pid = std::atoll(read_first(dir + "/" + sc.name + "-ping.pid").c_str());
-    const long long sent = ping_sent(dir + "/" + sc.name + "-ping.txt");
-    const auto daddr = addr_from_string(4, sc.daddr), under_s = addr_from_string(4, "10.250.0.1"),
-               under_d = addr_from_string(4, "10.250.0.2");
-    int echoes = 0, good = 0, encap = 0;
+// The packets one sender made in a scenario: `sent` of them (its own count),
+// each one record on its pid with its send and the scenario's path.
+struct Sender {
+    std::string what, comm;
+    long long pid = -1, sent = -1;
+    std::uint8_t proto = 0;  // 1: ICMP echo requests; 17: UDP to `dport`
+    std::uint16_t dport = 0;
+};
+
+bool on_path(const Packet& p, const Scenario& sc) {
+    static const auto under_s = addr_from_string(4, "10.250.0.1"), under_d = addr_from_string(4, "10.250.0.2");
+    bool ok = p.send_id && p.hops.size() == sc.path.size();
+    for (std::size_t k = 0; ok && k < sc.path.size(); ++k) ok = p.hops[k].ifname == sc.path[k];
+    if (ok && sc.outer_proto) {
+        const auto& f = p.hops.back().flow;
+        ok = f && f->proto == sc.outer_proto && f->saddr == *under_s && f->daddr == *under_d &&
+             (!sc.outer_dport || f->dport == sc.outer_dport);
+    } else if (ok) {
+        for (const Hop& h : p.hops) ok = ok && (!h.flow || *h.flow == p.flow);
+    }
+    return ok && stamp_on(p, Stage::free, sc.path.size() - 1) && p.outcome == OutcomeKind::sent;
+}
+
+void check_path(const Trace& t, const Scenario& sc, const Sender& who) {
+    const auto daddr = addr_from_string(4, sc.daddr);
+    int seen = 0, good = 0;
     std::string example;
     for (const Packet& p : t.packets) {
-        encap += p.encap_of != 0;
-        if (p.flow.proto != 1 || !p.flow.has_icmp || p.flow.icmp_type != 8 || p.flow.daddr != *daddr) continue;
-        if (static_cast<long long>(p.pid) != pid) continue;
-        ++echoes;
-        bool ok = p.send_id && p.comm == "ping" && p.hops.size() == sc.path.size();
-        for (std::size_t k = 0; ok && k < sc.path.size(); ++k) ok = p.hops[k].ifname == sc.path[k];
-        if (ok && sc.outer_proto) {
-            const auto& f = p.hops.back().flow;
-            ok = f && f->proto == sc.outer_proto && f->saddr == *under_s && f->daddr == *under_d &&
-                 (!sc.outer_dport || f->dport == sc.outer_dport);
-        } else if (ok) {
-            for (const Hop& h : p.hops) ok = ok && (!h.flow || *h.flow == p.flow);
-        }
-        ok = ok && stamp_on(p, Stage::free, sc.path.size() - 1) && p.outcome == OutcomeKind::sent;
+        if (p.flow.proto != who.proto || p.flow.daddr != *daddr || static_cast<long long>(p.pid) != who.pid) continue;
+        if (who.proto == 1 ? !p.flow.has_icmp || p.flow.icmp_type != 8 : p.flow.dport != who.dport) continue;
+        ++seen;
+        const bool ok = p.comm == who.comm && on_path(p, sc);
         good += ok;
         if (!ok && example.empty()) {
             example = " e.g. packet " + std::to_string(p.id) + " " + path_of(p) + " " + p.outcome_string();
@@ -164,13 +177,26 @@ void check_path(const Trace& t, const Scenario& sc, const std::string& dir) {
     }
     std::string want;
     for (const auto& d : sc.path) want += (want.empty() ? "" : ",") + d;
-    const std::string detail = std::to_string(good) + "/" + std::to_string(echoes) + " echo requests on ping's pid " +
-                               std::to_string(pid) + " with its send, hops [" + want + "]" +
+    const std::string detail = std::to_string(good) + "/" + std::to_string(seen) + " " + who.what + " on " + who.comm +
+                               "'s pid " + std::to_string(who.pid) + " with its send, hops [" + want + "]" +
                                (sc.outer_proto ? ", outer proto " + std::to_string(sc.outer_proto) : "") +
-                               ", ended at nic0's free; ping sent " + std::to_string(sent);
-    const bool ok = sent > 0 && echoes == sent && good == sent;
-    verdict(ok ? "PASS" : "FAIL", sc.name + ".path", detail + (ok ? "" : example));
-    if (encap) info(sc.name + ": " + std::to_string(encap) + " records with encap_of");
+                               ", ended at nic0's free; it sent " + std::to_string(who.sent);
+    const bool ok = who.sent > 0 && seen == who.sent && good == who.sent;
+    verdict(ok ? "PASS" : "FAIL", sc.name + "." + (who.proto == 1 ? "ping" : "udp"), detail + (ok ? "" : example));
+}
+
+// txray-testsend's "sent N failed M" and the receiver's "PORT COUNT BYTES".
+Sender udp_sender(const std::string& dir, const std::string& name) {
+    Sender u{"UDP datagrams", "txray-testsend", -1, -1, 17, 9300};
+    u.pid = std::atoll(read_first(dir + "/" + name + "-udp.pid").c_str());
+    std::ifstream sent(dir + "/" + name + "-udp.txt"), got(dir + "/" + name + "-recv.txt");
+    std::string word;
+    long long failed = -1, count = -1;
+    sent >> word >> u.sent >> word >> failed;
+    while (got >> word && word != "9300") {}
+    got >> count;
+    if (failed != 0 || count != u.sent) u.sent = -1;  // the datagrams did not all arrive
+    return u;
 }
 
 }  // namespace
@@ -188,6 +214,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (t.footer->lost) verdict("FAIL", "lost", std::to_string(t.footer->lost) + " records lost");
+    // No tunnel here makes a new skb (all are hops of one record): say if one did.
+    if (const auto n = std::count_if(t.packets.begin(), t.packets.end(), [](const Packet& p) { return p.encap_of; }))
+        info(std::to_string(n) + " records with encap_of");
     std::ifstream windows(dir + "/stack-windows");
     std::string line;
     std::set<std::string> seen;
@@ -214,7 +243,10 @@ int main(int argc, char** argv) {
         in >> end >> before >> after;
         const auto ns = [](double secs) { return static_cast<std::uint64_t>(secs * 1e9); };
         check_window(t, *sc, ns(std::atof(start.c_str())), ns(end), before >= 0 && after >= 0 ? after - before : -1);
-        check_path(t, *sc, dir);
+        check_path(t, *sc,
+                   {"echo requests", "ping", std::atoll(read_first(dir + "/" + name + "-ping.pid").c_str()),
+                    ping_sent(dir + "/" + name + "-ping.txt"), 1, 0});
+        check_path(t, *sc, udp_sender(dir, name));
     }
     for (const Scenario& s : kScenarios)
         if (!seen.count(s.name)) verdict("FAIL", s.name, "no window in " + dir + "/stack-windows (stack.sh did not run it)");
