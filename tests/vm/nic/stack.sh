@@ -90,6 +90,18 @@ elif { (umask 077 && wg genkey >/tmp/wg0.key && wg genkey >/tmp/wg1.key) &&
 	ip addr add 10.253.0.1/24 dev wg0 && ip link set wg0 up &&
 	$PEER ip addr add 10.253.0.2/24 dev wg1 && $PEER ip link set wg1 up; } >$OUT/wg-setup.txt 2>&1; then
 	scenario wg 10.253.0.2
+	# Not checked, said (txray-stackcheck's INFO): TCP over wg0, whose GSO
+	# skbs wg_xmit segments into new skbs.
+	mkdir -p /tmp/www-wg
+	dd if=/dev/urandom of=/tmp/www-wg/blob bs=1024 count=256 2>/dev/null
+	httpd -f -p 10.253.0.1:8080 -h /tmp/www-wg &
+	web=$!
+	sleep 1
+	start=$(up) before=$(txp)
+	$PEER wget -q -O /dev/null http://10.253.0.1:8080/blob
+	sleep 1
+	echo "wgtcp $start $(up) $before $(txp)" >>$OUT/stack-windows
+	kill $web
 else
 	skip wg "setup failed: $(tr '\n' ' ' <$OUT/wg-setup.txt)"
 fi
