@@ -26,6 +26,7 @@ test_pkgs=(
   python3 python3-jsonschema     # recorded traces validated against docs/trace-format.schema.json
   clang libclang-rt-14-dev       # libFuzzer target and sanitizers
   qemu-system-x86 busybox-static cpio xz-utils   # kernel matrix (tests/vm)
+  wireguard-tools                # wg, copied into the NIC VM (tests/vm/nic/stack.sh: WireGuard's keys)
   bpftrace                       # comparison in the overhead benchmark
   man-db                         # the package test looks up the installed man pages
   prometheus                     # txray agent tests: a real Prometheus scrapes it; promtool checks /metrics

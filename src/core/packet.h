@@ -119,8 +119,8 @@ struct Packet {
     // The devices it left through (trace format 1.3). Readers fill hops[0]
     // from the top-level ifname/ifindex/netns/flow when a line has no "hops"
     // (one device), so consumers can always iterate hops. encap_of: the id of
-    // the packet this one encapsulates when the tunnel made a new skb
-    // (WireGuard); 0 otherwise.
+    // the packet this one encapsulates when the tunnel made a new skb; 0
+    // otherwise (VXLAN, GRE and WireGuard reuse the skb: a hop of the same packet).
     std::vector<Hop> hops;
     std::uint64_t encap_of = 0;
 

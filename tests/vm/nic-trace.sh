@@ -9,6 +9,10 @@
 # then stops the recorder and writes the trace to TRACE.json on the host.
 #
 #   tests/vm/nic-trace.sh --kernel 6.1|6.12 --nic virtio|e1000e --run SCRIPT -o TRACE.json
+#       [--then SCRIPT2 ...]
+# Each --then script runs after SCRIPT in the same boot with its own recorder
+# on every device (no --iface): its trace is NAME.trace.json beside TRACE.json
+# (NAME: the script's file name without .sh).
 #
 # Exit 0 only when the VM booted, the NICs came up, the recorder started,
 # SCRIPT returned 0, the recorder stopped cleanly and the trace (and every
@@ -18,12 +22,15 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${TXRAY_VM_CACHE:-$HERE/cache}
-KERNEL="" NIC="" SCRIPT="" TRACE="" TXRAY_ARGS="" BUILD=1 TIMEOUT=600 SMP=1
+KERNEL="" NIC="" SCRIPT="" TRACE="" TXRAY_ARGS="" BUILD=1 TIMEOUT=600 SMP=1 MORE_MODULES=""
+THEN=()
 usage() {
 	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 	cat <<USAGE
 options:
   --txray-args "ARGS"  more arguments for txray record (e.g. "--hooks tracepoint")
+  --then SCRIPT2       after SCRIPT, another script with its own recorder (repeatable)
+  --modules LIST       more kernel modules for the guest (comma-separated)
   --smp N              guest CPUs (default 1)
   -t, --timeout SEC    kill the VM after SEC seconds (default $TIMEOUT)
   --no-build           use the static payload as last built (cache/build/txray-payload)
@@ -39,6 +46,8 @@ while [ $# -gt 0 ]; do
 	--run) SCRIPT=$2; shift 2 ;;
 	-o) TRACE=$2; shift 2 ;;
 	--txray-args) TXRAY_ARGS=$2; shift 2 ;;
+	--then) THEN+=("$2"); shift 2 ;;
+	--modules) MORE_MODULES=$2; shift 2 ;;
 	--smp) SMP=$2; shift 2 ;;
 	-t | --timeout) TIMEOUT=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
@@ -46,7 +55,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$KERNEL" ] && [ -n "$NIC" ] && [ -n "$SCRIPT" ] && [ -n "$TRACE" ] || usage 2
-[ -f "$SCRIPT" ] || die "--run $SCRIPT: no such file"
+for f in "$SCRIPT" "${THEN[@]}"; do [ -f "$f" ] || die "$f: no such file"; done
 # Debian's cloud kernels ship virtio_net but no e1000e; the full amd64
 # flavour ships both.
 case "$NIC" in
@@ -54,6 +63,7 @@ virtio) DEVICE=virtio-net-pci FLAVOUR=cloud-amd64 MODULES=virtio_pci,virtio_net 
 e1000e) DEVICE=e1000e FLAVOUR=amd64 MODULES=e1000e ;;
 *) die "--nic $NIC: virtio or e1000e" ;;
 esac
+[ -z "$MORE_MODULES" ] || MODULES=$MODULES,$MORE_MODULES
 
 # the static payload of run-txray-matrix.sh, in this tree (not TXRAY_VM_CACHE,
 # which holds only kernels and may be shared between trees)
@@ -68,27 +78,38 @@ WORK=$(mktemp -d "$CACHE/work/nic.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 STAGE=$WORK/payload
 mkdir -p "$STAGE"
-cp "$PAYLOAD/txray" "$STAGE/"
+cp "$PAYLOAD/txray" "$PAYLOAD/txray-testsend" "$STAGE/" # testsend: UDP for the scripts
 cp "$HERE/nic/guest.sh" "$STAGE/run-tests.sh"
 cp "$SCRIPT" "$STAGE/nic-script.sh"
 printf 'TXRAY_ARGS=%q\n' "$TXRAY_ARGS" >"$STAGE/nic.conf"
-# ethtool for the guest: Debian's (dynamic) with its libraries, started
-# through the copied dynamic loader (the guest has no /lib).
-if ETHTOOL=$(command -v ethtool); then
-	mkdir -p "$STAGE/ethtool-lib"
-	cp "$ETHTOOL" "$STAGE/ethtool-lib/ethtool"
-	ldd "$ETHTOOL" | grep -o '/[^ ]*' | while read -r lib; do cp -L "$lib" "$STAGE/ethtool-lib/"; done
-	loader=$(basename "$(ldd "$ETHTOOL" | grep -o '/[^ ]*ld-linux[^ ]*')")
-	chmod -x "$STAGE"/ethtool-lib/*
-	chmod +x "$STAGE/ethtool-lib/$loader" # run as a program: it loads ethtool
-	cat >"$STAGE/ethtool" <<-EOF
+n=0
+for f in "${THEN[@]}"; do
+	n=$((n + 1))
+	cp "$f" "$STAGE/nic-then-$n-$(basename "$f")"
+done
+# Host tools for the guest: Debian's (dynamic) with their libraries, started
+# through the copied dynamic loader (the guest has no /lib): ethtool, and wg
+# (wireguard-tools: WireGuard's keys and peers are set only over its netlink).
+guest_tool() { # NAME PACKAGE
+	local bin lib loader dir=$STAGE/$1-lib
+	if ! bin=$(command -v "$1"); then
+		echo "nic-trace: no $1 on the host: the guest has none (apt-get install $2)" >&2
+		return
+	fi
+	mkdir -p "$dir"
+	cp "$bin" "$dir/$1"
+	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do cp -L "$lib" "$dir/"; done
+	loader=$(basename "$(ldd "$bin" | grep -o '/[^ ]*ld-linux[^ ]*')")
+	chmod -x "$dir"/*
+	chmod +x "$dir/$loader" # run as a program: it loads the tool
+	cat >"$STAGE/$1" <<-EOF
 		#!/bin/sh
-		exec /payload/ethtool-lib/$loader --library-path /payload/ethtool-lib /payload/ethtool-lib/ethtool "\$@"
+		exec /payload/$1-lib/$loader --library-path /payload/$1-lib /payload/$1-lib/$1 "\$@"
 	EOF
-	chmod +x "$STAGE/ethtool"
-else
-	echo "nic-trace: no ethtool on the host: the guest has none (apt-get install ethtool)" >&2
-fi
+	chmod +x "$STAGE/$1"
+}
+guest_tool ethtool ethtool
+guest_tool wg wireguard-tools
 
 QEMU=()
 for i in 0 1; do

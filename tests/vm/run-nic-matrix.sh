@@ -6,6 +6,9 @@
 #   tests/vm/run-nic-matrix.sh [--no-build] [KERNEL:MODEL[:HOOKS]...]
 # Default: 6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e 6.12:e1000e:tracepoint
 # (virtio on Debian's cloud kernels, e1000e on the full amd64 flavour).
+# On Debian's cloud kernels (the virtio combinations) the same boot then runs
+# tests/vm/nic/stack.sh (nic-trace.sh --then: VLAN on a bond, GRE, WireGuard
+# over nic0, recorded on every device), judged by txray-stackcheck.
 # Results in cache/nic-results/<combo>/. Last line "vm-nics: N passed, N failed".
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +41,11 @@ for combo in "${combos[@]}"; do
 	start=$(date +%s)
 	args=()
 	[ -z "$hooks" ] || args=(--txray-args "--hooks $hooks")
+	stack=0
+	if [ "$model" = virtio ]; then
+		stack=1
+		args+=(--then "$HERE/nic/stack.sh" --modules bonding,8021q,ip_gre,wireguard)
+	fi
 	echo "==== nic $name"
 	ok=1
 	"$HERE/nic-trace.sh" --no-build --kernel "$kernel" --nic "$model" "${args[@]}" \
@@ -47,6 +55,13 @@ for combo in "${combos[@]}"; do
 		[ "${PIPESTATUS[0]}" = 0 ] || ok=0
 	else
 		echo "TXRAY-VM-TEST: FAIL nic.$name.trace no trace (console: $dir/trace.console.log)"
+	fi
+	if [ $stack = 1 ] && [ -f "$dir/stack.trace.json" ]; then
+		"$BUILD_DIR/txray-stackcheck" "nic.$name.stack" "$dir/stack.trace.json" "$dir" | tee "$dir/stack-check.txt"
+		[ "${PIPESTATUS[0]}" = 0 ] || ok=0
+	elif [ $stack = 1 ]; then
+		echo "TXRAY-VM-TEST: FAIL nic.$name.stack no stack.trace.json (console: $dir/trace.console.log)"
+		ok=0
 	fi
 	secs=$(($(date +%s) - start))
 	if [ $ok = 1 ]; then pass=$((pass + 1)); summary+=("PASS $name (${secs}s)")

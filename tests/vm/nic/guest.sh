@@ -52,34 +52,56 @@ else
 fi
 echo "TXRAY-VM-NIC: driver $driver queues $queues"
 
-# --- record around the script ---------------------------------------------------
-txray record --iface nic0 $TXRAY_ARGS -o $T/trace.json >$T/record.log 2>&1 &
-rec=$!
-if ! wait_for $T/trace.json '"format":"txray-trace"' 90; then
-	vm_fail nic.record "recorder did not start: $(tail -c 400 $T/record.log)"
-	kill $rec $nspid 2>/dev/null
-	vm_done
+# --- record around the scripts -------------------------------------------------
+# record NAME SCRIPT [ARGS...]: `txray record ARGS $TXRAY_ARGS` while SCRIPT is
+# sourced; the trace and txray's output go to $T/NAME.json and $T/NAME.log.
+record() {
+	name=$1 script=$2
+	shift 2
+	txray record "$@" $TXRAY_ARGS -o $T/$name.json >$T/$name.log 2>&1 &
+	rec=$!
+	if ! wait_for $T/$name.json '"format":"txray-trace"' 90; then
+		vm_fail nic.record "$name: recorder did not start: $(tail -c 400 $T/$name.log)"
+		kill $rec 2>/dev/null
+		return 1
+	fi
+	vm_pass nic.record "$name: txray record $* $TXRAY_ARGS"
+	echo "TXRAY-VM-NIC: script $name starting"
+	(cd /tmp && . "$script") >$T/$name.script.log 2>&1
+	src=$?
+	sed "s/^/$name: /" $T/$name.script.log
+	[ $src = 0 ] && vm_pass nic.script "$name exit 0" || vm_fail nic.script "$name exit $src"
+	kill -INT $rec
+	wait $rec
+	rrc=$?
+	cat $T/$name.log
+	[ $rrc = 0 ] && vm_pass nic.stop "$name: recorder exit 0" || vm_fail nic.stop "$name: recorder exit $rrc"
+}
+# The main script on nic0 alone; then each --then script (nic-then-N-NAME.sh)
+# with a recorder on every device: its packets start on the devices it
+# stacks on nic0 (a VLAN, a tunnel) and leave through nic0 as a later hop.
+if record txray-trace "$TXRAY_VM_PAYLOAD/nic-script.sh" --iface nic0; then
+	for s in "$TXRAY_VM_PAYLOAD"/nic-then-*.sh; do
+		[ -f "$s" ] || continue
+		n=${s##*/nic-then-}
+		n=${n#*-}
+		record "${n%.sh}.trace" "$s" || break
+	done
 fi
-vm_pass nic.record "txray record --iface nic0 $TXRAY_ARGS"
-echo "TXRAY-VM-NIC: script starting"
-(cd /tmp && . "$TXRAY_VM_PAYLOAD/nic-script.sh") >$T/script.log 2>&1
-src=$?
-sed 's/^/script: /' $T/script.log
-[ $src = 0 ] && vm_pass nic.script "exit 0" || vm_fail nic.script "exit $src"
-kill -INT $rec
-wait $rec
-rrc=$?
-cat $T/record.log
-[ $rrc = 0 ] && vm_pass nic.stop "recorder exit 0" || vm_fail nic.stop "recorder exit $rrc"
 kill $nspid 2>/dev/null
 
 # --- back to the host ---------------------------------------------------------------
-vm_export $T/trace.json txray-trace.json || vm_fail nic.export "no trace"
-vm_export $T/record.log txray-record.log
+vm_export $T/txray-trace.json txray-trace.json || vm_fail nic.export "no trace"
+vm_export $T/txray-trace.log txray-record.log
+for f in $T/*.trace.json; do
+	[ -f "$f" ] || continue
+	vm_export "$f" "${f##*/}" || vm_fail nic.export "no ${f##*/}"
+	vm_export "${f%.json}.log" "$(basename "${f%.trace.json}").record.log"
+done
 for f in $OUT/*; do
 	[ -f "$f" ] || continue
 	case "${f##*/}" in
-	txray-trace.json | txray-record.log) vm_fail nic.export "\$OUT/${f##*/}: the name is the harness's" ;;
+	txray-trace.json | txray-record.log | *.trace.json | *.record.log) vm_fail nic.export "\$OUT/${f##*/}: the name is the harness's" ;;
 	*) vm_export "$f" "${f##*/}" ;;
 	esac
 done

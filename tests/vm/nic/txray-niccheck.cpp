@@ -37,25 +37,12 @@
 #include "packet.h"
 #include "stats.h"
 #include "trace_reader.h"
+#include "check_common.h"
 
 using namespace txray;
+using namespace txray::niccheck;
 
 namespace {
-
-int g_failed = 0;
-std::string g_name;
-
-void pass(const std::string& check, const std::string& detail) {
-    std::printf("TXRAY-VM-TEST: PASS %s.%s %s\n", g_name.c_str(), check.c_str(), detail.c_str());
-}
-void fail(const std::string& check, const std::string& why) {
-    std::printf("TXRAY-VM-TEST: FAIL %s.%s %s\n", g_name.c_str(), check.c_str(), why.c_str());
-    ++g_failed;
-}
-void skip(const std::string& check, const std::string& why) {
-    std::printf("TXRAY-VM-TEST: SKIP %s.%s %s\n", g_name.c_str(), check.c_str(), why.c_str());
-}
-void info(const std::string& what) { std::printf("TXRAY-VM-INFO: %s %s\n", g_name.c_str(), what.c_str()); }
 
 // "key value..." lines of a file: key -> the rest of the line.
 std::map<std::string, std::string> read_keys(const std::string& path) {
@@ -68,25 +55,7 @@ std::map<std::string, std::string> read_keys(const std::string& path) {
     }
     return out;
 }
-std::string read_first(const std::string& path) {
-    std::ifstream in(path);
-    std::string s;
-    in >> s;
-    return s;
-}
 long long number(const std::string& s) { return s.empty() ? -1 : std::atoll(s.c_str()); }
-// busybox ping: "20 packets transmitted, 20 packets received, ..."
-long long ping_sent(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-        if (auto at = line.find(" packets transmitted"); at != std::string::npos) {
-            auto start = line.rfind(' ', at - 1);
-            return std::atoll(line.substr(start == std::string::npos ? 0 : start + 1, at).c_str());
-        }
-    return -1;
-}
-
 std::uint64_t ts_of(const Packet& p, Stage s) {
     const StageMark* m = p.find(s);
     return m ? m->ts_ns : 0;
@@ -278,23 +247,15 @@ void check_tcp(const Trace& t, const std::string& dir, const std::map<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: txray-niccheck NAME TRACE.json DIR\n");
-        return 2;
-    }
-    g_name = argv[1];
+    const std::optional<Trace> trace = open_trace(argc, argv, "txray-niccheck");
+    if (!trace) return argc == 4 ? 1 : 2;
+    const Trace& t = *trace;
     const std::string dir = argv[3];
-    Trace t = load_trace(argv[2]);
-    if (t.status.fatal || !t.status.error.empty() || !t.footer) {
-        fail("trace", std::string("cannot read ") + argv[2] + ": " + t.status.summary());
-        return 1;
-    }
     const auto counters = read_keys(dir + "/counters");
     const auto keys = read_keys(dir + "/info");
     const std::string driver = keys.count("driver") ? keys.at("driver") : "?";
     const long long before = counters.count("tx_packets_before") ? number(counters.at("tx_packets_before")) : -1;
     const long long after = counters.count("tx_packets_after") ? number(counters.at("tx_packets_after")) : -1;
-    if (t.footer->lost) fail("lost", std::to_string(t.footer->lost) + " records lost");
     // tx_packets counts skbs on both: virtio_net's own counter (per skb
     // freed), and e1000e's, which is the device's GPTC register
     // (e1000e_get_stats64), which qemu's e1000e adds 1 to per transmitted

@@ -18,7 +18,7 @@ cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD
 	{ tail -30 "$BUILD/txray-vm-configure.log"; exit 2; }
 cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray-tcptest txray_core
 # the checkers: one file each against txray_core (fmt header-only, like the
-# static build); txray-niccheck runs on the host (tests/vm/run-nic-matrix.sh)
+# static build); txray-niccheck and txray-stackcheck run on the host (tests/vm/run-nic-matrix.sh)
 checker() { # SOURCE OUTPUT
 	if [ ! -x "$2" ] || [ "$1" -nt "$2" ] || [ "$BUILD/src/core/libtxray_core.a" -nt "$2" ]; then
 		echo "$(basename "$2")"
@@ -29,6 +29,7 @@ checker() { # SOURCE OUTPUT
 vmcheck=$BUILD/txray-vmcheck
 checker "$HERE/txray-vmcheck.cpp" "$vmcheck"
 checker "$HERE/../nic/txray-niccheck.cpp" "$BUILD/txray-niccheck"
+checker "$HERE/../nic/txray-stackcheck.cpp" "$BUILD/txray-stackcheck"
 mkdir -p "$OUT"
 cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" "$OUT/"
 cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"
