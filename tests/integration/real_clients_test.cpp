@@ -42,6 +42,10 @@ protected:
         if (IsSkipped()) return;
         for (const char* tool : {"iperf3", "dig", "dnsmasq", "curl", "python3"})
             if (!have(tool)) GTEST_SKIP() << tool << " missing: scripts/setup-debian.sh --tests installs it";
+        // IPv4 only: the pair's own IPv6 chatter (MLD reports, router
+        // solicitations) would race the counter reads around a recording.
+        run("sysctl -qw net.ipv6.conf." + net->host_if + ".disable_ipv6=1; ip netns exec " + net->ns +
+            " sysctl -qw net.ipv6.conf." + net->peer_if + ".disable_ipv6=1");
     }
     // `txray record ARGS` (run in namespace `in_ns` when given) around
     // `traffic`; the TX counter of `dev` (in `in_ns`) is read once the
