@@ -31,6 +31,27 @@ inline std::uint64_t counter(const std::string& ns, const std::string& dev) {
     return std::stoull(run(cmd).out);
 }
 
+// A TCP flow's first transmissions of data (retransmissions and bare
+// ACK/SYN/FIN left out), and those tied to a call: counts and bytes.
+struct TcpDataTie {
+    long segments = 0, tied = 0, bytes = 0, tied_bytes = 0;
+};
+// `in_flow` picks the flow's packets; `on_tied` checks each tied segment.
+inline TcpDataTie tcp_data_tie(const Trace& t, const std::function<bool(const Packet&)>& in_flow,
+                               const std::function<void(const Packet&)>& on_tied) {
+    TcpDataTie r;
+    for (const auto& p : t.packets) {
+        if (!p.has_tcp || !in_flow(p) || p.retransmit || tcp_payload(p) <= 0) continue;
+        ++r.segments;
+        r.bytes += tcp_payload(p);
+        if (!p.send_id) continue;
+        ++r.tied;
+        r.tied_bytes += tcp_payload(p);
+        on_tied(p);
+    }
+    return r;
+}
+
 class RealClientsFixture : public NetnsTest {
 protected:
     RealClientsFixture() : NetnsTest("real") {}

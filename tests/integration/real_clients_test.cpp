@@ -63,17 +63,12 @@ TEST_F(RealClients, Iperf3TcpEverySegmentTiedToItsWrite) {
     std::string report;
     Trace t = record_iperf3("iperf3_tcp", 5301, {"--iface", net->host_if}, {"-t", "3"}, tx, client_pid, report);
     expect_counts_match(on_device(t, net->host_if), tx);
-    long segments = 0, tied = 0, bytes = 0, tied_bytes = 0;
-    for (const auto& p : t.packets) {
-        if (!p.has_tcp || p.flow.dport != 5301 || p.retransmit || tcp_payload(p) <= 0) continue;
-        ++segments;
-        bytes += tcp_payload(p);
-        if (!p.send_id) continue;
-        ++tied;
-        tied_bytes += tcp_payload(p);
-        EXPECT_EQ(p.pid, static_cast<std::uint32_t>(client_pid)) << "segment " << p.id << " on another process";
-        EXPECT_EQ(p.comm, "iperf3");
-    }
+    const auto [segments, tied, bytes, tied_bytes] = tcp_data_tie(
+        t, [](const Packet& p) { return p.flow.dport == 5301; },
+        [&](const Packet& p) {
+            EXPECT_EQ(p.pid, static_cast<std::uint32_t>(client_pid)) << "segment " << p.id << " on another process";
+            EXPECT_EQ(p.comm, "iperf3");
+        });
     const long sent = iperf3_sent_bytes(read_file(report));
     ASSERT_GT(sent, 0) << read_file(report);
     ASSERT_GT(segments, 1000);
@@ -180,16 +175,9 @@ TEST_F(RealClients, CurlFromHttpServerSendfileIsTied) {
     for (const auto& p : t.packets)
         on_peer += p.ifname == net->peer_if && p.find(Stage::driver_xmit) && p.outcome == OutcomeKind::sent;
     expect_counts_match(on_peer, tx);
-    long segments = 0, tied = 0, bytes = 0;
-    for (const auto& p : t.packets) {
-        if (!p.has_tcp || p.flow.sport != 8304 || p.retransmit || tcp_payload(p) <= 0) continue;
-        ++segments;
-        bytes += tcp_payload(p);
-        if (p.send_id) {
-            ++tied;
-            EXPECT_EQ(p.comm, "python3");
-        }
-    }
+    const auto [segments, tied, bytes, tied_bytes] = tcp_data_tie(
+        t, [](const Packet& p) { return p.flow.sport == 8304; },
+        [](const Packet& p) { EXPECT_EQ(p.comm, "python3"); });
     EXPECT_GE(bytes, size) << "headers + the file";
     EXPECT_GE(tied * 1000, segments * 999) << tied << " of " << segments << " data segments tied to a call";
 }

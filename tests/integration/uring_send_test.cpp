@@ -97,21 +97,17 @@ TEST_F(UringSend, TcpStreamSegmentsTiedToTheirRequests) {
     ASSERT_EQ(receiver->wait(20), 0) << read_file(sink_log);
     ASSERT_EQ(sink_count(sink_log), size) << "the receiver's count";
     expect_counts_match(on_device(t, net->host_if), tx);
-    long segments = 0, tied = 0, bytes = 0, tied_bytes = 0, on_uring = 0;
-    for (const auto& p : t.packets) {
-        if (!p.has_tcp || p.flow.dport != 5312 || p.retransmit || tcp_payload(p) <= 0) continue;
-        ++segments;
-        bytes += tcp_payload(p);
-        if (!p.send_id) continue;
-        ++tied;
-        tied_bytes += tcp_payload(p);
-        EXPECT_EQ(p.pid, static_cast<std::uint32_t>(sender)) << "segment " << p.id << " on another process";
-        EXPECT_EQ(p.comm, "txray-uringsend");
-        if (!p.send_syscall.empty()) {
-            EXPECT_EQ(p.send_syscall, "io_uring_enter") << "segment " << p.id;
-        }
-        on_uring += p.send_syscall == "io_uring_enter";
-    }
+    long on_uring = 0;
+    const auto [segments, tied, bytes, tied_bytes] = tcp_data_tie(
+        t, [](const Packet& p) { return p.flow.dport == 5312; },
+        [&](const Packet& p) {
+            EXPECT_EQ(p.pid, static_cast<std::uint32_t>(sender)) << "segment " << p.id << " on another process";
+            EXPECT_EQ(p.comm, "txray-uringsend");
+            if (!p.send_syscall.empty()) {
+                EXPECT_EQ(p.send_syscall, "io_uring_enter") << "segment " << p.id;
+            }
+            on_uring += p.send_syscall == "io_uring_enter";
+        });
     ASSERT_GT(segments, 50);
     EXPECT_GE(bytes, size) << "the trace carries the bytes the receiver read";
     EXPECT_GE(tied * 1000, segments * 999) << tied << " of " << segments << " data segments tied to a request";
