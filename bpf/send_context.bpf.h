@@ -212,60 +212,56 @@ static __always_inline struct txr_send_ctx *current_send(void)
 	return ctx && ctx->active ? ctx : NULL;
 }
 
-static __always_inline int send_exit(long ret)
+/* The send record's fields the call's context holds (all but its end). */
+static __always_inline void send_record_fill(struct txr_send *s, const struct txr_send_ctx *ctx)
 {
-	struct txr_send_ctx *ctx = current_send();
-	struct txr_send *s = NULL;
-	__u64 flags = 0;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->kind = TXR_REC_SEND;
+	s->syscall_nr = ctx->syscall_nr;
+	s->send_id = ctx->send_id;
+	s->enter_ts = ctx->enter_ts;
+	s->pid = ctx->pid;
+	s->tid = ctx->tid;
+	s->packets = ctx->packets;
+	s->msgs = ctx->msgs;
+	s->fd = ctx->fd;
+	s->sk = ctx->sk;
+	s->proto = ctx->proto;
+	if (ctx->proto == IPPROTO_TCP)
+		s->tcp_seq_start = ctx->tcp_seq_start;
+	__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
+}
 
-	if (!ctx)
-		return 0;
-	/* Before the ring reservation: Linux 5.10's verifier lost the reserved
-	 * record across tcp_call_close's loop ("Unreleased reference"). */
-	__u32 tcp_seq_end = 0;
-	if (ctx->proto == IPPROTO_TCP) {
-		/* The bytes this send queued: [write_seq at entry, at exit). */
-		struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
-		tcp_seq_end = BPF_CORE_READ(tp, write_seq);
-		tcp_call_close(ctx->sk, ctx->send_id, tcp_seq_end);
-	}
-	/* Built in place in the ring buffer; summary mode only counts it, and
-	 * so does a selection (the packet records carry their own process). */
+/* A send record ends: its exit time and result, counted, and written to the
+ * ring (copied from `done`, which send_record_fill began); summary mode only
+ * counts it, and so does a selection (the packet records carry their own
+ * process). */
+static __always_inline void send_record_emit(const struct txr_send *done, long ret)
+{
 	if (summary_mode || summary_maps)
 		errno_add(ret);
 	if (summary_mode || select_on) {
 		count(TXR_C_SENDS);
-	} else {
-		flags = rb_flags(sizeof(*s));
-		s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
-		if (!s)
-			count(TXR_C_LOST_SEND);
+		return;
 	}
-	if (s) {
-		__builtin_memset(s, 0, sizeof(*s));
-		s->kind = TXR_REC_SEND;
-		s->syscall_nr = ctx->syscall_nr;
-		s->send_id = ctx->send_id;
-		s->enter_ts = ctx->enter_ts;
-		s->exit_ts = bpf_ktime_get_ns();
-		s->ret = ret;
-		s->pid = ctx->pid;
-		s->tid = ctx->tid;
-		s->packets = ctx->packets;
-		s->msgs = ctx->msgs;
-		s->fd = ctx->fd;
-		s->sk = ctx->sk;
-		s->proto = ctx->proto;
-		if (ctx->proto == IPPROTO_TCP) {
-			s->tcp_seq_start = ctx->tcp_seq_start;
-			s->tcp_seq_end = tcp_seq_end;
-		}
-		__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
-		count(TXR_C_SENDS);
-		bpf_ringbuf_submit(s, flags);
+	__u64 flags = rb_flags(sizeof(*done));
+	struct txr_send *s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
+	if (!s) {
+		count(TXR_C_LOST_SEND);
+		return;
 	}
+	__builtin_memcpy(s, done, sizeof(*s));
+	s->exit_ts = bpf_ktime_get_ns();
+	s->ret = ret;
+	count(TXR_C_SENDS);
+	bpf_ringbuf_submit(s, flags);
+}
+
+/* The thread leaves its send: whatever the send left in the thread's slot
+ * goes on without it. */
+static __always_inline void send_leave(struct txr_send_ctx *ctx)
+{
 	ctx->active = 0;
-	/* Whatever the send left in the thread's slot goes on without it. */
 	struct txr_pkt_slot *slot = pkt_slot_enter();
 	spill_packet(slot);
 	slot_leave(slot);
@@ -273,6 +269,35 @@ static __always_inline int send_exit(long ret)
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_delete_elem(&txr_sends_by_tid, &tid);
 	}
+}
+
+/* A scratch send record per CPU (too big for the stack beside the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_send);
+} txr_send_scratch SEC(".maps");
+
+static __always_inline int send_exit(long ret)
+{
+	struct txr_send_ctx *ctx = current_send();
+	__u32 zero = 0;
+
+	if (!ctx)
+		return 0;
+	struct txr_send *s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
+	if (s) {
+		send_record_fill(s, ctx);
+		if (ctx->proto == IPPROTO_TCP) {
+			/* The bytes this send queued: [write_seq at entry, at exit). */
+			struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
+			s->tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+			tcp_call_close(ctx->sk, ctx->send_id, s->tcp_seq_end);
+		}
+		send_record_emit(s, ret);
+	}
+	send_leave(ctx);
 	return 0;
 }
 

@@ -57,6 +57,10 @@
 	   HOOK_TP_OPT(txr_enter_writev, "syscalls/sys_enter_writev"),                                         \
 	   HOOK_TP_OPT(txr_enter_sendfile64, "syscalls/sys_enter_sendfile64"),                                 \
 	   HOOK_TP_OPT(txr_enter_splice, "syscalls/sys_enter_splice"),                                         \
+	   /* io_uring's send operations, at their submission (bpf/hooks/uring.bpf.h) */                     \
+	   HOOK_TP_OPT(txr_tp_io_uring_submit_req, "io_uring_submit_req"),                                     \
+	   HOOK_TP_OPT(txr_tp_io_uring_poll_arm, "io_uring_poll_arm"),                                         \
+	   HOOK_TP_OPT(txr_tp_io_uring_queue_async_work, "io_uring_queue_async_work"),                         \
 	   /* message boundaries within sendmmsg (sock_sendmsg_nosec) */                                       \
 	   HOOK_TP_OPT(txr_tp_sock_send_length, "sock_send_length"),                                           \
 	   /* not a stage: marks TCP retransmissions (user space links them) */                               \
@@ -66,7 +70,7 @@
 	   HOOK_TP_OPT(txr_tp_softirq_exit, "softirq_exit"),                                                   \
 	   HOOK_TP_OPT(txr_tp_irq_handler_entry, "irq_handler_entry"),                                         \
 	   HOOK_TP_OPT(txr_tp_irq_handler_exit, "irq_handler_exit")),                                          \
-	  "syscall entry (sendto, sendmsg, sendmmsg, write, writev, sendfile, splice)")                                          \
+	  "syscall entry (sendto, sendmsg, sendmmsg, write, writev, sendfile, splice; an io_uring send's submission)")                                          \
 	X(UDP_SENDMSG, udp_sendmsg, SOCKET, 0, 0, 0x6baed6,                                                    \
 	  (HOOK_FK(udp_sendmsg, udp_sendmsg), HOOK_FK_OPT(udpv6_sendmsg, udpv6_sendmsg),                       \
 	   HOOK_NONE("no tracepoint in udp_sendmsg")),                                                         \
@@ -134,8 +138,11 @@
 	   HOOK_TP_OPT(txr_exit_write, "syscalls/sys_exit_write"),                                             \
 	   HOOK_TP_OPT(txr_exit_writev, "syscalls/sys_exit_writev"),                                           \
 	   HOOK_TP_OPT(txr_exit_sendfile64, "syscalls/sys_exit_sendfile64"),                                   \
-	   HOOK_TP_OPT(txr_exit_splice, "syscalls/sys_exit_splice")),                                          \
-	  "syscall exit: what it returned")
+	   HOOK_TP_OPT(txr_exit_splice, "syscalls/sys_exit_splice"),                                           \
+	   /* io_uring sends: the request's completion, the submission's end */                               \
+	   HOOK_TP_OPT(txr_tp_io_uring_complete, "io_uring/io_uring_complete"),                                \
+	   HOOK_TP_OPT(txr_exit_io_uring_enter, "syscalls/sys_exit_io_uring_enter")),                          \
+	  "syscall exit: what it returned (an io_uring send: its completion)")
 
 /* Derived in C and C++ alike. */
 enum txr_layer {

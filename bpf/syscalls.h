@@ -10,6 +10,11 @@
 #define TXR_SEND_SYSCALLS(X) \
 	X(sendto, 0) X(sendmsg, 0) X(sendmmsg, 0) X(write, 0) X(writev, 0) X(sendfile64, 0) X(splice, 2)
 
+/* io_uring's sends (bpf/hooks/uring.bpf.h) are not hooked at this syscall's
+ * entry (its fd is the ring): their records carry its number, the same on
+ * every architecture (the generic table's 426). */
+#define TXR_NR_io_uring_enter 426
+
 #if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
 /* arch/x86/entry/syscalls/syscall_64.tbl */
 #define TXR_NR_sendto 44

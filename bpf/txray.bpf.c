@@ -106,6 +106,7 @@ struct txr_send_ctx {
 	__u8 proto;
 	__u8 active;         /* inside a traced send (the storage outlives it) */
 	__u8 pad[2];
+	__u64 uring_req;     /* io_uring: the request (struct io_kiocb) issued */
 	/* Last, and kept across sends: send_enter zeroes what comes before. */
 	struct txr_fd_sock fd_cache;
 };
@@ -232,6 +233,7 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 #include "summary.bpf.h"
 #include "packet_stage.bpf.h"
 #include "hooks/syscall.bpf.h"
+#include "hooks/uring.bpf.h"
 #include "hooks/socket.bpf.h"
 #include "hooks/route.bpf.h"
 #include "hooks/ip.bpf.h"

@@ -100,6 +100,15 @@ EMPTY_TP(softirq_entry)
 EMPTY_TP(softirq_exit)
 EMPTY_TP(irq_handler_entry)
 EMPTY_TP(irq_handler_exit)
+/* io_uring's sends (bpf/hooks/uring.bpf.h): not on a datagram's path from
+ * sendto, but txray attaches them too. */
+EMPTY_TP(io_uring_submit_req)
+EMPTY_TP(io_uring_poll_arm)
+EMPTY_TP(io_uring_queue_async_work)
+SEC("tp/io_uring/io_uring_complete")
+int floor_io_uring_complete(void *ctx) { return 0; }
+SEC("tp/syscalls/sys_exit_io_uring_enter")
+int floor_exit_io_uring_enter(void *ctx) { return 0; }
 
 /* Attached to the cgroup2 root by the loader; allows everything. */
 SEC("cgroup_skb/egress")

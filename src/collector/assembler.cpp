@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <netinet/in.h>
+
+#include "syscalls.h"
 
 namespace txray {
 
@@ -37,6 +40,7 @@ void Assembler::finish_tcp(Packet& p) {
                     p.pid = r.pid;
                     p.tid = r.tid;
                     p.comm = r.comm;
+                    p.send_syscall = syscall_name(r.syscall_nr);
                     p.send_by_seq = true;
                     ++stats_.tcp_by_seq;
                     break;
@@ -87,6 +91,7 @@ void Assembler::release_tcp(std::uint64_t now_ns, bool all) {
                 p.stages.push_back({Stage::sendmsg_return, it->second.info->exit_ts});
                 p.send_ret = it->second.info->ret;
                 p.send_errno = errno_name_for_ret(it->second.info->ret);
+                p.send_syscall = syscall_name(it->second.info->syscall_nr);
                 p.sort_stages();
             }
         finish_tcp(p);
@@ -178,6 +183,7 @@ void Assembler::complete_and_emit(Packet&& p, const txr_send& s) {
     p.stages.push_back({Stage::sendmsg_return, s.exit_ts});
     p.send_ret = s.ret;
     p.send_errno = errno_name_for_ret(s.ret);
+    p.send_syscall = syscall_name(s.syscall_nr);
     p.sort_stages();
     emit(std::move(p));
 }
@@ -240,11 +246,13 @@ void Assembler::release_lost_sends_of(std::uint32_t tid, std::uint64_t arrived_s
 void Assembler::on_send(const txr_send& s, std::uint64_t now_ns) {
     now_ns_ = now_ns;
     ++stats_.sends;
-    if (s.tid) release_lost_sends_of(s.tid, s.send_id);
+    // An io_uring send's record comes at its completion, not in its thread's
+    // order of calls: no proof about the thread's other sends.
+    if (s.tid && s.syscall_nr != TXR_NR_io_uring_enter) release_lost_sends_of(s.tid, s.send_id);
     if (s.proto == 6 && s.sk && s.tcp_seq_end != s.tcp_seq_start) {
         auto& q = tcp_sends_[s.sk];
         q.push_back({s.tcp_seq_start, s.tcp_seq_end, s.send_id, s.pid, s.tid,
-                     std::string(s.comm, strnlen(s.comm, sizeof s.comm))});
+                     std::string(s.comm, strnlen(s.comm, sizeof s.comm)), s.syscall_nr});
         if (q.size() > kTcpRangesPerSocket) q.pop_front();
     }
     auto [it, inserted] = sends_.try_emplace(s.send_id);
@@ -270,7 +278,7 @@ void Assembler::on_send(const txr_send& s, std::uint64_t now_ns) {
         p.stages.push_back({Stage::sendmsg, s.enter_ts});
         complete_and_emit(std::move(p), s);
     }
-    if (st.emitted >= s.packets) sends_.erase(it);
+    if (st.emitted >= s.packets && s.proto != IPPROTO_TCP) sends_.erase(it);
 }
 
 void Assembler::tick(std::uint64_t now_ns) {
@@ -285,7 +293,7 @@ void Assembler::tick(std::uint64_t now_ns) {
                 emit(std::move(p));
             }
             it = sends_.erase(it);
-        } else if (st.info && age > opt_.send_keep_ns) {
+        } else if (st.info && age > (st.info->proto == IPPROTO_TCP ? opt_.tcp_send_keep_ns : opt_.send_keep_ns)) {
             it = sends_.erase(it);
         } else {
             ++it;

@@ -31,6 +31,10 @@ public:
         // lost would otherwise pile up for send_keep_ns (~180 bytes each).
         std::size_t max_waiting_sends = 131072;
         std::uint64_t tcp_hold_ns = 200'000'000;      // TCP packets wait this long for retransmit marks
+        // A TCP send's record is kept this long for its segments: they may
+        // leave after the call returned (from softirq, after an io_uring
+        // request's poll retry), beyond the packets the call counted.
+        std::uint64_t tcp_send_keep_ns = 1'000'000'000;
         // false: the kernel emits no send records (--slower-than,
         // --drops-only), so no packet waits for one.
         bool sends_recorded = true;
@@ -91,6 +95,7 @@ private:
         std::uint64_t send_id;
         std::uint32_t pid, tid;
         std::string comm;
+        std::uint32_t syscall_nr;
     };
     struct HeldTcp {
         Packet p;

@@ -135,6 +135,7 @@ std::string syscall_name(std::uint32_t nr) {
     if (nr == TXR_NR_##name) return #name;
     TXR_SEND_SYSCALLS(TXR_X_SYSCALL_NAME)
 #undef TXR_X_SYSCALL_NAME
+    if (nr == TXR_NR_io_uring_enter) return "io_uring_enter";
     return "syscall " + std::to_string(nr);
 }
 

@@ -111,6 +111,7 @@ struct Packet {
     std::string drop_reason;   // with dropped: the enum skb_drop_reason name minus its prefix
     std::string drop_site;     // with dropped: the kernel function that freed it ("neigh_invalidate+0x9a"), if known
     std::string send_errno;    // e.g. "ENOBUFS" when the syscall failed, else empty
+    std::string send_syscall;  // the send's syscall ("sendto", "io_uring_enter"...), once its record came
     std::optional<std::int64_t> send_ret;  // what the syscall returned
     std::optional<std::int32_t> xmit_rc;   // ndo_start_xmit's return
 

@@ -41,6 +41,7 @@
     X(packet, skb,           "skb",           hex,     p.skb,           true,              optional, none,             "1.0") \
     X(packet, send,          "send",          num,     p.send_id,       true,              optional, none,             "1.0") \
     X(packet, msg,           "msg",           num,     p.msg_index,     true,              optional, none,             "1.0") \
+    X(packet, syscall,       "syscall",       str,     p.send_syscall,  !p.send_syscall.empty(), optional, none,        "1.4") \
     X(packet, parent,        "parent",        num,     p.parent_id,     p.parent_id,       optional, none,             "1.0") \
     X(packet, pid,           "pid",           num,     p.pid,           true,              required, none,             "1.0") \
     X(packet, tid,           "tid",           num,     p.tid,           true,              required, none,             "1.0") \

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "collector/assembler.h"
+#include "syscalls.h"
 
 using namespace txray;
 
@@ -187,6 +188,27 @@ TEST_F(Fixture, AnotherThreadsSendRecordReleasesNothing) {
     EXPECT_EQ(a.stats().no_send_record, 0u);
 }
 
+TEST_F(Fixture, IoUringRecordsComeAtCompletionAndReleaseNothingElse) {
+    // Two io_uring send requests of one thread: the second completes first
+    // (the first waited for its socket). Its record is no proof that the
+    // first's is lost, and each packet names io_uring_enter as its call.
+    a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
+    a.on_packet(rec(2, 0xb0, 8, 3000), 1'001);
+    txr_send second = send_rec(8, 1, 128, 2990, 4000);
+    second.syscall_nr = TXR_NR_io_uring_enter;
+    a.on_send(second, 1'002);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].id, 2u);
+    EXPECT_EQ(out[0].send_syscall, "io_uring_enter");
+    txr_send first = send_rec(7, 1, 128, 990, 5000);
+    first.syscall_nr = TXR_NR_io_uring_enter;
+    a.on_send(first, 1'003);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[1].id, 1u);
+    EXPECT_NE(out[1].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(a.stats().no_send_record, 0u);
+}
+
 TEST_F(Fixture, LostPacketRecordDoesNotBlockTheOthers) {
     a.on_send(send_rec(7, 3, 300, 990, 1500), 0);
     a.on_packet(rec(1, 0xa0, 7, 1000), 0);
@@ -262,6 +284,23 @@ TEST_F(Fixture, TcpSegmentSentFromSoftirqIsTiedToItsWriteBySequence) {
     EXPECT_EQ(out[0].pid, 42u);
     EXPECT_EQ(out[1].send_id, 0u);
     EXPECT_EQ(a.stats().tcp_by_seq, 1u);
+}
+
+TEST_F(Fixture, TcpSegmentsAfterTheirCallReturnedStillGetItsReturn) {
+    // The call made no packet itself (an io_uring request retried after a
+    // poll wake-up; a write whose bytes an ACK sent): its record counts 0
+    // packets, and its segments, tied by the kernel, come after it.
+    txr_send s = tcp_send(7, 1000, 9000);
+    s.packets = 0;
+    s.syscall_nr = TXR_NR_io_uring_enter;
+    a.on_send(s, 0);
+    a.on_packet(tcp_rec(1, 7, 1000, 9000, 10'000), 100'000'000);
+    a.tick(400'000'000);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(out[0].send_syscall, "io_uring_enter");
+    a.tick(2'000'000'000);
+    EXPECT_EQ(a.tracked_sends(), 0u) << "kept for tcp_send_keep_ns only";
 }
 
 TEST_F(Fixture, RetransmissionIsMarkedAndLinkedToTheSegmentThatCarriedItsFirstByte) {

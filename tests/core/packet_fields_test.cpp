@@ -126,6 +126,7 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     p.drop_reason = "QDISC_DROP";
     p.drop_site = "sch_direct_xmit+0x1c";
     p.send_errno = "ENOBUFS";
+    p.send_syscall = "io_uring_enter";
     p.headers = {0x45, 0x00};
     Flow outer;  // format 1.3: the last hop's flow after NAT
     outer.family = 4;

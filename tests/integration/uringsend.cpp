@@ -1,0 +1,176 @@
+// txray-uringsend: sends through io_uring (liburing) for the integration
+// tests, and the receivers that count what arrived.
+//   txray-uringsend udp ADDR PORT N       N datagrams with IORING_OP_SEND, then
+//                                         N with IORING_OP_SENDMSG, in batches
+//                                         of several SQEs per io_uring_enter
+//   txray-uringsend tcp ADDR PORT BYTES   a stream of BYTES with IORING_OP_SEND
+//                                         (64 KiB requests, one in flight)
+//   txray-uringsend sink-udp ADDR PORT N SECONDS   counts datagrams (prints it)
+//   txray-uringsend sink-tcp ADDR PORT    reads one connection to its end
+//                                         (prints the bytes)
+// Exit 0 when every request completed with its full length.
+#include <arpa/inet.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr unsigned kBatch = 8;          // SQEs per io_uring_enter (UDP)
+constexpr std::size_t kDatagram = 200;  // bytes per datagram
+constexpr std::size_t kChunk = 64 * 1024;
+
+sockaddr_in address(const char* ip, const char* port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::atoi(port)));
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
+        std::fprintf(stderr, "bad address %s\n", ip);
+        std::exit(2);
+    }
+    return a;
+}
+
+int fail(const char* what, int err) {
+    std::fprintf(stderr, "%s: %s\n", what, std::strerror(err));
+    return 1;
+}
+
+// Reaps `n` completions; every result must be `want` bytes.
+bool reap(io_uring& ring, unsigned n, int want) {
+    for (unsigned i = 0; i < n; ++i) {
+        io_uring_cqe* cqe = nullptr;
+        if (int r = io_uring_wait_cqe(&ring, &cqe); r < 0) return fail("io_uring_wait_cqe", -r), false;
+        const int res = cqe->res;
+        const unsigned long long id = cqe->user_data;
+        io_uring_cqe_seen(&ring, cqe);
+        if (res != want) {
+            std::fprintf(stderr, "request %llu: %d, not %d\n", id, res, want);
+            return false;
+        }
+    }
+    return true;
+}
+
+int send_udp(const sockaddr_in& to, long n) {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to)) return fail("udp socket", errno);
+    io_uring ring;
+    if (int r = io_uring_queue_init(2 * kBatch, &ring, 0); r < 0) return fail("io_uring_queue_init", -r);
+    std::vector<char> payload(kDatagram, 'u');
+    iovec iov{payload.data(), payload.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    long sent = 0;
+    for (int with_sendmsg = 0; with_sendmsg < 2; ++with_sendmsg) {
+        for (long done = 0; done < n;) {
+            const unsigned batch = static_cast<unsigned>(std::min<long>(kBatch, n - done));
+            for (unsigned i = 0; i < batch; ++i) {
+                io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+                if (with_sendmsg)
+                    io_uring_prep_sendmsg(sqe, fd, &msg, 0);
+                else
+                    io_uring_prep_send(sqe, fd, payload.data(), payload.size(), 0);
+                sqe->user_data = static_cast<std::uint64_t>(sent + i);
+            }
+            if (int r = io_uring_submit(&ring); r != static_cast<int>(batch)) return fail("io_uring_submit", -r);
+            if (!reap(ring, batch, static_cast<int>(kDatagram))) return 1;
+            done += batch;
+            sent += batch;
+        }
+    }
+    io_uring_queue_exit(&ring);
+    close(fd);
+    std::printf("%ld\n", sent);
+    return 0;
+}
+
+int send_tcp(const sockaddr_in& to, long bytes) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to)) return fail("tcp connect", errno);
+    io_uring ring;
+    if (int r = io_uring_queue_init(4, &ring, 0); r < 0) return fail("io_uring_queue_init", -r);
+    std::vector<char> payload(kChunk, 't');
+    std::uint64_t id = 0;
+    for (long left = bytes; left > 0;) {
+        const std::size_t len = std::min<std::size_t>(kChunk, static_cast<std::size_t>(left));
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_send(sqe, fd, payload.data(), len, 0);
+        sqe->user_data = id++;
+        io_uring_cqe* cqe = nullptr;
+        if (int r = io_uring_submit_and_wait(&ring, 1); r < 0) return fail("io_uring_submit_and_wait", -r);
+        if (int r = io_uring_wait_cqe(&ring, &cqe); r < 0) return fail("io_uring_wait_cqe", -r);
+        const int res = cqe->res;
+        io_uring_cqe_seen(&ring, cqe);
+        if (res <= 0) return fail("IORING_OP_SEND", -res);
+        left -= res;  // a short send (MSG_DONTWAIT in the kernel): the rest next
+    }
+    io_uring_queue_exit(&ring);
+    shutdown(fd, SHUT_WR);
+    char c;
+    while (read(fd, &c, 1) > 0) {
+    }
+    close(fd);
+    std::printf("%ld\n", bytes);
+    return 0;
+}
+
+int sink_udp(const sockaddr_in& at, long want, int seconds) {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int big = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at)) return fail("udp bind", errno);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    long got = 0;
+    char buf[2048];
+    pollfd p{fd, POLLIN, 0};
+    while (got < want && poll(&p, 1, seconds * 1000) > 0)
+        if (recv(fd, buf, sizeof buf, 0) > 0) ++got;
+    std::printf("%ld\n", got);
+    return 0;
+}
+
+int sink_tcp(const sockaddr_in& at) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) || listen(fd, 1))
+        return fail("tcp listen", errno);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    const int c = accept(fd, nullptr, nullptr);
+    if (c < 0) return fail("accept", errno);
+    long got = 0;
+    std::vector<char> buf(1 << 16);
+    for (ssize_t n; (n = read(c, buf.data(), buf.size())) > 0;) got += n;
+    close(c);
+    close(fd);
+    std::printf("%ld\n", got);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "udp" && argc == 5) return send_udp(address(argv[2], argv[3]), std::atol(argv[4]));
+    if (mode == "tcp" && argc == 5) return send_tcp(address(argv[2], argv[3]), std::atol(argv[4]));
+    if (mode == "sink-udp" && argc == 6) return sink_udp(address(argv[2], argv[3]), std::atol(argv[4]), std::atoi(argv[5]));
+    if (mode == "sink-tcp" && argc == 4) return sink_tcp(address(argv[2], argv[3]));
+    std::fprintf(stderr,
+                 "usage: txray-uringsend udp|tcp ADDR PORT N|BYTES, sink-udp ADDR PORT N SECONDS, sink-tcp ADDR PORT\n");
+    return 2;
+}
