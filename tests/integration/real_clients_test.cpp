@@ -21,18 +21,6 @@ namespace {
 
 bool have(const std::string& tool) { return run("command -v " + tool).status == 0; }
 
-long tcp_payload(const Packet& p) {
-    long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
-    if (p.tcp_flags & 0x02) --len;  // SYN
-    if (p.tcp_flags & 0x01) --len;  // FIN
-    return len;
-}
-
-std::uint64_t counter(const std::string& ns, const std::string& dev) {
-    const std::string cmd = (ns.empty() ? "" : "ip netns exec " + ns + " ") + "cat /sys/class/net/" + dev +
-                            "/statistics/tx_packets";
-    return std::stoull(run(cmd).out);
-}
 
 class RealClients : public NetnsTest {
 protected:
@@ -54,13 +42,13 @@ protected:
         argv.insert(argv.end(), {txray_bin(), "record", "-o", trace});
         argv.insert(argv.end(), args.begin(), args.end());
         const std::string d = dev.empty() ? net->host_if : dev;
-        const std::uint64_t tx0 = counter(in_ns, d);
+        const std::uint64_t tx0 = tx_packets_in(in_ns, d);
         Child rec(argv, log);
         EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
         traffic();
         std::this_thread::sleep_for(std::chrono::milliseconds(400));
         EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
-        tx_delta = counter(in_ns, d) - tx0;
+        tx_delta = tx_packets_in(in_ns, d) - tx0;
         Trace t = load_trace(trace);
         EXPECT_TRUE(t.status.error.empty()) << t.status.summary();
         return t;
@@ -273,13 +261,13 @@ TEST(IfaceNamespace, SameIndexInAnotherNamespaceIsNotTheInterface) {
     ASSERT_EQ(read_file("/sys/class/net/" + a + "/ifindex"), run("ip netns exec " + ns + " cat /sys/class/net/" + b + "/ifindex").out);
     ASSERT_EQ(run("ping -c 1 -W 2 10.78." + id + ".2").status, 0);  // ARP resolved before
     const std::string trace = scratch_dir() + "/iface_ns.json", log = scratch_dir() + "/iface_ns.log";
-    const std::uint64_t tx0 = counter("", a);
+    const std::uint64_t tx0 = tx_packets_in("", a);
     Child rec({txray_bin(), "record", "-o", trace, "--iface", a}, log);
     ASSERT_TRUE(wait_for_header(trace)) << read_file(log);
     ASSERT_EQ(run("ping -c 20 -i 0.05 -W 2 10.78." + id + ".2").status, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
-    const std::uint64_t tx = counter("", a) - tx0;
+    const std::uint64_t tx = tx_packets_in("", a) - tx0;
     Trace t = load_trace(trace);
     std::uint64_t mine = 0, requests = 0;
     for (const auto& p : t.packets) {
