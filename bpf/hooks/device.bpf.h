@@ -283,14 +283,14 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
 	struct txr_hops *h = p ? hops_of(p) : NULL;
-	if (p && dev->ifindex != hop_ifindex(p, h, p->hop)) {
+	if (p && other_device(p, h, p->hop, dev, true)) {
 		/* An upper device returning after the hop its ndo_start_xmit led
 		 * to (vxlan_xmit queued the skb on the underlay): its own hop's. */
 		for (__u32 k = 0; k < TXR_MAX_HOPS; k++) {
 			if (k >= p->hop)
 				break;
 			__u64 *t = hop_stamp_at(p, h, k, TXR_ST_XMIT_DONE);
-			if (t && !*t && hop_ifindex(p, h, k) == dev->ifindex)
+			if (t && !*t && !other_device(p, h, k, dev, true))
 				*t = bpf_ktime_get_ns();
 		}
 		/* The lower device's hand-off ended the packet, waiting for this

@@ -64,10 +64,16 @@ protected:
 TEST_F(Stacked, MacvlanDatagramIsOneRecordOnTheMacvlanAndItsLowerDevice) {
     const std::string pod = "txst-p-" + tag, lower = "txst-l-" + tag, remote = "txst-x-" + tag;
     const std::string mv = "txsm" + id, lv = "txsl" + id, rv = "txsr" + id, net = "10." + id + ".4";
+    // The macvlan and its lower device get the same ifindex, each in its
+    // namespace (index 9 is taken in the pod: the macvlan moved there takes
+    // the pod's next free one, 2, as the lower veth has): one device is an
+    // (ifindex, namespace) pair.
     Namespaces ns({pod, lower, remote},
-                  "ip link add " + lv + " netns " + lower + " type veth peer name " + rv + " netns " + remote +
-                      "; ip -n " + lower + " link add " + mv + " link " + lv + " type macvlan mode bridge; ip -n " +
-                      lower + " link set " + mv + " netns " + pod + "; ip -n " + lower + " link set " + lv +
+                  "ip link add " + lv + " netns " + lower + " index 2 type veth peer name " + rv + " netns " +
+                      remote + "; ip -n " + lower + " link add " + mv + " index 9 link " + lv +
+                      " type macvlan mode bridge; ip -n " + pod + " link add txsz" + id +
+                      " index 9 type bridge; ip -n " + lower + " link set " + mv + " netns " + pod + "; ip -n " +
+                      lower + " link set " + lv +
                       " up; ip -n " + remote + " addr add " + net + ".1/24 dev " + rv + "; ip -n " + remote +
                       " link set " + rv + " up; ip -n " + pod + " addr add " + net + ".2/24 dev " + mv +
                       "; ip -n " + pod + " link set " + mv + " up");
@@ -108,6 +114,7 @@ TEST_F(Stacked, MacvlanDatagramIsOneRecordOnTheMacvlanAndItsLowerDevice) {
         EXPECT_EQ(p.hops[0].ifname, mv);
         EXPECT_EQ(p.hops[1].ifname, lv);
         EXPECT_NE(p.hops[0].netns, p.hops[1].netns) << "the macvlan in the pod, its lower device outside";
+        EXPECT_EQ(p.hops[0].ifindex, p.hops[1].ifindex) << "the setup gives both devices the same index";
         EXPECT_FALSE(p.hops[1].flow.has_value()) << "the same headers on the lower device";
     }
     EXPECT_EQ(ours, count) << "every datagram once";
