@@ -100,6 +100,22 @@ static __always_inline __u32 hop_ifindex(const struct txr_packet *p, const struc
 	return h->hop[i].ifindex;
 }
 
+/* Whether `dev` is another device than hop k's. An ifindex is unique only in
+ * its namespace (a macvlan moved into a pod may have its lower device's): the
+ * namespace is read only when the indexes match. Hop 0's is the packet's (its
+ * socket's, the namespace of the device it leaves first); 0: unknown. */
+static __always_inline bool other_device(const struct txr_packet *p, const struct txr_hops *h, __u32 k,
+					 const struct net_device *dev, bool trusted)
+{
+	if (KREAD(trusted, dev, ifindex) != hop_ifindex(p, h, k))
+		return true;
+	__u32 ns = p->netns, i = k - 1;
+	if (k && h && HOP_INDEX_OK(i))
+		ns = h->hop[i].netns;
+	__u32 dev_ns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return ns && dev_ns && ns != dev_ns;
+}
+
 /* The headers as they are now, where they differ from the packet's first flow
  * (NAT rewrote them in POST_ROUTING, or a tunnel pushed outer ones). Parsed
  * into this CPU's scratch record of its nesting level (see create_packet). */
@@ -208,7 +224,7 @@ static __always_inline struct txr_hops *hop_at_queue(struct txr_packet *p, struc
 	if (p->hop_state)
 		return hop_after_receive(p, dev, skb, trusted);
 	__u64 *t = hop_stamp(p, h, TXR_ST_DEV_QUEUE_XMIT);
-	if (t && *t && KREAD(trusted, dev, ifindex) != hop_ifindex(p, h, p->hop))
+	if (t && *t && other_device(p, h, p->hop, dev, trusted))
 		return open_hop(p, dev, skb, trusted);
 	return h;
 }

@@ -254,6 +254,22 @@ int BPF_PROG(txr_tp_netif_rx, struct sk_buff *skb)
 	return 0;
 }
 
+/* Whether the packet is inside an earlier hop's ndo_start_xmit that has not
+ * returned yet: an upper device (macvlan_queue_xmit, vxlan_xmit, br_dev_xmit)
+ * queued it on its lower device, whose net_dev_xmit comes first. */
+static __always_inline bool upper_xmit_pending(struct txr_packet *p, struct txr_hops *h)
+{
+	for (__u32 k = 0; k < TXR_MAX_HOPS; k++) {
+		if (k >= p->hop)
+			break;
+		__u64 *drv = hop_stamp_at(p, h, k, TXR_ST_DRIVER_XMIT);
+		__u64 *done = hop_stamp_at(p, h, k, TXR_ST_XMIT_DONE);
+		if (drv && *drv && done && !*done)
+			return true;
+	}
+	return false;
+}
+
 /* After ndo_start_xmit returned. The skb may already be freed by a TX
  * completion on another CPU: only its address is used here. */
 SEC("tp_btf/net_dev_xmit")
@@ -267,16 +283,21 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
 	struct txr_hops *h = p ? hops_of(p) : NULL;
-	if (p && dev->ifindex != hop_ifindex(p, h, p->hop)) {
+	if (p && other_device(p, h, p->hop, dev, true)) {
 		/* An upper device returning after the hop its ndo_start_xmit led
 		 * to (vxlan_xmit queued the skb on the underlay): its own hop's. */
 		for (__u32 k = 0; k < TXR_MAX_HOPS; k++) {
 			if (k >= p->hop)
 				break;
 			__u64 *t = hop_stamp_at(p, h, k, TXR_ST_XMIT_DONE);
-			if (t && !*t && hop_ifindex(p, h, k) == dev->ifindex)
+			if (t && !*t && !other_device(p, h, k, dev, true))
 				*t = bpf_ktime_get_ns();
 		}
+		/* The lower device's hand-off ended the packet, waiting for this
+		 * return (below): it ends now. */
+		__u64 *done = hop_stamp(p, h, TXR_ST_XMIT_DONE);
+		if (p->end == TXR_END_HANDOFF && !p->hop_state && done && *done && !upper_xmit_pending(p, h))
+			finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
 		p = NULL;
 	}
 	__u64 *t = p ? hop_stamp(p, h, TXR_ST_XMIT_DONE) : NULL;
@@ -293,7 +314,11 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 			 * record waits in the hash for the receive; else it ends. */
 			__u64 *rx = hop_stamp_at(p, h, p->hop, TXR_ST_NETIF_RX);
 			if (!(p->flags & TXR_PF_MAY_GO_ON) && rx && *rx) {
-				finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
+				/* Inside an upper device's ndo_start_xmit (a macvlan
+				 * or VXLAN over this veth), it ends at that one's
+				 * return, so the upper hop has its xmit_done too. */
+				if (!upper_xmit_pending(p, h))
+					finish_packet(s, p, key, TXR_ST_XMIT_DONE, TXR_END_HANDOFF);
 				p = NULL;
 			} else {
 				park(p);

@@ -135,6 +135,20 @@ std::uint64_t VethNetns::tx_packets() const {
 
 std::string txray_bin() { return TXRAY_BIN; }
 std::string testsend_bin() { return TESTSEND_BIN; }
+std::string tcptest_bin() { return TCPTEST_BIN; }
+
+std::uint64_t tx_packets_in(const std::string& ns, const std::string& dev) {
+    const std::string cmd = (ns.empty() ? "" : "ip netns exec " + ns + " ") + "cat /sys/class/net/" + dev +
+                            "/statistics/tx_packets";
+    return std::stoull(run(cmd).out);
+}
+
+long tcp_payload(const Packet& p) {
+    long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
+    if (p.tcp_flags & 0x02) --len;  // SYN
+    if (p.tcp_flags & 0x01) --len;  // FIN
+    return len;
+}
 
 namespace {
 // Removed at exit when every test of the process passed (kept for a look

@@ -75,6 +75,12 @@ private:
 
 std::string txray_bin();
 std::string testsend_bin();
+std::string tcptest_bin();
+
+// tx_packets of device `dev` in namespace `ns` (empty: this one).
+std::uint64_t tx_packets_in(const std::string& ns, const std::string& dev);
+// A TCP record's payload bytes (its sequence range less SYN and FIN).
+long tcp_payload(const Packet& p);
 std::string scratch_dir();  // per-run directory for traces and logs
 
 // Ids of loaded BPF programs whose name starts with "txr_" (txray's). Tests

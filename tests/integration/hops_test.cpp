@@ -13,98 +13,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "harness.h"
+#include "pod_topology.h"
 
 using namespace txray;
 using namespace txray::test;
 
 namespace {
-
-// pod (P) --veth--> bridge in router (R) --forward, masquerade--> uplink veth
-// --> remote (X). Addresses 10.<n>.1.0/24 (pod side), 10.<n>.2.0/24 (uplink),
-// 10.<n>.3.0/24 (the VXLAN overlay, when asked). IPv6 off: no stray
-// autoconfiguration traffic in the counts. Removed on destruction.
-struct ForwardTopology {
-    std::string tag, pod, router, remote;
-    std::string pod_if, bridge, uplink, vxlan;
-    std::string net;  // "10.<n>"
-
-    explicit ForwardTopology(bool with_vxlan) {
-        const std::string id = std::to_string(getpid() % 150 + 100);
-        tag = std::to_string(getpid());
-        pod = "txhops-p-" + tag, router = "txhops-r-" + tag, remote = "txhops-x-" + tag;
-        pod_if = "txhp" + id, bridge = "txhb" + id, uplink = "txhu" + id, vxlan = "txhv" + id;
-        net = "10." + id;
-        const std::string peer = "txhq" + id, down = "txhd" + id;
-        std::string s = "set -e; ";
-        for (const std::string& ns : {pod, router, remote})
-            s += "ip netns add " + ns + "; ip netns exec " + ns +
-                 " sh -c 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1'; ip -n " +
-                 ns + " link set lo up; ";
-        s += "ip link add " + pod_if + " netns " + pod + " type veth peer name " + peer + " netns " + router + "; ";
-        s += "ip link add " + uplink + " netns " + router + " type veth peer name " + down + " netns " + remote + "; ";
-        s += "ip -n " + router + " link add " + bridge + " type bridge; ip -n " + router + " link set " + peer +
-             " master " + bridge + "; ";
-        s += "ip -n " + pod + " addr add " + net + ".1.2/24 dev " + pod_if + "; ";
-        s += "ip -n " + router + " addr add " + net + ".1.1/24 dev " + bridge + "; ";
-        s += "ip -n " + router + " addr add " + net + ".2.1/24 dev " + uplink + "; ";
-        s += "ip -n " + remote + " addr add " + net + ".2.2/24 dev " + down + "; ";
-        for (const auto& [ns, dev] : {std::pair{pod, pod_if}, {router, peer}, {router, bridge}, {router, uplink},
-                                      {remote, down}})
-            s += "ip -n " + ns + " link set " + dev + " up; ";
-        s += "ip -n " + pod + " route add default via " + net + ".1.1; ";
-        s += "ip netns exec " + router + " sysctl -qw net.ipv4.ip_forward=1; ";
-        s += "echo 'table ip txhops { chain post { type nat hook postrouting priority 100; oifname \"" + uplink +
-             "\" masquerade; }; }' | ip netns exec " + router + " nft -f -; ";
-        if (with_vxlan) {
-            s += "ip -n " + router + " link add " + vxlan + " type vxlan id 42 local " + net + ".2.1 remote " + net +
-                 ".2.2 dstport 4789 dev " + uplink + "; ";
-            s += "ip -n " + remote + " link add txhw" + id + " type vxlan id 42 local " + net + ".2.2 remote " + net +
-                 ".2.1 dstport 4789 dev " + down + "; ";
-            s += "ip -n " + router + " addr add " + net + ".3.1/24 dev " + vxlan + "; ip -n " + router +
-                 " link set " + vxlan + " up; ";
-            s += "ip -n " + remote + " addr add " + net + ".3.2/24 dev txhw" + id + "; ip -n " + remote +
-                 " link set txhw" + id + " up; ";
-        }
-        RunResult r = run(s);
-        if (r.status != 0) {
-            remove();
-            throw std::runtime_error("cannot set up the forwarding topology: " + r.out);
-        }
-        // Resolve the neighbours now (ARP is not what the test counts).
-        run("ip netns exec " + pod + " ping -c1 -W2 " + net + ".2.2 >/dev/null 2>&1");
-        if (with_vxlan) run("ip netns exec " + pod + " ping -c1 -W2 " + net + ".3.2 >/dev/null 2>&1");
-    }
-    ~ForwardTopology() { remove(); }
-    void remove() {
-        for (const std::string& ns : {pod, router, remote}) run("ip netns del " + ns + " 2>/dev/null");
-    }
-    std::uint64_t uplink_tx() const {
-        RunResult r = run("ip netns exec " + router + " cat /sys/class/net/" + uplink + "/statistics/tx_packets");
-        return std::stoull(r.out);
-    }
-};
-
-int count_stage(const Packet& p, Stage s) {
-    int n = 0;
-    for (const StageMark& m : p.stages) n += m.stage == s;
-    return n;
-}
-
-// The recorder writes 1.3 (hops) since both halves of issue 19 landed.
-bool hops_readable(const Trace& t) {
-    return t.header.version_major > 1 || (t.header.version_major == 1 && t.header.version_minor >= 3);
-}
-
-// Whether a record left through device `dev` (on any hop).
-bool left_through(const Packet& p, const std::string& dev) {
-    for (const Hop& h : p.hops)
-        if (h.ifname == dev) return true;
-    return false;
-}
 
 // The pod's datagrams to `port` (ours), records of the same flow that are not
 // ours, or of VXLAN's port (a forwarded or encapsulated copy recorded apart:
@@ -125,38 +44,22 @@ Tally tally(const Trace& t, int port, const std::string& uplink) {
     return n;
 }
 
-struct Recorded {
-    Trace trace;
-    std::uint64_t uplink_sent = 0;
-    std::string log;
-};
-
 // Records while the pod sends `count` datagrams to `to`:`port`, read by a
 // receiver in the remote namespace; the uplink's counter around it.
 Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to, int port, int count) {
-    Recorded out;
-    // Per port: a trace of an earlier test in this process would pass for the header.
-    const std::string dir = scratch_dir(), name = dir + "/hops-" + std::to_string(port);
-    const std::string trace = name + ".json", log = name + ".log";
+    const std::string name = scratch_dir() + "/hops-" + std::to_string(port);
     Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port",
                 std::to_string(port), "--seconds", "6"},
                name + "-recv.log");
-    Child rec({txray_bin(), "record", "-o", trace}, log);
-    EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
-    const std::uint64_t before = topo.uplink_tx();
-    RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + to + " --port " +
-                      std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
-    EXPECT_EQ(s.status, 0) << s.out;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    out.uplink_sent = topo.uplink_tx() - before;
-    EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
+    Recorded out = record_counted(name, [&] { return topo.uplink_tx(); }, [&] {
+        RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + to + " --port " +
+                          std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
+        EXPECT_EQ(s.status, 0) << s.out;
+    });
     recv.wait(15);
     const std::string got = read_file(name + "-recv.log");
     EXPECT_NE(got.find(std::to_string(port) + " " + std::to_string(count) + " "), std::string::npos)
         << "the remote namespace received every datagram: " << got;
-    out.trace = load_trace(trace);
-    out.log = read_file(log);
-    EXPECT_TRUE(out.trace.status.error.empty()) << out.trace.status.summary();
     return out;
 }
 
@@ -187,7 +90,7 @@ TEST_F(Hops, PodDatagramIsOneRecordThroughBridgeForwardingAndMasquerade) {
     }
     EXPECT_EQ(n.ours.size(), static_cast<std::size_t>(count)) << "every datagram once";
     EXPECT_EQ(n.orphans, 0) << "no second record for the forwarded copy";
-    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent) << "records through the uplink = its tx_packets";
+    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.counted) << "records through the uplink = its tx_packets";
 
     ASSERT_TRUE(hops_readable(r.trace)) << "the recorder writes format 1.3 (hops)";
     for (const Packet* p : n.ours) {
@@ -219,7 +122,7 @@ TEST_F(Hops, VxlanOverlayIsOneRecordWithTheOuterFlowOnTheUnderlay) {
     }
     EXPECT_EQ(n.ours.size(), static_cast<std::size_t>(count));
     EXPECT_EQ(n.orphans, 0) << "no separate record for the encapsulated packet";
-    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent);
+    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.counted);
 
     ASSERT_TRUE(hops_readable(r.trace)) << "the recorder writes format 1.3 (hops)";
     for (const Packet* p : n.ours) {
@@ -231,4 +134,77 @@ TEST_F(Hops, VxlanOverlayIsOneRecordWithTheOuterFlowOnTheUnderlay) {
         EXPECT_EQ(p->hops[3].flow->proto, 17);
         EXPECT_EQ(p->hops[3].flow->dport, 4789) << "the outer UDP flow";
     }
+}
+
+// TCP from the pod (connect, writes, close) through the same devices: every
+// segment the pod sends (SYN, data, ACKs, FIN) is one record through both
+// hops, masqueraded on the uplink, as many as the uplink's tx_packets; the
+// data tied to the client's writes (bpf/tcp_calls.bpf.h); the receiver's
+// ACKs coming back through the router are its own records, not the pod's.
+TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
+    ForwardTopology topo(false);
+    const int port = 9342;
+    const long bytes = 256 * 1024, write_size = 64 * 1024;
+    const std::string name = scratch_dir() + "/hops-tcp";
+    Child sink({"/usr/sbin/ip", "netns", "exec", topo.remote, tcptest_bin(), "sink", "--port", std::to_string(port),
+                "--seconds", "8"},
+               name + "-sink.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Recorded r = record_counted(name, [&] { return topo.uplink_tx(); }, [&] {
+        RunResult s = run("ip netns exec " + topo.pod + " " + tcptest_bin() + " send --to " + topo.net +
+                          ".2.2 --port " + std::to_string(port) + " --bytes " + std::to_string(bytes) +
+                          " --write " + std::to_string(write_size));
+        EXPECT_EQ(s.status, 0) << s.out;
+    });
+    ASSERT_EQ(sink.wait(15), 0);
+    EXPECT_NE(read_file(name + "-sink.log").find("received " + std::to_string(bytes)), std::string::npos);
+
+    const std::string pod_addr = topo.net + ".1.2";
+    std::vector<const Packet*> ours;
+    int orphans = 0, via_uplink = 0, acks_back = 0;
+    long payload = 0;
+    std::set<std::uint32_t> pod_pids;
+    for (const Packet& p : r.trace.packets) {
+        via_uplink += left_through(p, topo.uplink);
+        if (p.flow.proto != 6) continue;
+        if (p.flow.dport == port) {
+            if (p.ifname == topo.pod_if && addr_to_string(4, p.flow.saddr) == pod_addr) ours.push_back(&p);
+            else ++orphans;  // a forwarded copy recorded apart
+        }
+    }
+    std::set<std::uint64_t> pod_sends;
+    for (const Packet* p : ours) {
+        SCOPED_TRACE("packet " + std::to_string(p->id) + " flags " + std::to_string(p->tcp_flags));
+        EXPECT_EQ(p->outcome_string(), "sent");
+        EXPECT_EQ(count_stage(*p, Stage::dev_queue_xmit), 2) << "queued on the pod's veth, then on the uplink";
+        EXPECT_EQ(count_stage(*p, Stage::netif_receive), 1) << "received once after the pod's hand-off";
+        ASSERT_EQ(p->hops.size(), 3u);
+        EXPECT_EQ(p->hops[1].ifname, topo.bridge);
+        EXPECT_EQ(p->hops[2].ifname, topo.uplink);
+        ASSERT_TRUE(p->hops[2].flow.has_value()) << "masqueraded on the uplink";
+        EXPECT_EQ(addr_to_string(4, p->hops[2].flow->saddr), topo.net + ".2.1");
+        if (tcp_payload(*p) <= 0) continue;  // SYN, ACK, FIN
+        payload += tcp_payload(*p);
+        EXPECT_NE(p->send_id, 0u) << "a data segment tied to the write of its first byte";
+        EXPECT_EQ(p->comm, "txray-tcptest");
+        pod_sends.insert(p->send_id);
+        pod_pids.insert(p->pid);
+    }
+    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes written";
+    EXPECT_GE(pod_sends.size(), 1u);
+    EXPECT_LE(pod_sends.size(), static_cast<std::size_t>(bytes / write_size));
+    EXPECT_EQ(orphans, 0) << "no second record for a forwarded segment";
+    EXPECT_EQ(static_cast<std::uint64_t>(via_uplink), r.counted) << "records through the uplink = its tx_packets";
+    EXPECT_EQ(ours.size(), r.counted) << "every segment the pod sent left through the uplink once";
+
+    for (const Packet& p : r.trace.packets) {
+        if (p.flow.proto != 6 || p.flow.sport != port) continue;
+        ++acks_back;
+        SCOPED_TRACE("receiver's packet " + std::to_string(p.id));
+        EXPECT_NE(p.comm, "txray-tcptest") << "the receiver's ACK is not the pod's";
+        EXPECT_EQ(pod_sends.count(p.send_id), 0u);
+        EXPECT_EQ(pod_pids.count(p.pid), 0u);
+        EXPECT_FALSE(left_through(p, topo.uplink));
+    }
+    EXPECT_GT(acks_back, 0) << "the receiver's ACKs are recorded too";
 }

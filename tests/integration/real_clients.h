@@ -16,21 +16,6 @@ namespace txray::test {
 
 inline bool have(const std::string& tool) { return run("command -v " + tool).status == 0; }
 
-// The payload bytes of a TCP segment (SYN and FIN take a sequence number each).
-inline long tcp_payload(const Packet& p) {
-    long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
-    if (p.tcp_flags & 0x02) --len;  // SYN
-    if (p.tcp_flags & 0x01) --len;  // FIN
-    return len;
-}
-
-// The TX counter of `dev` (in namespace `ns`, or the host's).
-inline std::uint64_t counter(const std::string& ns, const std::string& dev) {
-    const std::string cmd = (ns.empty() ? "" : "ip netns exec " + ns + " ") + "cat /sys/class/net/" + dev +
-                            "/statistics/tx_packets";
-    return std::stoull(run(cmd).out);
-}
-
 // A TCP flow's first transmissions of data (retransmissions and bare
 // ACK/SYN/FIN left out), and those tied to a call: counts and bytes.
 struct TcpDataTie {
@@ -69,11 +54,11 @@ protected:
         const std::string d = dev.empty() ? net->host_if : dev;
         Child rec(argv, log);
         EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
-        const std::uint64_t tx0 = counter(in_ns, d);
+        const std::uint64_t tx0 = tx_packets_in(in_ns, d);
         traffic();
         std::this_thread::sleep_for(std::chrono::milliseconds(400));
         EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
-        tx_delta = counter(in_ns, d) - tx0;
+        tx_delta = tx_packets_in(in_ns, d) - tx0;
         Trace t = load_trace(trace);
         EXPECT_TRUE(t.status.error.empty()) << t.status.summary();
         return t;

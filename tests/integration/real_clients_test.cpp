@@ -210,11 +210,11 @@ TEST(IfaceNamespace, SameIndexInAnotherNamespaceIsNotTheInterface) {
     const std::string trace = scratch_dir() + "/iface_ns.json", log = scratch_dir() + "/iface_ns.log";
     Child rec({txray_bin(), "record", "-o", trace, "--iface", a}, log);
     ASSERT_TRUE(wait_for_header(trace)) << read_file(log);
-    const std::uint64_t tx0 = counter("", a);  // attached: the pair's own IPv6 chatter before is not counted
+    const std::uint64_t tx0 = tx_packets_in("", a);  // attached: the pair's own IPv6 chatter before is not counted
     ASSERT_EQ(run("ping -c 20 -i 0.05 -W 2 10.78." + id + ".2").status, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     EXPECT_EQ(rec.interrupt_and_wait(), 0) << read_file(log);
-    const std::uint64_t tx = counter("", a) - tx0;
+    const std::uint64_t tx = tx_packets_in("", a) - tx0;
     Trace t = load_trace(trace);
     std::uint64_t mine = 0, requests = 0;
     for (const auto& p : t.packets) {

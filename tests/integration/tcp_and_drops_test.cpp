@@ -19,8 +19,6 @@ using namespace txray::test;
 
 namespace {
 
-std::string tcptest_bin() { return TCPTEST_BIN; }
-
 // Tcp InSegs of a namespace (it holds only the test's connection).
 long tcp_in_segs(const std::string& ns) {
     RunResult r = run("ip netns exec " + ns + " cat /proc/net/snmp");
@@ -33,13 +31,6 @@ long tcp_in_segs(const std::string& ns) {
     while (n >> name && v >> value)
         if (name == "InSegs") return std::stol(value);
     return -1;
-}
-
-long tcp_payload(const Packet& p) {
-    long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
-    if (p.tcp_flags & 0x02) --len;  // SYN
-    if (p.tcp_flags & 0x01) --len;  // FIN
-    return len;
 }
 
 class Path : public NetnsTest {

@@ -7,7 +7,15 @@
 //                       [--seconds S]  (send for S seconds instead of --count;
 //                                       prints "sent N failed M seconds T pps R")
 //   txray-testsend recv --port P[,P...] --seconds S    (prints "port count bytes")
+//   txray-testsend tapread --dev NAME --count N --wait-ms W --seconds S
+//       creates tap NAME (IFF_TAP|IFF_NO_PI), prints "ready"; once a frame
+//       waits, sleeps W ms, reads N frames (prints "read N"), then holds the
+//       tap open, reading nothing more, until S seconds have passed
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -31,8 +39,8 @@ namespace {
 }
 
 struct Args {
-    std::string mode, to, way = "sendto", ports;
-    int port = 0, count = 1, size = 100, batch = 8, gap_us = 0;
+    std::string mode, to, way = "sendto", ports, dev;
+    int port = 0, count = 1, size = 100, batch = 8, gap_us = 0, wait_ms = 0;
     int size_step = 0;  // sendto: datagram i has size + i % size_step bytes (each one told apart by its length)
     double seconds = 2;
     bool timed = false;  // send: --seconds given, run for that long
@@ -52,6 +60,8 @@ Args parse(int argc, char** argv) {
         else if (k == "--size") a.size = std::atoi(v.c_str());
         else if (k == "--batch") a.batch = std::atoi(v.c_str());
         else if (k == "--gap-us") a.gap_us = std::atoi(v.c_str());
+        else if (k == "--dev") a.dev = v;
+        else if (k == "--wait-ms") a.wait_ms = std::atoi(v.c_str());
         else if (k == "--size-step") a.size_step = std::atoi(v.c_str());
         else if (k == "--seconds") a.seconds = std::atof(v.c_str()), a.timed = true;
         else die("unknown option " + k);
@@ -172,11 +182,40 @@ int recv_mode(const Args& a) {
     return 0;
 }
 
+// A tap's user-space reader: the frames wait on the tap's ring (tun_net_xmit
+// -> ptr_ring_produce) until read() takes them (tun_do_read -> tun_put_user,
+// which counts tx_packets and frees the skb).
+int tapread_mode(const Args& a) {
+    int fd = open("/dev/net/tun", O_RDWR);
+    if (fd < 0) die("cannot open /dev/net/tun");
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", a.dev.c_str());
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) die("TUNSETIFF " + a.dev + " failed");
+    std::printf("ready\n");
+    std::fflush(stdout);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.seconds);
+    pollfd pfd{fd, POLLIN, 0};
+    while (poll(&pfd, 1, 50) <= 0)
+        if (std::chrono::steady_clock::now() > end) die("no frame came");
+    std::this_thread::sleep_for(std::chrono::milliseconds(a.wait_ms));
+    std::vector<char> frame(65536);
+    int got = 0;
+    while (got < a.count && std::chrono::steady_clock::now() < end)
+        if (poll(&pfd, 1, 50) > 0 && read(fd, frame.data(), frame.size()) > 0) ++got;
+    std::printf("read %d\n", got);
+    std::fflush(stdout);
+    std::this_thread::sleep_until(end);
+    close(fd);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Args a = parse(argc, argv);
     if (a.mode == "send") return send_mode(a);
     if (a.mode == "recv") return recv_mode(a);
-    die("mode must be send or recv");
+    if (a.mode == "tapread") return tapread_mode(a);
+    die("mode must be send, recv or tapread");
 }
