@@ -197,9 +197,10 @@ TEST(IfaceNamespace, SameIndexInAnotherNamespaceIsNotTheInterface) {
     const std::string id = std::to_string(getpid() % 200 + 20), ns = "txray-idx-" + std::to_string(getpid());
     const std::string a = "txria" + id, b = "txrib" + id, index = std::to_string(50000 + getpid() % 10000);
     RunResult set = run("set -e; ip netns add " + ns + "; ip link add " + a + " index " + index + " type veth peer name " +
-                        b + " netns " + ns + " index " + index + "; ip addr add 10.78." + id + ".1/24 dev " + a +
+                        b + " netns " + ns + " index " + index + "; sysctl -qw net.ipv6.conf." + a + ".disable_ipv6=1; ip addr add 10.78." + id + ".1/24 dev " + a +
                         "; ip link set " + a + " up; ip netns exec " + ns + " ip addr add 10.78." + id + ".2/24 dev " +
-                        b + "; ip netns exec " + ns + " ip link set " + b + " up");
+                        b + "; ip netns exec " + ns + " sysctl -qw net.ipv6.conf." + b + ".disable_ipv6=1; ip netns exec " + ns +
+                        " ip link set " + b + " up");
     struct Cleanup {
         std::string a, ns;
         ~Cleanup() { run("ip link del " + a + " 2>/dev/null; ip netns del " + ns + " 2>/dev/null"); }
