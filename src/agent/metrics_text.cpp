@@ -176,6 +176,11 @@ std::string render_metrics(const AgentSnapshot& s) {
         if (stage == stage_name(Stage::sendmsg_return)) n += s.counters[TXR_C_LOST_SEND];
         line("txray_lost_events_total", fmt::format("stage=\"{}\"", escape_label(stage)), n);
     }
+    family(out, "txray_bpf_missed_runs_total", "counter",
+           "Runs of a txray BPF program the kernel skipped because it was already running on that CPU: stage "
+           "events lost without a record");
+    for (const auto& [prog, n] : s.missed_runs)
+        line("txray_bpf_missed_runs_total", fmt::format("program=\"{}\"", escape_label(prog)), n);
     family(out, "txray_unfinished_packets", "gauge", "Packets in flight now (in a qdisc, a driver, a neighbour queue)");
     line("txray_unfinished_packets", "", s.unfinished);
     family(out, "txray_expired_packets_total", "counter",

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@ struct AgentSnapshot {
     Counters counters{};
     std::uint64_t unfinished = 0;  // in flight now (the in-flight table)
     std::uint64_t expired = 0;     // forgotten after --expire, since start
+    std::map<std::string, std::uint64_t> missed_runs;  // Session::missed_runs()
     std::vector<std::pair<std::string, std::string>> hooks;  // (stage, hook) of the stages attached
     std::string version, kernel;
     std::function<std::string(std::uint32_t)> reason_name;   // enum skb_drop_reason -> "QDISC_DROP"

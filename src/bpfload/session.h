@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -124,6 +125,9 @@ public:
     int drain();  // everything left (after detach(): no new records)
 
     Counters counters() const;
+    // Runs of each program (name without "txr_") the kernel skipped because
+    // it was already running on that CPU; only nonzero ones (program_runs.cpp).
+    std::map<std::string, std::uint64_t> missed_runs() const;
     Histograms histograms() const;  // summed over interfaces
     SummaryMaps summary_maps() const;  // src/bpfload/summary_maps.cpp
     // --by cgroup: removes these cgroups' entries (gone from the system).

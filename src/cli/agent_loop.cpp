@@ -59,6 +59,7 @@ AgentSnapshot agent_snapshot(const Session& session, std::uint64_t expired, Cgro
     s.counters = session.counters();
     s.unfinished = session.inflight_count();
     s.expired = expired;
+    s.missed_runs = session.missed_runs();
     for (const auto& c : session.plan().stages)
         if (c.available) s.hooks.emplace_back(std::string(stage_name(c.stage)), c.hook);
     s.version = TXRAY_VERSION;

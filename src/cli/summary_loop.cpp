@@ -81,6 +81,7 @@ int run_summary(const TraceOptions& o) {
         fmt::print(stderr, "txray: {} packets unfinished, in no row: {} in flight longer than {}s, {} still in flight at exit\n",
                    expired + left, expired, o.expire_s, left);
     if (o.session.verbose) print_slot_use(session.counters());
+    print_missed_runs(session.missed_runs());
     return 0;
 }
 

@@ -33,6 +33,20 @@ void print_slot_use(const Counters& c) {
                  static_cast<unsigned long long>(c[TXR_C_SPILLED]));
 }
 
+void print_missed_runs(const std::map<std::string, std::uint64_t>& missed) {
+    if (missed.empty()) return;
+    std::uint64_t total = 0;
+    std::string which;
+    for (const auto& [prog, n] : missed) {
+        total += n;
+        which += (which.empty() ? "" : ", ") + prog + " " + std::to_string(n);
+    }
+    std::fprintf(stderr,
+                 "txray: the kernel skipped %llu program runs (already running on that CPU): their stage events are "
+                 "lost (%s)\n",
+                 static_cast<unsigned long long>(total), which.c_str());
+}
+
 int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     watch_stop_signals(OnHangup::report);
     Session session(o.session);
@@ -130,6 +144,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     f.untracked = c[TXR_C_INFLIGHT_FULL];
     f.unfinished = assembler.stats().unfinished;
     if (o.session.selecting()) f.unselected = c[TXR_C_UNSELECTED];
+    f.missed_runs = session.missed_runs();
     consumer.on_end(f);
     if (o.session.verbose) print_slot_use(c);
     if (auto n = c[TXR_C_SUPERSEDED])
@@ -137,6 +152,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
                      "txray: %llu packets ended unfinished: their end was not seen before their skb came back as "
                      "another packet\n",
                      static_cast<unsigned long long>(n));
+    print_missed_runs(f.missed_runs);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // assemble packets, stop on Ctrl-C/SIGTERM, --duration or --count, then
 // detach everything and flush.
 #pragma once
+#include <map>
 #include <cstdint>
 #include <vector>
 
@@ -53,5 +54,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer);
 // --verbose, at the end: how many packets left their thread's slot for the
 // in-flight hash (bpf/lib/thread_slot.bpf.h), on stderr.
 void print_slot_use(const Counters& c);
+// At the end, when any: the program runs the kernel skipped (Session::missed_runs).
+void print_missed_runs(const std::map<std::string, std::uint64_t>& missed);
 
 }  // namespace txray

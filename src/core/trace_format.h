@@ -13,7 +13,7 @@ namespace txray {
 
 inline constexpr const char* kTraceFormatName = "txray-trace";
 inline constexpr int kTraceVersionMajor = 1;
-inline constexpr int kTraceVersionMinor = 4;
+inline constexpr int kTraceVersionMinor = 5;
 
 // Which hook a stage used during the recording.
 struct StageHook {
@@ -49,6 +49,9 @@ struct TraceFooter {
     // --slower-than/--drops-only: packets whose record the kernel did not
     // emit (counted in the kernel); absent without a selection.
     std::optional<std::uint64_t> unselected;
+    // Program runs the kernel skipped (already running on that CPU), per BPF
+    // program: stage events lost without a ring record; only nonzero ones.
+    std::map<std::string, std::uint64_t> missed_runs;
 };
 
 }  // namespace txray

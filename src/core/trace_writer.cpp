@@ -40,6 +40,7 @@ std::string footer_json(const TraceFooter& f) {
                      {"lost_sends", f.lost_sends}, {"untracked", f.untracked}, {"unfinished", f.unfinished}};
     if (f.unselected) j["unselected"] = *f.unselected;
     j["lost_by_stage"] = f.lost_by_stage;
+    if (!f.missed_runs.empty()) j["missed_runs"] = f.missed_runs;
     return j.dump();
 }
 

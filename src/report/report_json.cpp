@@ -100,7 +100,8 @@ json report_to_json(const Report& r) {
                      {"lost_by_stage", r.footer->lost_by_stage},
                      {"lost_sends", r.footer->lost_sends},
                      {"untracked", r.footer->untracked},
-                     {"unfinished", r.footer->unfinished}};
+                     {"unfinished", r.footer->unfinished},
+                     {"missed_runs", r.footer->missed_runs}};
     else j["lost"] = nullptr;
     if (r.footer && r.footer->unselected) j["lost"]["unselected"] = *r.footer->unselected;
     json& hk = j["hooks"] = json::array();

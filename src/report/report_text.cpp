@@ -146,6 +146,8 @@ void lost(std::string& out, const Report& r) {
     out += fmt::format("  lost {}, lost sends {}, untracked {}, unfinished {}\n", f.lost, f.lost_sends, f.untracked,
                        f.unfinished);
     for (const auto& [stage, n] : f.lost_by_stage) out += fmt::format("    {:<16} {}\n", stage, n);
+    if (!f.missed_runs.empty()) out += "  program runs the kernel skipped (already running on that CPU):\n";
+    for (const auto& [prog, n] : f.missed_runs) out += fmt::format("    {:<24} {}\n", prog, n);
     if (f.unselected)
         out += fmt::format("  selected trace (--slower-than/--drops-only): {} packets not selected, not in this trace\n",
                            *f.unselected);

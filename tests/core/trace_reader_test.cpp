@@ -315,3 +315,20 @@ TEST(TraceReader, IntegerFieldWrittenAsAHugeFloatIsRejectedNotCast) {
     EXPECT_TRUE(packet_from_json_text(with("pid", 42.0), p, err)) << err;
     EXPECT_EQ(p.pid, 42u);
 }
+
+TEST(TraceReader, FooterKeepsTheProgramRunsTheKernelSkipped) {
+    TraceFooter f = footer_with(0);
+    f.missed_runs = {{"tp_net_dev_queue", 3}, {"tp_consume_skb", 1}};
+    const std::string line = footer_json(f);
+    EXPECT_NE(line.find("\"missed_runs\":{\"tp_consume_skb\":1,\"tp_net_dev_queue\":3}"), std::string::npos) << line;
+    EXPECT_EQ(footer_json(footer_with(0)).find("missed_runs"), std::string::npos) << "absent when none were skipped";
+
+    struct Footer : Collect {
+        TraceFooter got;
+        void on_footer(const TraceFooter& f) override { got = f; }
+    } sink;
+    SynthOptions opt{.packets = 0};
+    ReadStatus st = read_text(header_json(synth_header(opt)) + "\n" + line + "\n", sink);
+    EXPECT_TRUE(st.error.empty()) << st.summary();
+    EXPECT_EQ(sink.got.missed_runs, f.missed_runs);
+}
