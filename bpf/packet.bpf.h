@@ -259,6 +259,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		}
 		if (s) {
 			spill_packet(s); /* the thread's previous packet, if still here */
+			flush_held(s);   /* or ended, waiting for its send's end */
 			p = &s->p;
 			in_slot = true;
 		}
