@@ -41,7 +41,8 @@
  * wake-up (no tracepoint names the request there before it issues again),
  * those of a registered-file request an io-wq worker issues (the worker's
  * io_file_get_fixed has no tracepoint), and IORING_OP_WRITE/WRITEV on
- * sockets. The tracepoints exist since 6.0 (io_uring_submit_req) and 5.18
+ * sockets. The tracepoints exist since 6.3 (io_uring_submit_req; 5.18 to
+ * 6.2 call it io_uring_submit_sqe, not attached: 6.1 ties none) and 5.18
  * (io_uring_complete's and io_uring_file_get's req); without them io_uring
  * sends are not tied.
  *

@@ -21,7 +21,7 @@ namespace {
 std::string uring_sends_note(const std::string& tracefs) {
     const std::string events = tracefs + "/events/io_uring/";
     if (!std::filesystem::exists(events + "io_uring_submit_req"))
-        return "not tied (no io_uring:io_uring_submit_req: Linux 6.0+)";
+        return "not tied (no io_uring:io_uring_submit_req: Linux 6.3+; before, io_uring_submit_sqe, not attached)";
     std::ifstream in(events + "io_uring_file_get/format");
     std::stringstream format;
     format << in.rdbuf();

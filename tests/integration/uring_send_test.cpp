@@ -33,7 +33,7 @@ protected:
         if (uringsend_bin().empty()) GTEST_SKIP() << "built without liburing-dev (scripts/setup-debian.sh --tests)";
         if (!std::filesystem::exists("/sys/kernel/tracing/events/io_uring/io_uring_submit_req") &&
             !std::filesystem::exists("/sys/kernel/debug/tracing/events/io_uring/io_uring_submit_req"))
-            GTEST_SKIP() << "no io_uring:io_uring_submit_req tracepoint (before 6.0): io_uring sends are not tied";
+            GTEST_SKIP() << "no io_uring:io_uring_submit_req tracepoint (before 6.3): io_uring sends are not tied";
     }
     // A receiver in the namespace (txray-uringsend sink-...), ready when it says so.
     std::unique_ptr<Child> sink(const std::vector<std::string>& args, const std::string& log) {
