@@ -23,13 +23,8 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
-/* The struct sock behind fd, or NULL if fd is not an AF_INET/AF_INET6 socket
- * (write() on files must cost next to nothing). `last` (may be NULL) is the
- * thread's previous answer: the same file whose socket still has the same sock
- * is the same inet socket (a sock never changes slab, so neither its family
- * nor its protocol), 3 reads instead of 11. */
-static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_fd_sock *last,
-						    struct txr_fd_sock *out)
+/* The file at fd in the current thread's table, or NULL. */
+static __always_inline struct file *fd_to_file(int fd)
 {
 	struct files_struct *files;
 	struct fdtable *fdt;
@@ -52,6 +47,17 @@ static __always_inline struct sock *fd_to_inet_sock(int fd, const struct txr_fd_
 		struct file **fds = BPF_CORE_READ(fdt, fd);
 		bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	}
+	return file;
+}
+
+/* The struct sock behind file, or NULL if it is not an AF_INET/AF_INET6
+ * socket (write() on files must cost next to nothing). `last` (may be NULL)
+ * is the thread's previous answer: the same file whose socket still has the
+ * same sock is the same inet socket (a sock never changes slab, so neither
+ * its family nor its protocol), 3 reads instead of 11. */
+static __always_inline struct sock *file_to_inet_sock(struct file *file, const struct txr_fd_sock *last,
+						      struct txr_fd_sock *out)
+{
 	if (!file)
 		return NULL;
 	out->file = (__u64)file;
@@ -137,7 +143,10 @@ static __always_inline struct txr_send_ctx *thread_ctx(void)
 	return bpf_map_lookup_elem(&txr_sends_by_tid, &tid);
 }
 
-static __always_inline int send_enter(__u32 nr, int fd)
+/* The thread enters a send call on fd; `fixed` (may be NULL) is the file
+ * when the caller has it already (an io_uring registered file: fd is then
+ * an index into the ring's table, not the thread's). */
+static __always_inline int send_enter_file(__u32 nr, int fd, struct file *fixed)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
@@ -152,7 +161,7 @@ static __always_inline int send_enter(__u32 nr, int fd)
 		return 0;
 	if (f_cgroup_id && bpf_get_current_ancestor_cgroup_id(f_cgroup_level) != f_cgroup_id)
 		return 0;
-	struct sock *sk = fd_to_inet_sock(fd, c ? &c->fd_cache : NULL, &fs);
+	struct sock *sk = file_to_inet_sock(fixed ? fixed : fd_to_file(fd), c ? &c->fd_cache : NULL, &fs);
 	if (!sk)
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
@@ -198,6 +207,11 @@ static __always_inline int send_enter(__u32 nr, int fd)
 	if (!sends_in_task_storage && bpf_map_update_elem(&txr_sends_by_tid, &tid, &local, BPF_ANY))
 		count(TXR_C_SENDS_FULL);
 	return 0;
+}
+
+static __always_inline int send_enter(__u32 nr, int fd)
+{
+	return send_enter_file(nr, fd, NULL);
 }
 
 /* The send syscall the current thread is in, or NULL. Never for a program an

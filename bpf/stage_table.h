@@ -61,6 +61,7 @@
 	   HOOK_TP_OPT(txr_tp_io_uring_submit_req, "io_uring_submit_req"),                                     \
 	   HOOK_TP_OPT(txr_tp_io_uring_poll_arm, "io_uring_poll_arm"),                                         \
 	   HOOK_TP_OPT(txr_tp_io_uring_queue_async_work, "io_uring_queue_async_work"),                         \
+	   HOOK_TP_OPT(txr_tp_io_uring_file_get, "io_uring/io_uring_file_get"),                                \
 	   /* message boundaries within sendmmsg (sock_sendmsg_nosec) */                                       \
 	   HOOK_TP_OPT(txr_tp_sock_send_length, "sock_send_length"),                                           \
 	   /* not a stage: marks TCP retransmissions (user space links them) */                               \

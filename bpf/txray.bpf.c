@@ -73,7 +73,7 @@ const volatile __u8 no_syscalls = 0;
 /* kfree_skb passes enum skb_drop_reason (Linux 5.17+). Set by user space. */
 const volatile __u8 drop_reasons = 1;
 
-/* The thread's last fd -> socket answer (fd_to_inet_sock): the same file,
+/* The thread's last fd -> socket answer (file_to_inet_sock): the same file,
  * socket and sock again is the same inet socket. */
 struct txr_fd_sock {
 	__u64 file, sock, sk;

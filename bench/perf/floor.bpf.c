@@ -105,6 +105,8 @@ EMPTY_TP(irq_handler_exit)
 EMPTY_TP(io_uring_submit_req)
 EMPTY_TP(io_uring_poll_arm)
 EMPTY_TP(io_uring_queue_async_work)
+SEC("tp/io_uring/io_uring_file_get")
+int floor_io_uring_file_get(void *ctx) { return 0; }
 SEC("tp/io_uring/io_uring_complete")
 int floor_io_uring_complete(void *ctx) { return 0; }
 SEC("tp/syscalls/sys_exit_io_uring_enter")

@@ -17,16 +17,34 @@
  *   - io_uring:io_uring_complete of the request (its CQE, whichever thread
  *     posts it) writes its send record: enter = submission, exit =
  *     completion, ret = the CQE's result.
+ * When the issue goes on elsewhere, the request's context is opened again
+ * there from its record (uring_issue_resume: the same send id, the
+ * submitter's pid, tid and comm):
+ *   - an io-wq worker ("iou-wrk-<pid>": IOSQE_ASYNC, or a blocking issue
+ *     punted) assigns the request's file first (io_wq_submit_work ->
+ *     io_assign_file -> io_file_get_normal: io_uring:io_uring_file_get) and
+ *     usually posts its CQE itself (io_req_complete_post): the context opens
+ *     at that file_get and closes at the completion, the worker's next
+ *     file_get, or its poll arm; other work of the worker stays outside it
+ *     (but for a ring whose CQEs the worker leaves to task_work,
+ *     IORING_SETUP_DEFER_TASKRUN: its context then lasts to its next
+ *     file_get, and a registered-file send it issues before would be
+ *     counted to the previous request).
  * A TCP request's byte range (tcp_calls.bpf.h) stays open until that
  * completion, so the bytes of a send the issue could not queue at once
  * (-EAGAIN: io_arm_poll_handler retries it from task_work after the poll
  * wake-up; or an io-wq worker issues it) are still the request's.
+ * A request on a registered file (IOSQE_FIXED_FILE: the SQE's fd indexes the
+ * ring's table) takes its socket from that table at submission.
  *
- * Not tied: UDP datagrams of a retried or io-wq-issued request (they are
- * made outside any context), requests on fixed files (IOSQE_FIXED_FILE: the
- * fd is an index into the ring's table), and IORING_OP_WRITE/WRITEV on
- * sockets. The tracepoints exist since 6.0 (io_uring_submit_req) and 5.18
- * (io_uring_complete's req); without them io_uring sends are not tied.
+ * Not tied: UDP datagrams of a request retried from task_work after a poll
+ * wake-up (no tracepoint names the request there before it issues again),
+ * those of a registered-file request an io-wq worker issues (the worker's
+ * io_file_get_fixed has no tracepoint), and IORING_OP_WRITE/WRITEV on
+ * sockets. The tracepoints exist since 6.3 (io_uring_submit_req; 5.18 to
+ * 6.2 call it io_uring_submit_sqe, not attached: 6.1 ties none) and 5.18
+ * (io_uring_complete's and io_uring_file_get's req); without them io_uring
+ * sends are not tied.
  *
  * Part of txray.bpf.c, split by concern: included there, in order, after
  * the maps and the parts before it (not a standalone header). */
@@ -71,17 +89,66 @@ static __always_inline void uring_issue_end(struct txr_send_ctx *ctx)
 	send_leave(ctx);
 }
 
+/* The ring's registered files before 6.13 (io_uring_types.h: a flat array
+ * of tagged pointers, its length in the ring). */
+struct io_fixed_file___6_1 {
+	unsigned long file_ptr;
+};
+struct io_file_table___6_1 {
+	struct io_fixed_file___6_1 *files;
+};
+struct io_ring_ctx___6_1 {
+	struct io_file_table___6_1 file_table;
+	unsigned int nr_user_files;
+};
+
+/* The registered file at `index` of req's ring (io_file_get_fixed's
+ * lookup), or NULL. The table's slots tag the pointer in its low bits
+ * (FFS_NOWAIT, FFS_ISREG, and FFS_SCM before 6.7). */
+static __always_inline struct file *uring_fixed_file(struct io_kiocb *req, __u32 index)
+{
+	struct io_ring_ctx *ring = BPF_CORE_READ(req, ctx);
+	unsigned long ptr = 0;
+
+	if (bpf_core_field_exists(ring->file_table.data)) {
+		/* 6.13+: io_rsrc_data's nodes, each an io_rsrc_node. */
+		if (index >= BPF_CORE_READ(ring, file_table.data.nr))
+			return NULL;
+		struct io_rsrc_node **nodes = BPF_CORE_READ(ring, file_table.data.nodes);
+		struct io_rsrc_node *node = NULL;
+		bpf_probe_read_kernel(&node, sizeof(node), &nodes[index]);
+		if (!node)
+			return NULL;
+		ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		struct io_ring_ctx___6_1 *old = (void *)ring;
+		if (index >= BPF_CORE_READ(old, nr_user_files))
+			return NULL;
+		struct io_fixed_file___6_1 *files = BPF_CORE_READ(old, file_table.files);
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), &files[index].file_ptr);
+	}
+	return (struct file *)(ptr & ~7UL);
+}
+
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(txr_tp_io_uring_submit_req, struct io_kiocb *req)
 {
 	__u32 zero = 0;
 
 	uring_issue_end(current_send());
-	if (!uring_send_op(req->opcode) || (req->flags & REQ_F_FIXED_FILE))
+	if (!uring_send_op(req->opcode))
 		return 0;
 	note_set(TXR_NOTE_ROUTE_SEEN, false);
 	/* io_init_req left the SQE's fd in cqe.fd; io_assign_file reads it at issue. */
-	send_enter(TXR_NR_io_uring_enter, req->cqe.fd);
+	int fd = req->cqe.fd;
+	if (req->flags & REQ_F_FIXED_FILE) {
+		struct file *file = uring_fixed_file(req, fd);
+		if (!file)
+			return 0; /* never the thread's fd of that number */
+		send_enter_file(TXR_NR_io_uring_enter, fd, file);
+	} else {
+		send_enter(TXR_NR_io_uring_enter, fd);
+	}
 	struct txr_send_ctx *sc = current_send();
 	if (!sc || sc->syscall_nr != TXR_NR_io_uring_enter)
 		return 0;
@@ -91,6 +158,69 @@ int BPF_PROG(txr_tp_io_uring_submit_req, struct io_kiocb *req)
 		send_record_fill(s, sc);
 		bpf_map_update_elem(&txr_uring_sends, &sc->uring_req, s, BPF_ANY);
 	}
+	return 0;
+}
+
+/* Another thread issues the submitted request (an io-wq worker): its
+ * context opens there from the request's record, the submitter's. */
+static __always_inline void uring_issue_resume(__u64 req, const struct txr_send *s)
+{
+	struct txr_send_ctx local; /* the tid-hash fallback builds it here */
+	struct txr_send_ctx *c = &local;
+
+	if (sends_in_task_storage) {
+		c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!c) {
+			count(TXR_C_SENDS_FULL);
+			return;
+		}
+		barrier_var(c);
+	} else {
+		__builtin_memset(&local.fd_cache, 0, sizeof(local.fd_cache));
+	}
+	__builtin_memset(c, 0, __builtin_offsetof(struct txr_send_ctx, fd_cache));
+	c->send_id = s->send_id;
+	c->enter_ts = s->enter_ts;
+	c->msg_ts = bpf_ktime_get_ns();
+	c->sk = s->sk;
+	c->cgroup_id = bpf_get_current_cgroup_id(); /* io threads stay in the submitter's */
+	c->pid = s->pid;
+	c->tid = s->tid;
+	__builtin_memcpy(c->comm, s->comm, sizeof(c->comm));
+	c->syscall_nr = s->syscall_nr;
+	c->fd = s->fd;
+	c->proto = s->proto;
+	c->tcp_seq_start = s->tcp_seq_start; /* its byte range stays open until the completion */
+	c->packets = s->packets;
+	c->msgs = s->msgs;
+	c->uring_req = req;
+	c->active = 1;
+	note_set(TXR_NOTE_ROUTE_SEEN, false);
+	if (!sends_in_task_storage) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		if (bpf_map_update_elem(&txr_sends_by_tid, &tid, &local, BPF_ANY))
+			count(TXR_C_SENDS_FULL);
+	}
+}
+
+/* A thread assigns a request's file before issuing it (io_assign_file ->
+ * io_file_get_normal): in the submitter right after its submission, or in
+ * an io-wq worker (io_wq_submit_work). The classic tracepoint's fields:
+ * its arguments were (ctx, fd) before 5.18. */
+SEC("tp/io_uring/io_uring_file_get")
+int txr_tp_io_uring_file_get(struct trace_event_raw_io_uring_file_get *tp)
+{
+	if (!bpf_core_field_exists(tp->req))
+		return 0;
+	__u64 req = (__u64)tp->req;
+	struct txr_send_ctx *ctx = current_send();
+	if (ctx && ctx->uring_req == req)
+		return 0; /* issued inline: its context is open */
+	uring_issue_end(ctx); /* the thread's previous request ends here */
+	struct txr_send *s = bpf_map_lookup_elem(&txr_uring_sends, &req);
+	if (s)
+		uring_issue_resume(req, s);
 	return 0;
 }
 

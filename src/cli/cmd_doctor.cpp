@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "bpfload/session.h"
@@ -13,6 +15,22 @@
 namespace txray {
 
 namespace {
+
+// Which io_uring send requests this kernel lets txray tie to their request
+// (bpf/hooks/uring.bpf.h), from the io_uring tracepoints tracefs lists.
+std::string uring_sends_note(const std::string& tracefs) {
+    const std::string events = tracefs + "/events/io_uring/";
+    if (!std::filesystem::exists(events + "io_uring_submit_req"))
+        return "not tied (no io_uring:io_uring_submit_req: Linux 6.3+; before, io_uring_submit_sqe, not attached)";
+    std::ifstream in(events + "io_uring_file_get/format");
+    std::stringstream format;
+    format << in.rdbuf();
+    const bool worker = format.str().find("* req;") != std::string::npos;
+    return fmt::format(
+        "tied when issued inline and on registered files{}; not tied: UDP datagrams of a request retried from "
+        "task_work after a poll wake-up, registered-file requests an io-wq worker issues, IORING_OP_WRITE/WRITEV",
+        worker ? ", and by io-wq workers (IOSQE_ASYNC)" : " (not by io-wq workers: io_uring_file_get names no request)");
+}
 
 int doctor(TraceOptions& o) {
     Privileges priv = current_privileges();
@@ -47,6 +65,7 @@ int doctor(TraceOptions& o) {
     fmt::print("packets in flight in {}\n", session.packet_store());
     for (const auto& f : session.kernel_fallbacks()) fmt::print("older kernel: {}\n", f);
     fmt::print("tcpdump expressions {}\n", filter_engine_on_this_kernel());
+    if (tracefs) fmt::print("io_uring sends {}\n", uring_sends_note(*tracefs));
     return 0;
 }
 
