@@ -5,7 +5,8 @@
 //
 //   txray-stackcheck NAME TRACE.json DIR     (DIR: the files stack.sh wrote to $OUT)
 //
-// For each scenario of $OUT/stack-windows ("vlan", "gre", "wg"), within its
+// For each scenario of $OUT/stack-windows ("vlan", "gre", "wg", "ipvlan",
+// "geneve", "ipip"), within its
 // window (nic0's tx_packets read before and after, quiet on both sides):
 //   NAME.S.exact  the records whose nic0 hop's driver_xmit is in the window
 //                 add up to the counter's rise, each once, each with nic0 as
@@ -16,10 +17,11 @@
 //   NAME.S.udp    txray-testsend's datagrams to port 9300 (all received in
 //                 `peer`): as many as each sent, on its pid with its send,
 //                 each one record with exactly the scenario's hops
-//                 (vlan100, bond0, nic0 / gre1, nic0 / wg0, nic0), the inner
-//                 flow at hop 0 and, on nic0's hop, the outer headers where
-//                 the device adds them (GRE: proto 47; WireGuard: UDP 51820;
-//                 both 10.250.0.1 -> 10.250.0.2)
+//                 (vlan100, bond0, nic0 / gre1, nic0 / wg0, nic0 / ipvl0,
+//                 nic0 / gnv0, nic0 / ipip1, nic0), the inner flow at hop 0
+//                 and, on nic0's hop, the outer headers where the device adds
+//                 them (GRE: proto 47; WireGuard: UDP 51820; Geneve: UDP
+//                 6081; IPIP: proto 4; all 10.250.0.1 -> 10.250.0.2)
 // and, as INFO only, "wgtcp": TCP over wg0, whose GSO skbs WireGuard
 // segments into new skbs (not linked to them yet).
 #include <algorithm>
@@ -53,6 +55,9 @@ const std::vector<Scenario> kScenarios = {
     {"vlan", {"vlan100", "bond0", "nic0"}, "10.251.0.2", 0, 0},
     {"gre", {"gre1", "nic0"}, "10.252.0.2", 47, 0},
     {"wg", {"wg0", "nic0"}, "10.253.0.2", 17, 51820},
+    {"ipvlan", {"ipvl0", "nic0"}, "10.254.0.2", 0, 0},
+    {"geneve", {"gnv0", "nic0"}, "10.248.0.2", 17, 6081},
+    {"ipip", {"ipip1", "nic0"}, "10.247.0.2", 4, 0},
 };
 
 // The stamp of `s` on hop k (0: none).
