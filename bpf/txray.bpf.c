@@ -228,6 +228,7 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
  * layer, in the order the kernel runs them. */
 #include "tcp_calls.bpf.h"
 #include "send_context.bpf.h"
+#include "encap.bpf.h"
 #include "packet.bpf.h"
 #include "hops.bpf.h"
 #include "summary.bpf.h"
