@@ -9,7 +9,8 @@
 //                       [--count N] [--size BYTES] [--batch B] [--gap-us U] [--size-step N]
 //                       [--seconds S]  (send for S seconds instead of --count;
 //                                       prints "sent N failed M seconds T pps R")
-//   txray-testsend recv --port P[,P...] --seconds S    (prints "port count bytes")
+//   txray-testsend recv --port P[,P...] --seconds S [--count N]   (prints "port count bytes";
+//                                       with --count, stops early once N datagrams arrived)
 //   txray-testsend tapread --dev NAME --count N --wait-ms W --seconds S
 //       creates tap NAME (IFF_TAP|IFF_NO_PI), prints "ready"; once a frame
 //       waits, sleeps W ms, reads N frames (prints "read N"), then holds the
@@ -46,7 +47,8 @@ struct Args {
     int port = 0, count = 1, size = 100, batch = 8, gap_us = 0, wait_ms = 0;
     int size_step = 0;  // sendto: datagram i has size + i % size_step bytes (each one told apart by its length)
     double seconds = 2;
-    bool timed = false;  // send: --seconds given, run for that long
+    bool timed = false;    // send: --seconds given, run for that long
+    bool counted = false;  // recv: --count given, stop once that many arrived
 };
 
 Args parse(int argc, char** argv) {
@@ -59,7 +61,7 @@ Args parse(int argc, char** argv) {
         if (k == "--to") a.to = v;
         else if (k == "--port") a.ports = v, a.port = std::atoi(v.c_str());
         else if (k == "--way") a.way = v;
-        else if (k == "--count") a.count = std::atoi(v.c_str());
+        else if (k == "--count") a.count = std::atoi(v.c_str()), a.counted = true;
         else if (k == "--size") a.size = std::atoi(v.c_str());
         else if (k == "--batch") a.batch = std::atoi(v.c_str());
         else if (k == "--gap-us") a.gap_us = std::atoi(v.c_str());
@@ -181,7 +183,8 @@ int recv_mode(const Args& a) {
     std::printf("ready\n");
     std::fflush(stdout);
     auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.seconds);
-    while (std::chrono::steady_clock::now() < end) {
+    long total = 0;
+    while (std::chrono::steady_clock::now() < end && !(a.counted && total >= a.count)) {
         if (poll(fds.data(), fds.size(), 50) <= 0) continue;
         for (std::size_t i = 0; i < fds.size(); ++i) {
             if (!(fds[i].revents & POLLIN)) continue;
@@ -189,6 +192,7 @@ int recv_mode(const Args& a) {
             if (n < 0) continue;
             auto& g = got[ports[i / 2]];
             g.first++, g.second += n;
+            ++total;
         }
     }
     for (int p : ports) std::printf("%d %ld %ld\n", p, got[p].first, got[p].second);

@@ -88,28 +88,31 @@ for f in "${THEN[@]}"; do
 	cp "$f" "$STAGE/nic-then-$n-$(basename "$f")"
 done
 # Host tools for the guest: Debian's (dynamic) with their libraries, started
-# through the copied dynamic loader (the guest has no /lib): ethtool, and wg
-# (wireguard-tools: WireGuard's keys and peers are set only over its netlink).
-guest_tool() { # NAME PACKAGE
-	local bin lib loader dir=$STAGE/$1-lib
+# through the copied dynamic loader (the guest has no /lib): ethtool, wg
+# (wireguard-tools: WireGuard's keys and peers are set only over its netlink),
+# and iproute2's ip as ip2 (busybox ip has no ipvlan or geneve options).
+guest_tool() { # NAME PACKAGE [NAME IN THE GUEST]
+	local bin lib loader name=${3:-$1}
+	local dir=$STAGE/$name-lib
 	if ! bin=$(command -v "$1"); then
 		echo "nic-trace: no $1 on the host: the guest has none (apt-get install $2)" >&2
 		return
 	fi
 	mkdir -p "$dir"
-	cp "$bin" "$dir/$1"
+	cp "$bin" "$dir/$name"
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do cp -L "$lib" "$dir/"; done
 	loader=$(basename "$(ldd "$bin" | grep -o '/[^ ]*ld-linux[^ ]*')")
 	chmod -x "$dir"/*
 	chmod +x "$dir/$loader" # run as a program: it loads the tool
-	cat >"$STAGE/$1" <<-EOF
+	cat >"$STAGE/$name" <<-EOF
 		#!/bin/sh
-		exec /payload/$1-lib/$loader --library-path /payload/$1-lib /payload/$1-lib/$1 "\$@"
+		exec /payload/$name-lib/$loader --library-path /payload/$name-lib /payload/$name-lib/$name "\$@"
 	EOF
-	chmod +x "$STAGE/$1"
+	chmod +x "$STAGE/$name"
 }
 guest_tool ethtool ethtool
 guest_tool wg wireguard-tools
+guest_tool ip iproute2 ip2
 
 QEMU=()
 for i in 0 1; do

@@ -44,7 +44,7 @@ for combo in "${combos[@]}"; do
 	stack=0
 	if [ "$model" = virtio ]; then
 		stack=1
-		args+=(--then "$HERE/nic/stack.sh" --modules bonding,8021q,ip_gre,wireguard)
+		args+=(--then "$HERE/nic/stack.sh" --modules bonding,8021q,ip_gre,wireguard,ipvlan,geneve,ipip)
 	fi
 	echo "==== nic $name"
 	ok=1

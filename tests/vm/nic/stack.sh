@@ -7,6 +7,9 @@
 #         (a VLAN on nic1 in `peer`)
 #   gre   a GRE tunnel over nic0: 10.252.0.1 -> 10.252.0.2
 #   wg    WireGuard over nic0 (UDP 51820): 10.253.0.1 -> 10.253.0.2
+#   ipvlan  an L2 ipvlan on nic0: 10.254.0.1 -> 10.254.0.2 (on nic1 in `peer`)
+#   geneve  a Geneve tunnel over nic0 (UDP 6081): 10.248.0.1 -> 10.248.0.2
+#   ipip    an IPIP tunnel over nic0 (IP proto 4): 10.247.0.1 -> 10.247.0.2
 # For each: "NAME START END TX_BEFORE TX_AFTER" in $OUT/stack-windows (uptime
 # seconds and nic0's tx_packets around the scenario's traffic, quiet for a
 # second on both sides), the senders' pids and outputs, or "NAME skip WHY".
@@ -20,7 +23,7 @@ wait_carrier() {
 # receiver in `peer` counts them), inside a window of nic0's counter.
 scenario() {
 	ping -c 3 -i 0.2 "$2" >$OUT/$1-warm.txt 2>&1 # ARP, a handshake: before the window
-	$PEER txray-testsend recv --port 9300 --seconds 8 >$OUT/$1-recv.txt 2>&1 &
+	$PEER txray-testsend recv --port 9300 --count 10 --seconds 8 >$OUT/$1-recv.txt 2>&1 &
 	rcv=$!
 	wait_for $OUT/$1-recv.txt ready 20
 	sleep 1
@@ -67,16 +70,21 @@ else
 fi
 
 # --- gre: a GRE tunnel over nic0 -------------------------------------------------------
-if { ip tunnel add gre1 mode gre local 10.250.0.1 remote 10.250.0.2 ttl 64 &&
-	ip addr add 10.252.0.1/24 dev gre1 && ip link set gre1 up &&
-	$PEER ip tunnel add gre1 mode gre local 10.250.0.2 remote 10.250.0.1 ttl 64 &&
-	$PEER ip addr add 10.252.0.2/24 dev gre1 && $PEER ip link set gre1 up; } >$OUT/gre-setup.txt 2>&1; then
-	scenario gre 10.252.0.2
-else
-	skip gre "setup failed: $(tr '\n' ' ' <$OUT/gre-setup.txt)"
-fi
-ip link del gre1 2>/dev/null
-$PEER ip link del gre1 2>/dev/null
+# ip_tunnel NAME DEV MODE NET: an `ip tunnel` of MODE (gre, ipip) over nic0 in
+# both namespaces, NET.1 -> NET.2 through it
+ip_tunnel() {
+	if { ip tunnel add $2 mode $3 local 10.250.0.1 remote 10.250.0.2 ttl 64 &&
+		ip addr add $4.1/24 dev $2 && ip link set $2 up &&
+		$PEER ip tunnel add $2 mode $3 local 10.250.0.2 remote 10.250.0.1 ttl 64 &&
+		$PEER ip addr add $4.2/24 dev $2 && $PEER ip link set $2 up; } >$OUT/$1-setup.txt 2>&1; then
+		scenario $1 $4.2
+	else
+		skip $1 "setup failed: $(tr '\n' ' ' <$OUT/$1-setup.txt)"
+	fi
+	ip link del $2 2>/dev/null
+	$PEER ip link del $2 2>/dev/null
+}
+ip_tunnel gre gre1 gre 10.252.0
 
 # --- wg: WireGuard over nic0 -------------------------------------------------------------
 if ! command -v wg >/dev/null; then
@@ -90,8 +98,8 @@ elif { (umask 077 && wg genkey >/tmp/wg0.key && wg genkey >/tmp/wg1.key) &&
 	ip addr add 10.253.0.1/24 dev wg0 && ip link set wg0 up &&
 	$PEER ip addr add 10.253.0.2/24 dev wg1 && $PEER ip link set wg1 up; } >$OUT/wg-setup.txt 2>&1; then
 	scenario wg 10.253.0.2
-	# Not checked, said (txray-stackcheck's INFO): TCP over wg0, whose GSO
-	# skbs wg_xmit segments into new skbs.
+	# TCP over wg0, whose GSO skbs wg_xmit segments into new skbs (each
+	# linked to its GSO skb: txray-stackcheck's wgtcp).
 	mkdir -p /tmp/www-wg
 	dd if=/dev/urandom of=/tmp/www-wg/blob bs=1024 count=256 2>/dev/null
 	httpd -f -p 10.253.0.1:8080 -h /tmp/www-wg &
@@ -107,4 +115,36 @@ else
 fi
 ip link del wg0 2>/dev/null
 $PEER ip link del wg1 2>/dev/null
+
+# The next devices need iproute2's ip (ip2: the host's, see nic-trace.sh):
+# busybox ip creates ipvlan and geneve devices without their options.
+# --- ipvlan: an L2 ipvlan on nic0 -------------------------------------------------------
+if ! command -v ip2 >/dev/null; then
+	skip ipvlan "no ip2 in the guest (the host needs iproute2)"
+elif { ip2 link add link nic0 name ipvl0 type ipvlan mode l2 &&
+	ip addr add 10.254.0.1/24 dev ipvl0 && ip link set ipvl0 up &&
+	$PEER ip addr add 10.254.0.2/24 dev nic1; } >$OUT/ipvlan-setup.txt 2>&1; then
+	scenario ipvlan 10.254.0.2
+else
+	skip ipvlan "setup failed: $(tr '\n' ' ' <$OUT/ipvlan-setup.txt)"
+fi
+ip link del ipvl0 2>/dev/null
+$PEER ip addr del 10.254.0.2/24 dev nic1 2>/dev/null
+
+# --- geneve: a Geneve tunnel over nic0 ---------------------------------------------------
+if ! command -v ip2 >/dev/null; then
+	skip geneve "no ip2 in the guest (the host needs iproute2)"
+elif { ip2 link add gnv0 type geneve id 77 remote 10.250.0.2 &&
+	ip addr add 10.248.0.1/24 dev gnv0 && ip link set gnv0 up &&
+	$PEER ip2 link add gnv0 type geneve id 77 remote 10.250.0.1 &&
+	$PEER ip addr add 10.248.0.2/24 dev gnv0 && $PEER ip link set gnv0 up; } >$OUT/geneve-setup.txt 2>&1; then
+	scenario geneve 10.248.0.2
+else
+	skip geneve "setup failed: $(tr '\n' ' ' <$OUT/geneve-setup.txt)"
+fi
+ip link del gnv0 2>/dev/null
+$PEER ip link del gnv0 2>/dev/null
+
+# --- ipip: an IPIP tunnel over nic0 ------------------------------------------------------
+ip_tunnel ipip ipip1 ipip 10.247.0
 true
