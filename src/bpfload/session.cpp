@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
@@ -372,7 +374,7 @@ void Session::attach(RecordHandler on_record) {
                 c.rejected.push_back(hook_kind_name(c.kind) + ": attach " + name + " failed: " + errstr(err));
                 break;
             }
-            links_.emplace_back(link);
+            (stage_info(c.stage).creates ? creator_links_ : links_).emplace_back(link);
         }
     }
     const bool any_creates = std::any_of(kStageTable.begin(), kStageTable.end(), [&](const StageInfo& s) {
@@ -393,7 +395,15 @@ bpf_program* Session::program(const std::string& name) const {
 
 void Session::detach() {
     // Destroying a link detaches its program: tracepoints, fentry/kprobes and
-    // the cgroup program alike.
+    // the cgroup program alike. The stages that make records go first; the
+    // rest a moment later, so that a send running now ends with its programs
+    // attached and emits the record it holds in its thread's slot
+    // (hold_for_send, bpf/packet_stage.bpf.h), and packets already made get
+    // their later stages.
+    if (!creator_links_.empty()) {
+        creator_links_.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     links_.clear();
 }
 

@@ -113,7 +113,7 @@ public:
     void attach(RecordHandler on_record);
     // Destroys every link (idempotent): no new events after this.
     void detach();
-    bool attached() const { return !links_.empty(); }
+    bool attached() const { return !links_.empty() || !creator_links_.empty(); }
 
     // Reads the ring buffer, waiting up to timeout_ms for a wakeup first (not
     // at all when the last call left records behind). Returns records
@@ -189,7 +189,8 @@ private:
     std::unique_ptr<txray_bpf, SkelDeleter> skel_;
     StandInMaps stand_ins_;  // maps this kernel lacks (kernel_compat.h)
     int cgroup_fd_ = -1;
-    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+    // The programs of stages that may create a record (detached first), and the rest.
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> creator_links_, links_;
     std::unique_ptr<ring_buffer, RingDeleter> ring_;
     RecordHandler on_record_;
     std::size_t budget_ = SIZE_MAX;  // records this poll may still take
