@@ -399,11 +399,13 @@ void Session::detach() {
     // rest a moment later, so that a send running now ends with its programs
     // attached and emits the record it holds in its thread's slot
     // (hold_for_send, bpf/packet_stage.bpf.h), and packets already made get
-    // their later stages.
-    if (!creator_links_.empty()) {
+    // their later stages. Not without a record reader (live --summary): it
+    // holds none, and its last counts must not move after its last tick.
+    if (on_record_ && !creator_links_.empty()) {
         creator_links_.clear();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    creator_links_.clear();
     links_.clear();
 }
 

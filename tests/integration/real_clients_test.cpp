@@ -26,10 +26,6 @@ protected:
         if (IsSkipped()) return;
         for (const char* tool : {"iperf3", "dig", "dnsmasq", "curl", "python3"})
             if (!have(tool)) GTEST_SKIP() << tool << " missing: scripts/setup-debian.sh --tests installs it";
-        // IPv4 only: the pair's own IPv6 chatter (MLD reports, router
-        // solicitations) would race the counter reads around a recording.
-        run("sysctl -qw net.ipv6.conf." + net->host_if + ".disable_ipv6=1; ip netns exec " + net->ns +
-            " sysctl -qw net.ipv6.conf." + net->peer_if + ".disable_ipv6=1");
     }
     // iperf3 -s (one test) in the namespace on `port`, then `txray record
     // ARGS` around the client `iperf3 -c ... CLIENT_ARGS -J`; its pid and
