@@ -21,16 +21,6 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	struct txr_packet *p = find_packet(s, key);
 	if (p && end_after_handoff(s, p, skb, false, 0, 0))
 		p = NULL;
-	if (p) { /* consumed inside its own ndo_start_xmit: segmented (wg_xmit)? */
-		struct txr_hops *h = hops_of(p);
-		__u64 *dx = hop_stamp(p, h, TXR_ST_DRIVER_XMIT), *done = hop_stamp(p, h, TXR_ST_XMIT_DONE);
-		__u16 size = 0, segs = 0;
-		if (dx && *dx && done && !*done) {
-			gso_fields(skb, &size, &segs);
-			if (size)
-				encap_note_parent(p, skb, segs);
-		}
-	}
 	if (p && p->hop) { /* on a later hop (hops.bpf.h): its completion */
 		struct txr_hops *h = hops_of(p);
 		__u64 *t = hop_stamp(p, h, TXR_ST_FREE);
