@@ -69,17 +69,23 @@ else
 	skip vlan "no bonding module"
 fi
 
+# ip_tunnel NAME MODE NET: an `ip tunnel` of MODE over nic0 between the two
+# ends (NET.1 here, NET.2 in the peer), its scenario, then its removal.
+ip_tunnel() {
+	if { ip tunnel add $1 mode $2 local 10.250.0.1 remote 10.250.0.2 ttl 64 &&
+		ip addr add $3.1/24 dev $1 && ip link set $1 up &&
+		$PEER ip tunnel add $1 mode $2 local 10.250.0.2 remote 10.250.0.1 ttl 64 &&
+		$PEER ip addr add $3.2/24 dev $1 && $PEER ip link set $1 up; } >$OUT/$2-setup.txt 2>&1; then
+		scenario $2 $3.2
+	else
+		skip $2 "setup failed: $(tr '\n' ' ' <$OUT/$2-setup.txt)"
+	fi
+	ip link del $1 2>/dev/null
+	$PEER ip link del $1 2>/dev/null
+}
+
 # --- gre: a GRE tunnel over nic0 -------------------------------------------------------
-if { ip tunnel add gre1 mode gre local 10.250.0.1 remote 10.250.0.2 ttl 64 &&
-	ip addr add 10.252.0.1/24 dev gre1 && ip link set gre1 up &&
-	$PEER ip tunnel add gre1 mode gre local 10.250.0.2 remote 10.250.0.1 ttl 64 &&
-	$PEER ip addr add 10.252.0.2/24 dev gre1 && $PEER ip link set gre1 up; } >$OUT/gre-setup.txt 2>&1; then
-	scenario gre 10.252.0.2
-else
-	skip gre "setup failed: $(tr '\n' ' ' <$OUT/gre-setup.txt)"
-fi
-ip link del gre1 2>/dev/null
-$PEER ip link del gre1 2>/dev/null
+ip_tunnel gre1 gre 10.252.0
 
 # --- wg: WireGuard over nic0 -------------------------------------------------------------
 if ! command -v wg >/dev/null; then
@@ -141,14 +147,5 @@ ip link del gnv0 2>/dev/null
 $PEER ip link del gnv0 2>/dev/null
 
 # --- ipip: an IPIP tunnel over nic0 ------------------------------------------------------
-if { ip tunnel add ipip1 mode ipip local 10.250.0.1 remote 10.250.0.2 ttl 64 &&
-	ip addr add 10.247.0.1/24 dev ipip1 && ip link set ipip1 up &&
-	$PEER ip tunnel add ipip1 mode ipip local 10.250.0.2 remote 10.250.0.1 ttl 64 &&
-	$PEER ip addr add 10.247.0.2/24 dev ipip1 && $PEER ip link set ipip1 up; } >$OUT/ipip-setup.txt 2>&1; then
-	scenario ipip 10.247.0.2
-else
-	skip ipip "setup failed: $(tr '\n' ' ' <$OUT/ipip-setup.txt)"
-fi
-ip link del ipip1 2>/dev/null
-$PEER ip link del ipip1 2>/dev/null
+ip_tunnel ipip1 ipip 10.247.0
 true
