@@ -346,6 +346,8 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 			__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
 		} else if (task_made) {
 			take_current_process(p);
+		} else {
+			encap_take_parent(p, skb, now);
 		}
 		if ((f_tgid && (!p->pid || p->pid != f_tgid)) || (f_has_comm && (!p->pid || !comm_matches(p->comm))))
 			return false;

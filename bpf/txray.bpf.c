@@ -26,6 +26,7 @@
 #include "pcap_filter.bpf.h"
 #include "lib/counters.bpf.h"
 #include "lib/cpu_state.bpf.h"
+#include "lib/link_kind.bpf.h"
 #include "lib/log2.bpf.h"
 #include "lib/thread_slot.bpf.h"
 #include "irq_context.bpf.h"
@@ -255,6 +256,7 @@ static __always_inline void flush_held(struct txr_pkt_slot *s)
  * layer, in the order the kernel runs them. */
 #include "tcp_calls.bpf.h"
 #include "send_context.bpf.h"
+#include "encap.bpf.h"
 #include "packet.bpf.h"
 #include "hops.bpf.h"
 #include "summary.bpf.h"

@@ -110,6 +110,9 @@ struct txr_packet {
 	__s32 send_ret; /* TXR_PF_SEND_FOLDED: what the send returned */
 	__u64 rx_ts;
 	__u64 rx_dev;
+	/* The packet this one carries when a tunnel made a new skb for it
+	 * (WireGuard's segments of a GSO skb: bpf/encap.bpf.h), else 0. */
+	__u64 encap_of;
 };
 
 /* txr_packet.hop_state */

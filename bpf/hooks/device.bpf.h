@@ -70,17 +70,7 @@ static __always_inline bool loops_back(const struct net_device *dev)
 {
 	/* lo and veth pass the skb itself to a receive path (loopback_xmit,
 	 * veth_xmit -> __netif_rx); no TX completion will come. */
-	char kind[5] = {};
-	if (dev->flags & IFF_LOOPBACK)
-		return true;
-	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
-	if (!ops)
-		return false;
-	const char *k = ops->kind;
-	if (!k)
-		return false;
-	bpf_probe_read_kernel(kind, 5, k);
-	return kind[0] == 'v' && kind[1] == 'e' && kind[2] == 't' && kind[3] == 'h' && kind[4] == 0;
+	return (dev->flags & IFF_LOOPBACK) || LINK_KIND_IS(dev, "veth");
 }
 
 /* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's queues. */
@@ -214,12 +204,17 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 	if (t) {
 		*t = bpf_ktime_get_ns(); /* last attempt wins */
 		bool first_device = !p->hop;
+		__u16 gso_size = 0, gso_segs = 0;
+		gso_fields(skb, &gso_size, &gso_segs);
 		if (first_device) { /* the top-level fields are the first device's */
 			p->queue = skb->queue_mapping;
 			p->len = skb->len;
-			gso_fields(skb, &p->gso_size, &p->gso_segs);
+			p->gso_size = gso_size;
+			p->gso_segs = gso_segs;
 			set_device(p, dev, true);
 		}
+		if (gso_size)
+			encap_xmit_begin(p, dev, key, gso_segs);
 		if (loops_back(dev))
 			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
 		else if (first_device)
@@ -280,6 +275,7 @@ int BPF_PROG(txr_tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 		return 0;
 	}
 	__u64 key = (__u64)skb;
+	encap_xmit_end(key);
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
 	struct txr_hops *h = p ? hops_of(p) : NULL;

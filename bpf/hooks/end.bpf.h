@@ -21,6 +21,8 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	struct txr_packet *p = find_packet(s, key);
 	if (p && end_after_handoff(s, p, skb, false, 0, 0))
 		p = NULL;
+	if (p) /* segmented by its device's ndo_start_xmit (wg_xmit)? */
+		encap_consumed(p, skb, key);
 	if (p && p->hop) { /* on a later hop (hops.bpf.h): its completion */
 		struct txr_hops *h = hops_of(p);
 		__u64 *t = hop_stamp(p, h, TXR_ST_FREE);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What each CPU alone writes: its packet and send id counter, the ring
  * buffer bytes it reserved since it last asked for a wakeup (rb_flags()), and
- * the send path's per-CPU bookkeeping (GSO parents, scratch nesting).
+ * the send path's per-CPU bookkeeping (GSO parents, scratch nesting, a
+ * segmenting device's xmit in progress).
  *
  * Standalone: needs vmlinux.h and bpf/bpf_helpers.h. */
 #ifndef TXRAY_LIB_CPU_STATE_BPF_H
@@ -17,6 +18,11 @@ struct txr_cpu_state {
 	__u32 gso_next;      /* next txr_gso_parent slot (bpf/hooks/end.bpf.h) */
 	__u32 scratch_depth; /* txr_scratch entries in use (create_packet) */
 	__u64 gso_last_ns;   /* when the latest txr_gso_parent was stored */
+	/* The GSO skb (address, record id) whose ndo_start_xmit runs on this
+	 * CPU now on a device that segments it there (bpf/encap.bpf.h). */
+	__u64 seg_xmit_skb, seg_xmit_id;
+	__u32 seg_xmit_segs; /* its gso_segs */
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

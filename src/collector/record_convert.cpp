@@ -43,6 +43,7 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     p.send_id = r.send_id;
     p.msg_index = r.msg_index;
     p.parent_id = r.parent_id;
+    p.encap_of = r.encap_of;
     p.pid = r.pid;
     p.tid = r.tid;
     p.comm = fixed_string(r.comm, sizeof r.comm);

@@ -99,8 +99,8 @@ elif { (umask 077 && wg genkey >/tmp/wg0.key && wg genkey >/tmp/wg1.key) &&
 	ip addr add 10.253.0.1/24 dev wg0 && ip link set wg0 up &&
 	$PEER ip addr add 10.253.0.2/24 dev wg1 && $PEER ip link set wg1 up; } >$OUT/wg-setup.txt 2>&1; then
 	scenario wg 10.253.0.2
-	# Not checked, said (txray-stackcheck's INFO): TCP over wg0, whose GSO
-	# skbs wg_xmit segments into new skbs.
+	# TCP over wg0, whose GSO skbs wg_xmit segments into new skbs (each
+	# linked to its GSO skb: txray-stackcheck's wgtcp).
 	mkdir -p /tmp/www-wg
 	dd if=/dev/urandom of=/tmp/www-wg/blob bs=1024 count=256 2>/dev/null
 	httpd -f -p 10.253.0.1:8080 -h /tmp/www-wg &
