@@ -164,7 +164,12 @@ static __always_inline int send_enter_file(__u32 nr, int fd, struct file *fixed)
 	struct sock *sk = file_to_inet_sock(fixed ? fixed : fd_to_file(fd), c ? &c->fd_cache : NULL, &fs);
 	if (!sk)
 		return 0;
-	bpf_get_current_comm(comm, sizeof(comm));
+	/* task->comm is NUL-padded (__set_task_comm: strscpy_pad), so two
+	 * plain loads give what bpf_get_current_comm's copy would. */
+	if (task_btf)
+		__builtin_memcpy(comm, bpf_get_current_task_btf()->comm, sizeof(comm));
+	else
+		bpf_get_current_comm(comm, sizeof(comm));
 	if (!comm_matches(comm))
 		return 0;
 	__u64 send_id = next_id();

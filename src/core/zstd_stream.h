@@ -1,5 +1,5 @@
 // zstd-compressed traces: `txray record -o trace.json.zst` writes the same
-// JSON Lines through libzstd (about 13x smaller, ~1 GB/s at level 1), and
+// JSON Lines through libzstd (about 9x smaller at kTraceZstdLevel), and
 // every reader takes either form. The writer flushes a complete zstd block
 // at every TraceWriter flush, so a recording that was killed still
 // decompresses up to its last flush.
@@ -20,11 +20,17 @@ bool starts_with_zstd_magic(std::string_view first_bytes);
 // "trace.json.zst" and the like: the writer compresses.
 bool is_zstd_path(std::string_view path);
 
+// zstd's fast mode 3 (a negative level): on txray's JSON lines ~1.9x the
+// speed of level 1 for ~1.6x the bytes (x9 against x14; `zstd -b1` and
+// `zstd -b --fast=3` on a recorded trace, docs/performance.md). The
+// collector's CPU is what a full-rate recording takes from the traced host.
+inline constexpr int kTraceZstdLevel = -3;
+
 // Compresses into a FILE* it does not own. Throws std::runtime_error when
 // libzstd fails or the file cannot be written.
 class ZstdWriter {
 public:
-    explicit ZstdWriter(std::FILE* f, int level = 1);
+    explicit ZstdWriter(std::FILE* f, int level = kTraceZstdLevel);
     ~ZstdWriter();  // does not end the frame: call finish()
     ZstdWriter(const ZstdWriter&) = delete;
     ZstdWriter& operator=(const ZstdWriter&) = delete;
