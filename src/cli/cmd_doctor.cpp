@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "bpfload/btf_info.h"
 #include "bpfload/session.h"
 #include "bpfload/system.h"
 #include "bpfload/pcap_jit.h"
@@ -36,13 +37,21 @@ std::string uring_sends_note(const std::string& tracefs) {
         return "not tied (no io_uring:io_uring_submit_req or io_uring_submit_sqe tracepoint)";
     if (!uring_event_names_request(events, "io_uring_complete"))
         return "not tied (io_uring:io_uring_complete names no request: Linux 5.18+)";
+    // An io-wq worker's issue opens at its io_uring_file_get, which it only
+    // reaches where the file was not assigned at submission: kernels with
+    // io_req_prep_async (6.1) assign it there for IOSQE_ASYNC and punts, and
+    // 6.1 punts IORING_OP_WRITE on a socket (measured: the VM guest).
+    const char* workers = !uring_event_names_request(events, "io_uring_file_get")
+                              ? " (not by io-wq workers: io_uring_file_get names no request)"
+                          : KernelBtf().func_id("io_req_prep_async") >= 0
+                              ? " (not by io-wq workers, which issue IOSQE_ASYNC requests and here socket "
+                                "writes: io_req_prep_async assigns the file at submission, so the worker reaches no "
+                                "io_uring_file_get)"
+                              : ", and by io-wq workers (IOSQE_ASYNC)";
     return fmt::format(
         "tied (at io_uring:{}) when issued inline and on registered files{}; not tied: UDP datagrams of a request "
         "retried from task_work after a poll wake-up, registered-file requests an io-wq worker issues",
-        submit_req ? "io_uring_submit_req" : "io_uring_submit_sqe",
-        uring_event_names_request(events, "io_uring_file_get")
-            ? ", and by io-wq workers (IOSQE_ASYNC)"
-            : " (not by io-wq workers: io_uring_file_get names no request)");
+        submit_req ? "io_uring_submit_req" : "io_uring_submit_sqe", workers);
 }
 
 int doctor(TraceOptions& o) {
