@@ -44,8 +44,8 @@
  * and those of a registered-file request an io-wq worker issues (the
  * worker's io_file_get_fixed has no tracepoint); before io_req_prep_async
  * went (6.1 has it), every request a worker issues: the file was assigned
- * at submission, so the worker reaches no io_uring_file_get (on 6.1 also
- * socket writes, which it punts to io-wq). The submission is io_uring_submit_req from 6.3, io_uring_submit_sqe
+ * at submission, so the worker reaches no io_uring_file_get (on 6.1 at
+ * times socket writes too: untied in 2 of 3 VM guest runs). The submission is io_uring_submit_req from 6.3, io_uring_submit_sqe
  * before (the loader attaches whichever exists); the completion and the
  * worker's file_get name their request from 5.18: before (5.10), io_uring
  * sends are not tied.

@@ -40,12 +40,12 @@ std::string uring_sends_note(const std::string& tracefs) {
     // An io-wq worker's issue opens at its io_uring_file_get, which it only
     // reaches where the file was not assigned at submission: kernels with
     // io_req_prep_async (6.1) assign it there for IOSQE_ASYNC and punts, and
-    // 6.1 punts IORING_OP_WRITE on a socket (measured: the VM guest).
+    // 6.1 at times punts IORING_OP_WRITE on a socket (the VM guest: 2 runs of 3).
     const char* workers = !uring_event_names_request(events, "io_uring_file_get")
                               ? " (not by io-wq workers: io_uring_file_get names no request)"
                           : KernelBtf().func_id("io_req_prep_async") >= 0
-                              ? " (not by io-wq workers, which issue IOSQE_ASYNC requests and here socket "
-                                "writes: io_req_prep_async assigns the file at submission, so the worker reaches no "
+                              ? " (not by io-wq workers, which issue IOSQE_ASYNC requests and at times "
+                                "socket writes: io_req_prep_async assigns the file at submission, so the worker reaches no "
                                 "io_uring_file_get)"
                               : ", and by io-wq workers (IOSQE_ASYNC)";
     return fmt::format(
