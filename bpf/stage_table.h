@@ -59,6 +59,7 @@
 	   HOOK_TP_OPT(txr_enter_splice, "syscalls/sys_enter_splice"),                                         \
 	   /* io_uring's send operations, at their submission (bpf/hooks/uring.bpf.h) */                     \
 	   HOOK_TP_OPT(txr_tp_io_uring_submit_req, "io_uring_submit_req"),                                     \
+	   HOOK_TP_OPT(txr_tp_io_uring_submit_sqe, "io_uring/io_uring_submit_sqe"), /* before 6.3 */           \
 	   HOOK_TP_OPT(txr_tp_io_uring_poll_arm, "io_uring_poll_arm"),                                         \
 	   HOOK_TP_OPT(txr_tp_io_uring_queue_async_work, "io_uring_queue_async_work"),                         \
 	   HOOK_TP_OPT(txr_tp_io_uring_file_get, "io_uring/io_uring_file_get"),                                \

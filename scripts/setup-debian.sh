@@ -32,7 +32,7 @@ test_pkgs=(
   prometheus                     # txray agent tests: a real Prometheus scrapes it; promtool checks /metrics
   iperf3 dnsmasq-base dnsutils curl   # real clients over veth (tests/integration/real_clients_test.cpp);
                                  # dnsmasq-base: the binary without a system service listening on the host
-  liburing-dev                   # the io_uring sender of tests/integration/uring_send_test.cpp
+  liburing-dev                   # the io_uring sender of tests/integration/uring_send_test.cpp and (liburing.a) of the VM guest
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Hooks, syscall layer: io_uring's send operations (IORING_OP_SEND,
- * SENDMSG and their zero-copy twins) as send calls.
+ * SENDMSG and their zero-copy twins; WRITE, WRITEV and WRITE_FIXED on a
+ * socket) as send calls.
  *
  * io_uring_enter's fd is the ring, not the socket, so the send syscalls'
  * hooks never see these. The kernel issues a request where it was submitted
- * (io_submit_sqe: trace_io_uring_submit_req, then io_queue_sqe ->
+ * (io_submit_sqe: trace_io_uring_submit_req, or _submit_sqe before 6.3,
+ * then io_queue_sqe ->
  * io_issue_sqe -> io_send/io_sendmsg -> sock_sendmsg, with MSG_DONTWAIT) on
  * the submitting thread: inside io_uring_enter, or on the SQPOLL thread. So:
- *   - io_uring:io_uring_submit_req of a send on an inet socket opens the
+ *   - the submission of a send on an inet socket opens the
  *     thread's send context (send_enter, the socket from the SQE's fd in the
  *     submitter's file table) as a call of io_uring_enter;
  *   - its inline issue ends at the thread's next submission, when it goes
@@ -39,11 +41,13 @@
  *
  * Not tied: UDP datagrams of a request retried from task_work after a poll
  * wake-up (no tracepoint names the request there before it issues again),
- * those of a registered-file request an io-wq worker issues (the worker's
- * io_file_get_fixed has no tracepoint), and IORING_OP_WRITE/WRITEV on
- * sockets. The tracepoints exist since 6.3 (io_uring_submit_req; 5.18 to
- * 6.2 call it io_uring_submit_sqe, not attached: 6.1 ties none) and 5.18
- * (io_uring_complete's and io_uring_file_get's req); without them io_uring
+ * and those of a registered-file request an io-wq worker issues (the
+ * worker's io_file_get_fixed has no tracepoint); before io_req_prep_async
+ * went (6.1 has it), every request a worker issues: the file was assigned
+ * at submission, so the worker reaches no io_uring_file_get (on 6.1 at
+ * times socket writes too: untied in 2 of 3 VM guest runs). The submission is io_uring_submit_req from 6.3, io_uring_submit_sqe
+ * before (the loader attaches whichever exists); the completion and the
+ * worker's file_get name their request from 5.18: before (5.10), io_uring
  * sends are not tied.
  *
  * Part of txray.bpf.c, split by concern: included there, in order, after
@@ -68,11 +72,14 @@ struct {
 	__type(value, struct txr_send);
 } txr_send_scratch SEC(".maps");
 
-/* The UAPI's opcodes (include/uapi/linux/io_uring.h: fixed numbers). */
+/* The UAPI's opcodes (include/uapi/linux/io_uring.h: fixed numbers) that
+ * may send on a socket: the send operations, and the writes (io_write ->
+ * sock_write_iter -> sock_sendmsg; send_enter keeps only inet sockets). */
 static __always_inline bool uring_send_op(__u8 op)
 {
 	return op == IORING_OP_SEND || op == IORING_OP_SENDMSG || op == IORING_OP_SEND_ZC ||
-	       op == IORING_OP_SENDMSG_ZC;
+	       op == IORING_OP_SENDMSG_ZC || op == IORING_OP_WRITE || op == IORING_OP_WRITEV ||
+	       op == IORING_OP_WRITE_FIXED;
 }
 
 /* The thread's io_uring send (if any) ends its issue: what it made so far
@@ -130,34 +137,65 @@ static __always_inline struct file *uring_fixed_file(struct io_kiocb *req, __u32
 	return (struct file *)(ptr & ~7UL);
 }
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(txr_tp_io_uring_submit_req, struct io_kiocb *req)
+/* A send request submitted (io_submit_sqe, after io_init_req): its send
+ * context opens on the submitting thread. `fd` is the SQE's, which
+ * io_init_req left in req->cqe.fd (io_assign_file reads it at issue). */
+static __always_inline void uring_submitted(struct io_kiocb *req, __u8 opcode, bool fixed_file, int fd)
 {
 	__u32 zero = 0;
 
 	uring_issue_end(current_send());
-	if (!uring_send_op(req->opcode))
-		return 0;
+	if (!uring_send_op(opcode))
+		return;
 	note_set(TXR_NOTE_ROUTE_SEEN, false);
-	/* io_init_req left the SQE's fd in cqe.fd; io_assign_file reads it at issue. */
-	int fd = req->cqe.fd;
-	if (req->flags & REQ_F_FIXED_FILE) {
+	if (fixed_file) {
 		struct file *file = uring_fixed_file(req, fd);
 		if (!file)
-			return 0; /* never the thread's fd of that number */
+			return; /* never the thread's fd of that number */
 		send_enter_file(TXR_NR_io_uring_enter, fd, file);
 	} else {
 		send_enter(TXR_NR_io_uring_enter, fd);
 	}
 	struct txr_send_ctx *sc = current_send();
 	if (!sc || sc->syscall_nr != TXR_NR_io_uring_enter)
-		return 0;
+		return;
 	sc->uring_req = (__u64)req;
 	struct txr_send *s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
 	if (s) {
 		send_record_fill(s, sc);
 		bpf_map_update_elem(&txr_uring_sends, &sc->uring_req, s, BPF_ANY);
 	}
+}
+
+/* 6.3+: trace_io_uring_submit_req(req). */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(txr_tp_io_uring_submit_req, struct io_kiocb *req)
+{
+	uring_submitted(req, req->opcode, req->flags & REQ_F_FIXED_FILE, req->cqe.fd);
+	return 0;
+}
+
+/* Before 6.3 the same point is trace_io_uring_submit_sqe. Its arguments
+ * changed (5.10-5.19: ctx, req as void *, opcode, ...; 6.0-6.2: req,
+ * force_nonblock), its classic fields name the request, its opcode and its
+ * flags throughout: these, relocated by name (the event is gone from 6.3's
+ * BTF, so not in vmlinux.h). */
+struct trace_event_raw_io_uring_submit_sqe {
+	void *req;
+	__u8 opcode;
+	__u32 flags;
+} __attribute__((preserve_access_index));
+
+SEC("tp/io_uring/io_uring_submit_sqe")
+int txr_tp_io_uring_submit_sqe(struct trace_event_raw_io_uring_submit_sqe *tp)
+{
+	/* Without a request in io_uring_complete (before 5.18: 5.10) no record
+	 * could ever be written: nothing opens. */
+	if (!bpf_core_field_exists(((struct trace_event_raw_io_uring_complete *)0)->req) ||
+	    !bpf_core_field_exists(((struct io_kiocb *)0)->cqe.fd))
+		return 0;
+	struct io_kiocb *req = tp->req;
+	uring_submitted(req, tp->opcode, tp->flags & REQ_F_FIXED_FILE, BPF_CORE_READ(req, cqe.fd));
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "bpfload/btf_info.h"
 #include "bpfload/session.h"
 #include "bpfload/system.h"
 #include "bpfload/pcap_jit.h"
@@ -16,20 +17,41 @@ namespace txray {
 
 namespace {
 
-// Which io_uring send requests this kernel lets txray tie to their request
-// (bpf/hooks/uring.bpf.h), from the io_uring tracepoints tracefs lists.
-std::string uring_sends_note(const std::string& tracefs) {
-    const std::string events = tracefs + "/events/io_uring/";
-    if (!std::filesystem::exists(events + "io_uring_submit_req"))
-        return "not tied (no io_uring:io_uring_submit_req: Linux 6.3+; before, io_uring_submit_sqe, not attached)";
-    std::ifstream in(events + "io_uring_file_get/format");
+// Whether tracefs's io_uring event `name` has a `req` field (the request's
+// struct io_kiocb address).
+bool uring_event_names_request(const std::string& events, const char* name) {
+    std::ifstream in(events + name + "/format");
     std::stringstream format;
     format << in.rdbuf();
-    const bool worker = format.str().find("* req;") != std::string::npos;
+    return format.str().find("* req;") != std::string::npos;
+}
+
+// Which io_uring send requests this kernel lets txray tie to their request
+// (bpf/hooks/uring.bpf.h), from the io_uring tracepoints tracefs lists: the
+// submission is io_uring_submit_req from 6.3, io_uring_submit_sqe before;
+// the completion names its request from 5.18.
+std::string uring_sends_note(const std::string& tracefs) {
+    const std::string events = tracefs + "/events/io_uring/";
+    const bool submit_req = std::filesystem::exists(events + "io_uring_submit_req");
+    if (!submit_req && !std::filesystem::exists(events + "io_uring_submit_sqe"))
+        return "not tied (no io_uring:io_uring_submit_req or io_uring_submit_sqe tracepoint)";
+    if (!uring_event_names_request(events, "io_uring_complete"))
+        return "not tied (io_uring:io_uring_complete names no request: Linux 5.18+)";
+    // An io-wq worker's issue opens at its io_uring_file_get, which it only
+    // reaches where the file was not assigned at submission: kernels with
+    // io_req_prep_async (6.1) assign it there for IOSQE_ASYNC and punts, and
+    // 6.1 at times punts IORING_OP_WRITE on a socket (the VM guest: 2 runs of 3).
+    const char* workers = !uring_event_names_request(events, "io_uring_file_get")
+                              ? " (not by io-wq workers: io_uring_file_get names no request)"
+                          : KernelBtf().func_id("io_req_prep_async") >= 0
+                              ? " (not by io-wq workers, which issue IOSQE_ASYNC requests and at times "
+                                "socket writes: io_req_prep_async assigns the file at submission, so the worker reaches no "
+                                "io_uring_file_get)"
+                              : ", and by io-wq workers (IOSQE_ASYNC)";
     return fmt::format(
-        "tied when issued inline and on registered files{}; not tied: UDP datagrams of a request retried from "
-        "task_work after a poll wake-up, registered-file requests an io-wq worker issues, IORING_OP_WRITE/WRITEV",
-        worker ? ", and by io-wq workers (IOSQE_ASYNC)" : " (not by io-wq workers: io_uring_file_get names no request)");
+        "tied (at io_uring:{}) when issued inline and on registered files{}; not tied: UDP datagrams of a request "
+        "retried from task_work after a poll wake-up, registered-file requests an io-wq worker issues",
+        submit_req ? "io_uring_submit_req" : "io_uring_submit_sqe", workers);
 }
 
 int doctor(TraceOptions& o) {

@@ -31,9 +31,9 @@ protected:
         RealClientsFixture::SetUp();
         if (IsSkipped()) return;
         if (uringsend_bin().empty()) GTEST_SKIP() << "built without liburing-dev (scripts/setup-debian.sh --tests)";
-        if (!std::filesystem::exists("/sys/kernel/tracing/events/io_uring/io_uring_submit_req") &&
-            !std::filesystem::exists("/sys/kernel/debug/tracing/events/io_uring/io_uring_submit_req"))
-            GTEST_SKIP() << "no io_uring:io_uring_submit_req tracepoint (before 6.3): io_uring sends are not tied";
+        const std::string doctor = run(txray_bin() + " doctor 2>&1").out;
+        if (doctor.find("\nio_uring sends tied") == std::string::npos)
+            GTEST_SKIP() << "txray doctor: io_uring sends are not tied on this kernel";
     }
     // A receiver in the namespace (txray-uringsend sink-...), ready when it says so.
     std::unique_ptr<Child> sink(const std::vector<std::string>& args, const std::string& log) {
@@ -148,6 +148,9 @@ TEST_F(UringSend, UdpAsyncEachOnItsRequestNotTheWorker) { udp_requests("udp-asyn
 
 // IOSQE_FIXED_FILE: the socket from the ring's registered-file table.
 TEST_F(UringSend, UdpFixedFileEachOnItsRequest) { udp_requests("udp-fixed", "5314"); }
+
+// IORING_OP_WRITE and WRITEV on the socket (io_write -> sock_write_iter).
+TEST_F(UringSend, UdpWriteAndWritevEachOnItsRequest) { udp_requests("udp-write", "5316"); }
 
 TEST_F(UringSend, TcpStreamSegmentsTiedToTheirRequests) { tcp_stream("tcp", "5312", 4 << 20, 0, {}); }
 

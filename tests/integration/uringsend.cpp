@@ -7,6 +7,8 @@
 //                                         worker issues each request
 //   txray-uringsend udp-fixed ADDR PORT N the same on a registered file
 //                                         (IOSQE_FIXED_FILE)
+//   txray-uringsend udp-write ADDR PORT N N datagrams with IORING_OP_WRITE,
+//                                         then N with IORING_OP_WRITEV
 //   txray-uringsend tcp ADDR PORT BYTES   a stream of BYTES with IORING_OP_SEND
 //                                         (64 KiB requests, one in flight)
 //   txray-uringsend tcp-wait ADDR PORT BYTES   the same with MSG_WAITALL, 256 KiB
@@ -74,7 +76,7 @@ bool reap(io_uring& ring, unsigned n, int want) {
 }
 
 // How the UDP requests reach the socket.
-enum class UdpMode { inline_issue, async, fixed_file };
+enum class UdpMode { inline_issue, async, fixed_file, write };
 
 int send_udp(const sockaddr_in& to, long n, UdpMode mode) {
     const int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -91,12 +93,16 @@ int send_udp(const sockaddr_in& to, long n, UdpMode mode) {
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     long sent = 0;
-    for (int with_sendmsg = 0; with_sendmsg < 2; ++with_sendmsg) {
+    for (int second_op = 0; second_op < 2; ++second_op) {  // SENDMSG / WRITEV
         for (long done = 0; done < n;) {
             const unsigned batch = static_cast<unsigned>(std::min<long>(kBatch, n - done));
             for (unsigned i = 0; i < batch; ++i) {
                 io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-                if (with_sendmsg)
+                if (mode == UdpMode::write && second_op)
+                    io_uring_prep_writev(sqe, target, &iov, 1, 0);
+                else if (mode == UdpMode::write)
+                    io_uring_prep_write(sqe, target, payload.data(), static_cast<unsigned>(payload.size()), 0);
+                else if (second_op)
                     io_uring_prep_sendmsg(sqe, target, &msg, 0);
                 else
                     io_uring_prep_send(sqe, target, payload.data(), payload.size(), 0);
@@ -196,13 +202,14 @@ int main(int argc, char** argv) {
     if (mode == "udp-async" && argc == 5) return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::async);
     if (mode == "udp-fixed" && argc == 5)
         return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::fixed_file);
+    if (mode == "udp-write" && argc == 5) return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::write);
     if ((mode == "tcp" || mode == "tcp-wait") && argc == 5)
         return send_tcp(address(argv[2], argv[3]), std::atol(argv[4]), mode == "tcp-wait");
     if (mode == "sink-udp" && argc == 6) return sink_udp(address(argv[2], argv[3]), std::atol(argv[4]), std::atoi(argv[5]));
     if (mode == "sink-tcp" && (argc == 4 || argc == 5))
         return sink_tcp(address(argv[2], argv[3]), argc == 5 ? std::atoi(argv[4]) : 0);
     std::fprintf(stderr,
-                 "usage: txray-uringsend udp|udp-async|udp-fixed|tcp|tcp-wait ADDR PORT N|BYTES, "
+                 "usage: txray-uringsend udp|udp-async|udp-fixed|udp-write|tcp|tcp-wait ADDR PORT N|BYTES, "
                  "sink-udp ADDR PORT N SECONDS, sink-tcp ADDR PORT [DELAY_MS]\n");
     return 2;
 }

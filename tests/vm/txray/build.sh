@@ -17,6 +17,12 @@ cmake -S "$SRC" -B "$BUILD" -DTXRAY_STATIC=ON -DTXRAY_BUILD_UI=OFF -DTXRAY_BUILD
 	-DTXRAY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >"$BUILD/txray-vm-configure.log" 2>&1 ||
 	{ tail -30 "$BUILD/txray-vm-configure.log"; exit 2; }
 cmake --build "$BUILD" -j"$JOBS" --target txray txray-testsend txray-tcptest txray_core
+# the io_uring sender, when liburing-dev is installed (run-tests.sh skips without it)
+uringsend=
+if grep -q '^LIBURING_FOUND:INTERNAL=1' "$BUILD/CMakeCache.txt"; then
+	cmake --build "$BUILD" -j"$JOBS" --target txray-uringsend
+	uringsend=$BUILD/tests/integration/txray-uringsend
+fi
 # the checkers: one file each against txray_core (fmt header-only, like the
 # static build); txray-niccheck and txray-stackcheck run on the host (tests/vm/run-nic-matrix.sh)
 checker() { # SOURCE OUTPUT
@@ -31,10 +37,10 @@ checker "$HERE/txray-vmcheck.cpp" "$vmcheck"
 checker "$HERE/../nic/txray-niccheck.cpp" "$BUILD/txray-niccheck"
 checker "$HERE/../nic/txray-stackcheck.cpp" "$BUILD/txray-stackcheck"
 mkdir -p "$OUT"
-cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" "$OUT/"
+cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" $uringsend "$OUT/"
 cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"
 chmod +x "$OUT/run-tests.sh"
-for b in txray txray-testsend txray-tcptest txray-vmcheck; do
+for b in txray txray-testsend txray-tcptest txray-vmcheck ${uringsend:+txray-uringsend}; do
 	file "$OUT/$b" | grep -q 'statically linked' || { echo "$OUT/$b is not static" >&2; exit 2; }
 done
 echo "payload: $OUT"

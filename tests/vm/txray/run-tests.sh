@@ -281,6 +281,62 @@ else
 			vm_fail veth.tcp "exit $rec_rc, sink: $(cat $T/tcp.sink), $tsegs data segments, $tdata bytes seen, $ttied tied to the sender: $(tail -c 200 $T/tcp.log)"
 		fi
 
+		# io_uring (bpf/hooks/uring.bpf.h): txray-uringsend sends 2x16
+		# datagrams per mode (IORING_OP_SEND, then SENDMSG; one per
+		# request) inline, IOSQE_ASYNC (an io-wq worker issues them), on a
+		# registered file, and as IORING_OP_WRITE/WRITEV, each to its own
+		# port of a sink in the namespace that counts what arrived. Where doctor says io_uring
+		# sends are tied (6.3+: io_uring_submit_req; 5.18-6.2:
+		# io_uring_submit_sqe) every datagram the sink got is in the trace
+		# once, on its own request of io_uring_enter, on the sender; where
+		# not (5.10; 6.1's io-wq workers), an INFO line says what the trace
+		# holds.
+		URING_MODES="udp:9106 udp-async:9107 udp-fixed:9108 udp-write:9109"
+		if [ -x "$TXRAY_VM_PAYLOAD/txray-uringsend" ]; then
+			send_uring() {
+				for m in $URING_MODES; do
+					$NS txray-uringsend sink-udp 10.77.1.2 ${m#*:} 32 8 >$T/uring.${m%:*}.sink 2>&1 &
+					us=$!
+					wait_for $T/uring.${m%:*}.sink ready 10
+					txray-uringsend ${m%:*} 10.77.1.2 ${m#*:} 16 >$T/uring.${m%:*}.send 2>&1 ||
+						echo "sender exit $?" >>$T/uring.${m%:*}.send
+					wait $us
+				done
+			}
+			record_during uring 1 send_uring --hooks auto --proto udp
+			for m in $URING_MODES; do
+				mode=${m%:*} port=${m#*:}
+				# io-wq workers issue udp-async's requests, and on 6.1 at
+				# times the socket writes: tied where doctor says workers are
+				tied_kernel=0 tie='^io_uring sends tied'
+				case $mode in udp-async | udp-write) tie='^io_uring sends tied.*and by io-wq workers' ;; esac
+				grep -q "$tie" $T/doctor-auto.txt && tied_kernel=1
+				got=$(tail -1 $T/uring.$mode.sink)
+				ures=$(awk -v p="\"dport\":$port}" 'index($0, p) {
+					n++
+					if (!match($0, /"send":[0-9]+/)) next
+					id = substr($0, RSTART + 7, RLENGTH - 7)
+					if (id + 0 > 0 && /"comm":"txray-uringsend"/ && /"syscall":"io_uring_enter"/) { tied++; ids[id] = 1 }
+				} END { for (i in ids) sends++; print n + 0, tied + 0, sends + 0 }' $T/uring.json)
+				un=$(echo $ures | cut -d' ' -f1) ut=$(echo $ures | cut -d' ' -f2) usends=$(echo $ures | cut -d' ' -f3)
+				what="$mode: sink got $got, trace $un datagrams, $ut on a request of io_uring_enter ($usends requests)"
+				# an untied datagram's thread, as the trace has it
+				[ "$ut" != "$un" ] && what="$what; e.g. $(grep "\"dport\":$port}" $T/uring.json | grep -v '"syscall":"io_uring_enter"' |
+					head -1 | grep -o '"\(pid\|tid\|comm\|send\|syscall\)":[^,]*' | tr '\n' ' ')"
+				if [ $rec_rc != 0 ] || [ "$got" != 32 ] || grep -q 'sender exit' $T/uring.$mode.send; then
+					vm_fail veth.uring.$mode "exit $rec_rc, $what: $(cat $T/uring.$mode.send | tr '\n' ' ')"
+				elif [ $tied_kernel = 0 ]; then
+					echo "TXRAY-VM-INFO: veth.uring.$mode not tied on this kernel ($(grep '^io_uring sends' $T/doctor-auto.txt)): $what"
+				elif [ "$un" = 32 ] && [ "$ut" = 32 ] && [ "$usends" = 32 ]; then
+					vm_pass veth.uring.$mode "$what"
+				else
+					vm_fail veth.uring.$mode "$what"
+				fi
+			done
+		else
+			vm_skip veth.uring "no txray-uringsend in the payload (liburing-dev)"
+		fi
+
 		# A drop: ARP for an address nobody has gives up after 3 probes and
 		# frees the datagrams queued for it (kfree_skb). Each is a record
 		# ending dropped; before Linux 5.17 the kernel gives no reason
