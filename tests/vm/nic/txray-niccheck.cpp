@@ -19,6 +19,9 @@
 //                  reached the wire, no byte in two that are not marked as
 //                  retransmissions, all on the socket httpd wrote to; the
 //                  1 MiB download carried the file and its header
+//   NAME.smp       (a boot with two CPUs) the echoes of a ping pinned to CPU 0
+//                  with nic0's interrupts on CPU 1: as many as it sent, each
+//                  made on CPU 0 and ended at free on CPU 1 (end_cpu)
 //   NAME.coalesce  ethtool -C took effect and the echoes still end at free
 //   NAME.shrunk    with the TX ring shrunk under load, the packets that stopped
 //                  the queue or were requeued (info when none did: the load
@@ -156,6 +159,37 @@ void check_ping(const Trace& t, const std::string& dir) {
     }
 }
 
+// The smp phase: where each echo was made (the id's low byte is the CPU that
+// made the record, bpf/lib/cpu_state.bpf.h) and where its TX completion ran.
+// e1000e cleans its ring in its MSI-X TX handler (e1000_intr_msix_tx) or its
+// NAPI poll, both on the CPU the interrupt was delivered to; the skb is freed
+// there or in that CPU's net_tx_action (dev_kfree_skb_any in hard IRQ).
+void check_smp(const Trace& t, const std::string& dir, const std::map<std::string, std::string>& keys) {
+    const auto irq = keys.find("smp_irq_cpu");
+    if (irq == keys.end()) return;  // one CPU: no such phase
+    const long long irq_cpu = number(irq->second);
+    const long long pid = number(read_first(dir + "/ping-smp.pid"));
+    const long long sent = ping_sent(dir + "/ping-smp.txt");
+    int echoes = 0, made_on_0 = 0, freed_on_irq_cpu = 0;
+    std::map<std::string, int> where;  // "cpuN/context" -> echoes
+    for (const Packet& p : t.packets) {
+        if (p.flow.proto != 1 || !p.flow.has_icmp || p.flow.icmp_type != 8) continue;
+        if (static_cast<long long>(p.pid) != pid) continue;
+        ++echoes;
+        made_on_0 += (p.id & 0xff) == 0;
+        freed_on_irq_cpu += p.outcome == OutcomeKind::sent && p.find(Stage::free) && p.end_cpu == irq_cpu;
+        ++where["cpu" + std::to_string(p.end_cpu) + "/" + (p.end_context.empty() ? "?" : p.end_context)];
+    }
+    std::string ends;
+    for (const auto& [k, n] : where) ends += " " + k + "×" + std::to_string(n);
+    const std::string detail = std::to_string(echoes) + " echoes of ping " + std::to_string(pid) + " (pinned to CPU 0, sent " +
+                               std::to_string(sent) + "): " + std::to_string(made_on_0) + " made on CPU 0, " +
+                               std::to_string(freed_on_irq_cpu) + " ended at free on CPU " + std::to_string(irq_cpu) +
+                               " (nic0's interrupts); ended on" + ends;
+    if (sent > 0 && echoes == sent && made_on_0 == sent && freed_on_irq_cpu == sent) pass("smp", detail);
+    else fail("smp", detail);
+}
+
 // One TCP connection from httpd (source port 8080), keyed by the peer's port.
 struct Conn {
     std::uint32_t isn = 0;
@@ -264,6 +298,7 @@ int main(int argc, char** argv) {
     check_free_order(t);
     check_ping(t, dir);
     check_tcp(t, dir, keys);
+    check_smp(t, dir, keys);
 
     const Phases phases = read_phases(dir + "/phases");
     std::map<std::string, Samples> ring;
