@@ -12,6 +12,8 @@
 //                  before the driver, e.g. CoDel's in fq_codel under load, is
 //                  allowed and counted); every record on nic0
 //   NAME.free      each of those has driver_xmit, xmit_done, free in that order
+//                  (or, with two CPUs, driver_xmit then free on another CPU
+//                  than the sender's, before net_dev_xmit: no xmit_done)
 //   NAME.ping      the echo requests: as many as each ping sent, all on its pid
 //                  with a send
 //   NAME.tcp       each HTTP connection's data: every byte of the sequence
@@ -125,19 +127,28 @@ void check_exact(const Trace& t, long long counted) {
 }
 
 void check_free_order(const Trace& t) {
-    int ok = 0, bad = 0;
+    int ok = 0, bad = 0, early = 0;
     std::string first_bad;
     for (const Packet& p : t.packets) {
         if (p.outcome != OutcomeKind::sent || !p.find(Stage::free)) continue;
         const auto dx = ts_of(p, Stage::driver_xmit), done = ts_of(p, Stage::xmit_done), fr = ts_of(p, Stage::free);
+        // Two CPUs: the device may complete the packet and the clean-up free
+        // it on the interrupt's CPU before ndo_start_xmit has returned on the
+        // sender's; its net_dev_xmit then comes after the record ended.
+        const bool freed_elsewhere_first =
+            !done && p.end_cpu >= 0 && static_cast<std::uint64_t>(p.end_cpu) != (p.id & 0xff);
         if (dx && done && dx <= done && done <= fr && p.stages.back().stage != Stage::xmit_done) {
             ++ok;
+        } else if (dx && dx <= fr && freed_elsewhere_first) {
+            ++ok, ++early;
         } else {
             ++bad;
             if (first_bad.empty()) first_bad = " e.g. packet " + std::to_string(p.id);
         }
     }
-    if (!bad && ok) pass("free", std::to_string(ok) + " packets: driver_xmit, xmit_done, then free");
+    if (!bad && ok)
+        pass("free", std::to_string(ok) + " packets: driver_xmit, xmit_done, then free (" + std::to_string(early) +
+                         " freed on another CPU before their ndo_start_xmit returned: no xmit_done)");
     else fail("free", std::to_string(bad) + " of " + std::to_string(ok + bad) + " not driver_xmit <= xmit_done <= free" + first_bad);
 }
 
