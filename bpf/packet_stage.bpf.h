@@ -24,11 +24,17 @@ static __always_inline bool hold_for_send(struct txr_pkt_slot *s, struct txr_pac
 	return true;
 }
 
+_Static_assert(TXR_END_CTX_TASK + TXR_IN_SOFTIRQ == TXR_END_CTX_SOFTIRQ &&
+		       TXR_END_CTX_TASK + TXR_IN_HARDIRQ == TXR_END_CTX_HARDIRQ,
+	       "end_ctx is the context level, shifted");
+
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
 static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
 					  enum txr_stage stage, __u8 end)
 {
 	p->end = end;
+	p->end_cpu = bpf_get_smp_processor_id();
+	p->end_ctx = irq_ctx_known ? TXR_END_CTX_TASK + ctx_level() : TXR_END_CTX_UNKNOWN;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
 	/* The summary's maps and the selection read a copy of the record

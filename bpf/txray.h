@@ -90,7 +90,7 @@ struct txr_packet {
 	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
 	__u32 qdisc_qlen;    /* packets queued, same moment */
 	__u16 tcp_calls;     /* TCP data: calls its bytes span (tied to the first byte's) */
-	__u16 pad3;
+	__u16 end_cpu;       /* the CPU its end ran on (end_ctx != TXR_END_CTX_NONE) */
 	__u64 drop_site;     /* kfree_skb's caller (its `location` argument), 0 if none */
 	/* The TX queue's Byte Queue Limits at driver_xmit (TXR_PF_BQL): bytes
 	 * the driver had queued and not completed before this packet
@@ -106,7 +106,7 @@ struct txr_packet {
 	 * device, is delivered locally or dropped. */
 	__u8 hop;
 	__u8 hop_state;
-	__u8 pad4;
+	__u8 end_ctx;   /* TXR_END_CTX_*: what ran the program that ended it */
 	__s32 send_ret; /* TXR_PF_SEND_FOLDED: what the send returned */
 	__u64 rx_ts;
 	__u64 rx_dev;
@@ -114,6 +114,15 @@ struct txr_packet {
 	 * (WireGuard's segments of a GSO skb: bpf/encap.bpf.h), else 0. */
 	__u64 encap_of;
 };
+
+/* txr_packet.end_ctx: where its end (TX completion, drop, hand-off) ran. A
+ * driver's TX completion runs in its interrupt handler or NAPI poll, on the
+ * CPU the interrupt was delivered to, not necessarily the sender's. */
+#define TXR_END_CTX_NONE    0 /* not ended in the kernel (in flight at exit) */
+#define TXR_END_CTX_UNKNOWN 1 /* ended; the softirq/IRQ hooks are not loaded */
+#define TXR_END_CTX_TASK    2
+#define TXR_END_CTX_SOFTIRQ 3
+#define TXR_END_CTX_HARDIRQ 4
 
 /* txr_packet.hop_state */
 #define TXR_HOP_PARKED    1 /* handed off (veth/lo), its receive not seen yet */

@@ -100,6 +100,13 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     case TXR_END_CONSUMED_EARLY: p.outcome = OutcomeKind::consumed; break;
     default: p.outcome = OutcomeKind::unfinished; break;
     }
+    if (r.end_ctx != TXR_END_CTX_NONE) p.end_cpu = r.end_cpu;
+    switch (r.end_ctx) {
+    case TXR_END_CTX_TASK: p.end_context = "task"; break;
+    case TXR_END_CTX_SOFTIRQ: p.end_context = "softirq"; break;
+    case TXR_END_CTX_HARDIRQ: p.end_context = "hardirq"; break;
+    default: break;  // not ended in the kernel, or the context was not tracked
+    }
     // The first device: hop 0 (the only one, unless a txr_hops record adds more).
     if (r.ifindex || r.ifname[0]) p.hops.push_back({p.ifname, p.ifindex, p.netns, std::nullopt});
     p.sort_stages();

@@ -114,6 +114,11 @@ struct Packet {
     std::string send_syscall;  // the send's syscall ("sendto", "io_uring_enter"...), once its record came
     std::optional<std::int64_t> send_ret;  // what the syscall returned
     std::optional<std::int32_t> xmit_rc;   // ndo_start_xmit's return
+    // Where its end ran (trace format 1.6): the CPU (-1: not ended in the
+    // kernel) and "task", "softirq" or "hardirq" (empty: not known). A TX
+    // completion runs where the NIC's interrupt was delivered.
+    std::int32_t end_cpu = -1;
+    std::string end_context;
 
     std::vector<StageMark> stages;  // in time order
 

@@ -88,6 +88,8 @@
     X(packet, stopped_by_bql, "stopped_by_bql", flag,  p.stopped_by_bql,  p.stopped_by_bql,  optional, none,             "1.2") \
     X(packet, hops,          "hops",          custom,  p.hops,          p.hops.size() > 1, optional, none,             "1.3") \
     X(packet, encap_of,      "encap_of",      num,     p.encap_of,      p.encap_of,        optional, none,             "1.3") \
+    X(packet, end_cpu,       "end_cpu",       num,     p.end_cpu,       p.end_cpu >= 0,    optional, none,             "1.6") \
+    X(packet, end_context,   "end_context",   str,     p.end_context,   !p.end_context.empty(), optional, none,       "1.6") \
     X(packet, outcome,       "outcome",       custom,  p.outcome,       true,              required, none,             "1.0") \
     X(packet, errno_name,    "errno",         custom,  p.send_errno,    !p.send_errno.empty(), optional, none,       "1.0") \
     X(packet, headers,       "headers",       custom,  p.headers,       !p.headers.empty(), optional, none,           "1.1") \

@@ -13,7 +13,7 @@ namespace txray {
 
 inline constexpr const char* kTraceFormatName = "txray-trace";
 inline constexpr int kTraceVersionMajor = 1;
-inline constexpr int kTraceVersionMinor = 5;
+inline constexpr int kTraceVersionMinor = 6;
 
 // Which hook a stage used during the recording.
 struct StageHook {

@@ -139,6 +139,8 @@ TEST(PacketFields, EveryFieldRoundTrips) {
               {"br0", 3, 4026531841u, std::nullopt, {}},
               {"uplink \"0\"", 7, 4026531841u, outer, {0x45, 0x01}}};
     p.encap_of = 4;
+    p.end_cpu = 1;  // format 1.6
+    p.end_context = "hardirq";
     p.stages = {{Stage::sendmsg, 10}, {Stage::ip_output, 20, 1}, {Stage::drop, 30, 2}};
     std::string line;
     append_packet_json(line, p);

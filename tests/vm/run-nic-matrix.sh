@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Issue 18: txray on real NIC drivers. For each KERNEL:MODEL[:HOOKS], runs
+# Issue 18: txray on real NIC drivers. For each KERNEL:MODEL[:HOOKS[:CPUS]], runs
 # tests/vm/nic-trace.sh with tests/vm/nic/traffic.sh (pings, an HTTP download,
 # ethtool -C, a shrunk TX ring under load) and judges the trace on the host
 # with txray-niccheck against the guest's own counts.
-#   tests/vm/run-nic-matrix.sh [--no-build] [KERNEL:MODEL[:HOOKS]...]
-# Default: 6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e 6.12:e1000e:tracepoint
-# (virtio on Debian's cloud kernels, e1000e on the full amd64 flavour).
+#   tests/vm/run-nic-matrix.sh [--no-build] [KERNEL:MODEL[:HOOKS[:CPUS]]...]
+# Default: 6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e::2 6.12:e1000e:tracepoint
+# (virtio on Debian's cloud kernels, e1000e on the full amd64 flavour; the
+# 6.12 e1000e boot has two CPUs: TX completions on the other CPU, the smp
+# phase of traffic.sh).
 # On Debian's cloud kernels (the virtio combinations) the same boot then runs
 # tests/vm/nic/stack.sh (nic-trace.sh --then: VLAN on a bond, GRE, WireGuard
 # over nic0, recorded on every device), judged by txray-stackcheck.
@@ -22,7 +24,7 @@ for a in "$@"; do
 	*) combos+=("$a") ;;
 	esac
 done
-[ ${#combos[@]} -gt 0 ] || combos=(6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e 6.12:e1000e:tracepoint)
+[ ${#combos[@]} -gt 0 ] || combos=(6.1:virtio 6.12:virtio 6.1:e1000e 6.12:e1000e::2 6.12:e1000e:tracepoint)
 if [ $build = 1 ]; then
 	start=$(date +%s)
 	if ! "$HERE/txray/build.sh" "$HERE/cache/build/txray-payload"; then
@@ -33,14 +35,15 @@ if [ $build = 1 ]; then
 fi
 pass=0 fail=0 summary=()
 for combo in "${combos[@]}"; do
-	IFS=: read -r kernel model hooks <<<"$combo"
-	name=$kernel-$model${hooks:+-$hooks}
+	IFS=: read -r kernel model hooks cpus <<<"$combo"
+	name=$kernel-$model${hooks:+-$hooks}${cpus:+-smp$cpus}
 	dir=$HERE/cache/nic-results/$name
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	start=$(date +%s)
 	args=()
 	[ -z "$hooks" ] || args=(--txray-args "--hooks $hooks")
+	[ -z "$cpus" ] || args+=(--smp "$cpus")
 	stack=0
 	if [ "$model" = virtio ]; then
 		stack=1

@@ -58,7 +58,10 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
         const char* child = p.gso_segment ? " (GSO segment of " : " (fragment of ";
         fact("packet", std::to_string(p.id) + (p.parent_id ? child + std::to_string(p.parent_id) + ")" : ""));
         fact("flow", "#" + std::to_string(f.id) + " " + f.label);
-        fact("outcome", p.outcome_string());
+        fact("outcome", p.outcome_string() +
+                            (p.end_cpu >= 0 ? ", ended on CPU " + std::to_string(p.end_cpu) +
+                                                  (p.end_context.empty() ? "" : " in " + p.end_context)
+                                            : ""));
         fact("length", std::to_string(p.len) + " bytes" + (p.gso_segs > 1 ? ", GSO " + std::to_string(p.gso_segs) + " x " + std::to_string(p.gso_size) : ""));
         fact("process", p.comm + " pid " + std::to_string(p.pid) + " tid " + std::to_string(p.tid));
         fact("interface", p.ifname + " (ifindex " + std::to_string(p.ifindex) + ", queue " + std::to_string(p.queue) + ")");
