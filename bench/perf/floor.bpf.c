@@ -105,6 +105,10 @@ EMPTY_TP(irq_handler_exit)
 EMPTY_TP(io_uring_submit_req)
 EMPTY_TP(io_uring_poll_arm)
 EMPTY_TP(io_uring_queue_async_work)
+/* Before 6.3 the submission is io_uring_submit_sqe (read as a classic
+ * tracepoint, as txray does): not loaded where tracefs lacks it. */
+SEC("tp/io_uring/io_uring_submit_sqe")
+int floor_io_uring_submit_sqe(void *ctx) { return 0; }
 SEC("tp/io_uring/io_uring_file_get")
 int floor_io_uring_file_get(void *ctx) { return 0; }
 SEC("tp/io_uring/io_uring_complete")
