@@ -69,6 +69,7 @@
 #   TXRAY_BASE=path      another txray binary (the code before a change): a mode
 #                        named MODE-base (record-null-base, ...) runs MODE with it,
 #                        interleaved with the rest: an A/B within one run
+#   TXRAY_PREV=path      a third one (MODE-prev): two changes measured in one run
 #   OUT=dir              where logs and traces go (default: a new /tmp dir)
 # Exit status 0 when everything ran; the figures are for reading, not asserts.
 set -uo pipefail
@@ -77,6 +78,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$here/../build-perf}
 TXRAY=${TXRAY:-$BUILD/src/cli/txray}
 TXRAY_BASE=${TXRAY_BASE:-}
+TXRAY_PREV=${TXRAY_PREV:-}
 TESTSEND=${TESTSEND:-$BUILD/tests/integration/txray-testsend}
 FLOOR=${FLOOR:-$BUILD/bench/perf/txray-floor}
 BT_SCRIPT=${BT_SCRIPT:-$here/perf/stages.bt}
@@ -134,7 +136,11 @@ for m in $MODES; do
     if [[ $m == *-base ]]; then  # the same mode with $TXRAY_BASE
         [ -n "${TXRAY_BASE:-}" ] && [ -x "$TXRAY_BASE" ] || die "mode $m needs TXRAY_BASE (another txray binary)"
     fi
-    case ${m%-base} in
+    if [[ $m == *-prev ]]; then  # the same mode with $TXRAY_PREV
+        [ -n "${TXRAY_PREV:-}" ] && [ -x "$TXRAY_PREV" ] || die "mode $m needs TXRAY_PREV (another txray binary)"
+    fi
+    mm=${m%-base}
+    case ${mm%-prev} in
     floor | floor-clock | floor-skb | floor-no-exit | floor-no-syscalls | floor-no-fib) [ -x "$FLOOR" ] || { echo "# $m: skipped ($FLOOR not built)"; continue; } ;;
     summary | summary-syscalls) [ $have_summary = 1 ] || { echo "# $m: skipped (txray live has no --summary)"; continue; } ;;
     bpftrace) [ $have_bpftrace = 1 ] || { echo "# bpftrace: skipped (apt-get install bpftrace)"; continue; } ;;
@@ -176,6 +182,7 @@ run() {
     # MODE-base: MODE with $TXRAY_BASE (the code before a change, in the same run).
     local mode=${name%-base} bin=$TXRAY
     [ "$mode" != "$name" ] && bin=$TXRAY_BASE
+    [[ $name == *-prev ]] && mode=${name%-prev} bin=$TXRAY_PREV
     local pid="" log="$OUT/$name.$tag.log" trace="$OUT/$name.$tag.jsonl"
     case $mode in
     untraced) ;;
@@ -402,7 +409,7 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 base = {r[1]: float(r[2]) for r in rows if r[0] == "untraced"}
 order0 = ["untraced", "floor", "floor-clock", "floor-skb", "floor-no-exit", "floor-no-syscalls", "floor-no-fib", "record", "record-null", "record-zst", "record-nosys", "select-none", "summary", "summary-syscalls", "agent", "agent-select-none", "agent-select-syscalls", "agent-cgroup", "bpftrace"]
-order = [m for o in order0 for m in (o, o + "-base")]
+order = [m for o in order0 for m in (o, o + "-prev", o + "-base")]
 print()
 print("| mode | pkt/s median | ratio to untraced min / median / max | overhead (median) | lost events | collector CPU (cores) | peak RSS MB |")
 print("|---|---|---|---|---|---|---|")
@@ -457,8 +464,10 @@ def ratio(mode, floor):
     a, b = by.get(mode, {}), by.get(floor, {})
     return sorted(float(a[t][2]) / float(b[t][2]) for t in a if t in b and float(b[t][2]) > 0)
 targets = [("record-null", "floor-clock", 0.90, "1. record -o /dev/null"),
+           ("record-null-prev", "floor-clock", 0.90, "1. (prev) record -o /dev/null"),
            ("record-null-base", "floor-clock", 0.90, "1. (base) record -o /dev/null"),
            ("record-zst", "floor-clock", 0.85, "2. record -o X.zst"),
+           ("record-zst-prev", "floor-clock", 0.85, "2. (prev) record -o X.zst"),
            ("record-zst-base", "floor-clock", 0.85, "2. (base) record -o X.zst"),
            ("summary", "floor-skb", 0.95, "3. lean summary / the floor of its hooks"),
            ("record-nosys", "floor-skb", 0.90, "4. record --no-syscalls / the floor of its hooks"),

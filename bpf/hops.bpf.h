@@ -237,17 +237,21 @@ static __always_inline struct txr_hops *hop_at_queue(struct txr_packet *p, struc
  * ends at the hand-off as on one device, with no extra cost. */
 static __always_inline bool receive_may_forward(const struct net_device *peer)
 {
+	/* Plain loads: peer is skb->dev of a tp_btf argument (a faulting load
+	 * reads 0, as a probe read would), not seven probe reads. */
 	if (!peer)
 		return true;
-	if (BPF_CORE_READ(peer, flags) & IFF_LOOPBACK)
+	if (peer->flags & IFF_LOOPBACK)
 		return false;
-	if (BPF_CORE_READ(peer, rx_handler))
+	if (peer->rx_handler)
 		return true;
-	if (BPF_CORE_READ(peer, ip_ptr, cnf.data[0])) /* IPV4_DEVCONF_FORWARDING - 1 */
+	const struct in_device *in = peer->ip_ptr;
+	if (in && in->cnf.data[0]) /* IPV4_DEVCONF_FORWARDING - 1 */
 		return true;
 	if (!bpf_core_field_exists(struct ipv6_devconf, forwarding))
 		return false;
-	return BPF_CORE_READ(peer, nd_net.net, ipv6.devconf_all, forwarding) != 0;
+	const struct ipv6_devconf *all = peer->nd_net.net->ipv6.devconf_all;
+	return all && all->forwarding != 0;
 }
 
 /* The hops record, right before the packet's own (finish_packet), when that

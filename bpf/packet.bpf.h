@@ -17,42 +17,48 @@
  * is a constant in each program after inlining; the other branch is gone. */
 #define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
+/* Bytes read at once from the IP header on: an IPv6 header, or an IPv4 one
+ * without options and the first 20 bytes after it (the ports, ICMP type and
+ * code, TCP's sequence, offset and flags). One probe read where there were
+ * three or four; past a short packet's end it reads the skb's own buffer
+ * (its tailroom, then skb_shared_info), whose bytes no field here uses. */
+#define TXR_HDR_READ 40
+#define TXR_L4_READ 20
+
 static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet *p, bool trusted)
 {
 	unsigned char *head = KREAD(trusted, skb, head);
 	__u16 nh = KREAD(trusted, skb, network_header);
 	__u32 l4 = 0;
 	__u16 frag = 0;
-	__u8 ver = 0;
+	__u8 hdr[TXR_HDR_READ];
+	__u8 l4b[TXR_L4_READ];
 
 	p->ethertype = bpf_ntohs(KREAD(trusted, skb, protocol));
 	if (!head || nh == (__u16)~0U)
 		return;
-	bpf_probe_read_kernel(&ver, 1, head + nh);
-	ver >>= 4;
+	if (bpf_probe_read_kernel(hdr, sizeof(hdr), head + nh))
+		return;
+	__u8 ver = hdr[0] >> 4;
 	if (ver == 4) {
-		struct iphdr ip;
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return;
+		const struct iphdr *ip = (const void *)hdr;
 		p->family = 4;
-		p->proto = ip.protocol;
-		__builtin_memcpy(p->saddr, &ip.saddr, 4);
-		__builtin_memcpy(p->daddr, &ip.daddr, 4);
-		frag = bpf_ntohs(ip.frag_off);
+		p->proto = ip->protocol;
+		__builtin_memcpy(p->saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->daddr, &ip->daddr, 4);
+		frag = bpf_ntohs(ip->frag_off);
 		p->frag_off = (frag & 0x1fff) * 8;
 		if (frag & 0x2000)
 			p->flags |= TXR_PF_FRAG_MORE;
-		l4 = nh + ip.ihl * 4;
+		l4 = nh + ip->ihl * 4;
 	} else if (ver == 6) {
-		struct ipv6hdr ip6;
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
-			return;
+		const struct ipv6hdr *ip6 = (const void *)hdr;
 		p->family = 6;
-		p->proto = ip6.nexthdr;
-		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
-		l4 = nh + sizeof(ip6);
-		if (ip6.nexthdr == 0 /* hop-by-hop options, e.g. MLD */) {
+		p->proto = ip6->nexthdr;
+		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+		l4 = nh + sizeof(*ip6);
+		if (ip6->nexthdr == 0 /* hop-by-hop options, e.g. MLD */) {
 			__u8 ext[2];
 			if (bpf_probe_read_kernel(ext, sizeof(ext), head + l4))
 				return;
@@ -76,35 +82,35 @@ static __always_inline void parse_headers(struct sk_buff *skb, struct txr_packet
 	}
 	if (p->frag_off || (p->flags & TXR_PF_FRAG_MORE))
 		p->flags |= TXR_PF_FRAGMENT;
-	if (p->frag_off == 0 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP)) {
-		__be16 ports[2];
-		if (!bpf_probe_read_kernel(ports, sizeof(ports), head + l4)) {
-			p->sport = bpf_ntohs(ports[0]);
-			p->dport = bpf_ntohs(ports[1]);
-		}
+	if (p->frag_off != 0 || (p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP && p->proto != IPPROTO_ICMP &&
+				 p->proto != IPPROTO_ICMPV6))
+		return;
+	/* The transport header's first bytes: already read for IPv4 without options. */
+	if (l4 == nh + sizeof(struct iphdr) && ver == 4)
+		__builtin_memcpy(l4b, hdr + sizeof(struct iphdr), sizeof(l4b));
+	else if (bpf_probe_read_kernel(l4b, sizeof(l4b), head + l4))
+		return;
+	if (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP) {
+		p->sport = ((__u16)l4b[0] << 8) | l4b[1];
+		p->dport = ((__u16)l4b[2] << 8) | l4b[3];
 	}
-	if (p->frag_off == 0 && (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)) {
-		__u8 tc[2]; /* struct icmphdr / icmp6hdr begin with type, code */
-		if (!bpf_probe_read_kernel(tc, sizeof(tc), head + l4)) {
-			p->icmp_type = tc[0];
-			p->icmp_code = tc[1];
-		}
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+		/* struct icmphdr / icmp6hdr begin with type, code */
+		p->icmp_type = l4b[0];
+		p->icmp_code = l4b[1];
 	}
-	if (p->frag_off == 0 && p->proto == IPPROTO_TCP) {
+	if (p->proto == IPPROTO_TCP) {
 		/* seq at offset 4, data offset + flags at 12-13. The payload is what
 		 * follows the TCP header up to skb->len (a whole TSO skb here). */
-		__u8 th[14];
-		if (bpf_probe_read_kernel(th, sizeof(th), head + l4))
-			return;
-		__u32 seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
-		__u32 hdr_end = l4 + (th[12] >> 4) * 4;
+		__u32 seq = ((__u32)l4b[4] << 24) | ((__u32)l4b[5] << 16) | ((__u32)l4b[6] << 8) | l4b[7];
+		__u32 hdr_end = l4 + (l4b[12] >> 4) * 4;
 		unsigned char *data = KREAD(trusted, skb, data);
 		__u32 data_off = data - head;
 		__u32 len = KREAD(trusted, skb, len);
 		__u32 payload = hdr_end >= data_off && len > hdr_end - data_off ? len - (hdr_end - data_off) : 0;
-		p->tcp_flags = th[13];
+		p->tcp_flags = l4b[13];
 		p->tcp_seq = seq;
-		p->tcp_end_seq = seq + payload + ((th[13] & 0x02) ? 1 : 0) + ((th[13] & 0x01) ? 1 : 0);
+		p->tcp_end_seq = seq + payload + ((l4b[13] & 0x02) ? 1 : 0) + ((l4b[13] & 0x01) ? 1 : 0);
 	}
 }
 
@@ -253,6 +259,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		}
 		if (s) {
 			spill_packet(s); /* the thread's previous packet, if still here */
+			flush_held(s);   /* or ended, waiting for its send's end */
 			p = &s->p;
 			in_slot = true;
 		}

@@ -6,6 +6,24 @@
 #ifndef TXRAY_PACKET_STAGE_BPF_H
 #define TXRAY_PACKET_STAGE_BPF_H
 
+/* A record that ends in its sending thread's slot while its send runs (a UDP
+ * datagram over veth or lo: handed off inside the syscall) waits there for
+ * the send's end, which emits it with the send's facts folded in (send_end).
+ * Only the send's own packets are in its slot with a send id (a TCP segment
+ * may carry an earlier call's: not held), and an interrupt never ends one
+ * here. Not with a selection: it records no sends. */
+static __always_inline bool hold_for_send(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
+					  enum txr_stage stage)
+{
+	if (!s || s->key != key || !p->send_id || p->proto == IPPROTO_TCP || p->hop || select_on ||
+	    in_interrupt_ctx())
+		return false;
+	s->held = 1;
+	s->held_stage = stage;
+	s->key = 0;
+	return true;
+}
+
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
 static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
 					  enum txr_stage stage, __u8 end)
@@ -30,11 +48,10 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 		count(TXR_C_PACKETS);
 	} else if (!selected) {
 		count(TXR_C_UNSELECTED); /* no ring traffic for what was not asked for */
-	} else if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
-		count(TXR_C_LOST_PACKET);
-		count(TXR_LOST_STAGE_BASE + stage);
+	} else if (hold_for_send(s, p, key, stage)) {
+		return; /* emitted at its send's end (send_end), the send folded in */
 	} else {
-		count(TXR_C_PACKETS);
+		emit_packet(p, stage);
 	}
 	if (s && s->key == key)
 		s->key = 0;

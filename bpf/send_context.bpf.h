@@ -232,37 +232,71 @@ static __always_inline void send_record_fill(struct txr_send *s, const struct tx
 	__builtin_memcpy(s->comm, ctx->comm, sizeof(s->comm));
 }
 
-/* A send record ends: its exit time and result, counted, and written to the
- * ring (copied from `done`, which send_record_fill began); summary mode only
- * counts it, and so does a selection (the packet records carry their own
- * process). */
-static __always_inline void send_record_emit(const struct txr_send *done, long ret)
+/* Summary mode only counts a send, and so does a selection (the packet
+ * records carry their own process): true when nothing goes to the ring. */
+static __always_inline bool send_counted_only(long ret)
 {
 	if (summary_mode || summary_maps)
 		errno_add(ret);
 	if (summary_mode || select_on) {
 		count(TXR_C_SENDS);
-		return;
+		return true;
 	}
-	__u64 flags = rb_flags(sizeof(*done));
+	return false;
+}
+
+static __always_inline struct txr_send *send_record_reserve(void)
+{
 	struct txr_send *s = bpf_ringbuf_reserve(&txr_events, sizeof(*s), 0);
-	if (!s) {
+	if (!s)
 		count(TXR_C_LOST_SEND);
-		return;
-	}
-	__builtin_memcpy(s, done, sizeof(*s));
+	return s;
+}
+
+/* A send record ends: its exit time and result, counted, into the ring. */
+static __always_inline void send_record_submit(struct txr_send *s, long ret, __u64 flags)
+{
 	s->exit_ts = bpf_ktime_get_ns();
 	s->ret = ret;
 	count(TXR_C_SENDS);
 	bpf_ringbuf_submit(s, flags);
 }
 
-/* The thread leaves its send: whatever the send left in the thread's slot
- * goes on without it. */
-static __always_inline void send_leave(struct txr_send_ctx *ctx)
+/* A send record kept aside (io_uring's, from submission to completion:
+ * send_record_fill began it) ends: copied into the ring. */
+static __always_inline void send_record_emit(const struct txr_send *done, long ret)
+{
+	if (send_counted_only(ret))
+		return;
+	__u64 flags = rb_flags(sizeof(*done));
+	struct txr_send *s = send_record_reserve();
+	if (!s)
+		return;
+	__builtin_memcpy(s, done, sizeof(*s));
+	send_record_submit(s, ret, flags);
+}
+
+/* A send call's record, filled in place in the ring from its context. */
+static __always_inline void send_record_write(const struct txr_send_ctx *ctx, long ret, __u32 tcp_seq_end)
+{
+	if (send_counted_only(ret))
+		return;
+	__u64 flags = rb_flags(sizeof(struct txr_send));
+	struct txr_send *s = send_record_reserve();
+	if (!s)
+		return;
+	send_record_fill(s, ctx);
+	s->tcp_seq_end = tcp_seq_end;
+	send_record_submit(s, ret, flags);
+}
+
+/* The thread leaves its send (`slot`: its packet slot, taken, or NULL): a
+ * record still held for the send (hold_for_send) goes out as it is, and
+ * whatever else the send left in the slot goes on without it. */
+static __always_inline void send_leave_slot(struct txr_send_ctx *ctx, struct txr_pkt_slot *slot)
 {
 	ctx->active = 0;
-	struct txr_pkt_slot *slot = pkt_slot_enter();
+	flush_held(slot);
 	spill_packet(slot);
 	slot_leave(slot);
 	if (!sends_in_task_storage) {
@@ -271,33 +305,57 @@ static __always_inline void send_leave(struct txr_send_ctx *ctx)
 	}
 }
 
-/* A scratch send record per CPU (too big for the stack beside the rest). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txr_send);
-} txr_send_scratch SEC(".maps");
+static __always_inline void send_leave(struct txr_send_ctx *ctx)
+{
+	send_leave_slot(ctx, pkt_slot_enter());
+}
 
+/* The send's only packet ended inside it and waits in the thread's slot
+ * (hold_for_send): it goes out with the send's end and result folded in
+ * (TXR_PF_SEND_FOLDED), one ring record instead of two. */
+static __always_inline bool fold_send(const struct txr_send_ctx *ctx, struct txr_pkt_slot *slot, long ret)
+{
+	if (!slot || !slot->held || slot->p.send_id != ctx->send_id || ctx->packets != 1 || select_on)
+		return false;
+	if (summary_maps)
+		errno_add(ret);
+	slot->held = 0;
+	slot->p.ts[TXR_ST_SENDMSG_RETURN] = bpf_ktime_get_ns();
+	slot->p.send_ret = ret;
+	slot->p.flags |= TXR_PF_SEND_FOLDED;
+	count(TXR_C_SENDS);
+	count(TXR_C_FOLDED);
+	emit_packet(&slot->p, slot->held_stage);
+	return true;
+}
+
+/* A send call ends: at its syscall's exit, or at sock_send_length for a
+ * syscall of one message (hooks/syscall.bpf.h). Its record is filled in
+ * place in the ring, or folded into its only packet's. */
+static __always_inline void send_end(struct txr_send_ctx *ctx, long ret)
+{
+	/* Before the ring reservation: Linux 5.10's verifier lost the reserved
+	 * record across tcp_call_close's loop ("Unreleased reference"). */
+	__u32 tcp_seq_end = 0;
+	if (ctx->proto == IPPROTO_TCP) {
+		/* The bytes this send queued: [write_seq at entry, at exit). */
+		struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
+		tcp_seq_end = BPF_CORE_READ(tp, write_seq);
+		tcp_call_close(ctx->sk, ctx->send_id, tcp_seq_end);
+	}
+	struct txr_pkt_slot *slot = pkt_slot_enter();
+	if (!fold_send(ctx, slot, ret))
+		send_record_write(ctx, ret, tcp_seq_end);
+	send_leave_slot(ctx, slot);
+}
+
+/* The syscall's exit: the send's end unless sock_send_length ended it
+ * already (then the context is no longer active: nothing to do). */
 static __always_inline int send_exit(long ret)
 {
 	struct txr_send_ctx *ctx = current_send();
-	__u32 zero = 0;
-
-	if (!ctx)
-		return 0;
-	struct txr_send *s = bpf_map_lookup_elem(&txr_send_scratch, &zero);
-	if (s) {
-		send_record_fill(s, ctx);
-		if (ctx->proto == IPPROTO_TCP) {
-			/* The bytes this send queued: [write_seq at entry, at exit). */
-			struct tcp_sock *tp = (struct tcp_sock *)ctx->sk;
-			s->tcp_seq_end = BPF_CORE_READ(tp, write_seq);
-			tcp_call_close(ctx->sk, ctx->send_id, s->tcp_seq_end);
-		}
-		send_record_emit(s, ret);
-	}
-	send_leave(ctx);
+	if (ctx)
+		send_end(ctx, ret);
 	return 0;
 }
 
@@ -340,9 +398,8 @@ static __always_inline void task_stage(enum txr_stage stage)
 
 /* sock_sendmsg returned for one message: the next message starts
  * (sock_sendmsg_nosec -> trace_sock_send_length, once per msghdr). */
-static __always_inline void message_done(void)
+static __always_inline void message_done(struct txr_send_ctx *ctx)
 {
-	struct txr_send_ctx *ctx = current_send();
 	/* Only sendmmsg has a next message whose start the clock gives. */
 	if (ctx)
 		next_message(ctx, ctx->syscall_nr == TXR_NR_sendmmsg ? bpf_ktime_get_ns() : 0); /* clears the route note too */

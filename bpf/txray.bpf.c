@@ -128,7 +128,12 @@ struct {
 struct txr_pkt_slot {
 	__u64 key; /* skb address; 0: empty */
 	__u8 busy;
-	__u8 pad[7];
+	/* p ended inside its send and waits for the send's end, to carry the
+	 * send's facts (TXR_PF_SEND_FOLDED): one ring record instead of two.
+	 * key is 0 then (the skb may be freed and its address reused). */
+	__u8 held;
+	__u8 held_stage; /* the stage it ended at (lost records are counted by it) */
+	__u8 pad[5];
 	struct txr_packet p;
 };
 
@@ -221,6 +226,28 @@ static __always_inline void spill_packet(struct txr_pkt_slot *s)
 static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 {
 	slot_spill_if_holds(s, key, p, &txr_inflight);
+}
+
+/* A finished record into the ring buffer (counted, lost ones by the stage
+ * that ended it). */
+static __always_inline void emit_packet(struct txr_packet *p, __u32 stage)
+{
+	if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
+		count(TXR_C_LOST_PACKET);
+		count(TXR_LOST_STAGE_BASE + (stage < TXR_ST_COUNT ? stage : 0));
+	} else {
+		count(TXR_C_PACKETS);
+	}
+}
+
+/* The slot's held record goes out as it is (its send made another packet,
+ * or ends without folding it). */
+static __always_inline void flush_held(struct txr_pkt_slot *s)
+{
+	if (s && s->held) {
+		s->held = 0;
+		emit_packet(&s->p, s->held_stage);
+	}
 }
 
 /* The code, by concern (each part uses the ones before it): the syscall

@@ -43,6 +43,10 @@ enum txr_rec_kind {
 #define TXR_PF_GSO_SEGMENT (1u << 5) /* made by software GSO from parent_id */
 #define TXR_PF_BQL        (1u << 6) /* bql_inflight/bql_limit read at driver_xmit */
 #define TXR_PF_MAY_GO_ON  (1u << 7) /* handed to a peer whose receive may send it on */
+/* The send's record folded in (no txr_send of its own): the packet was the
+ * only one its syscall made and ended inside it; ts[TXR_ST_SENDMSG_RETURN]
+ * and send_ret are the send's return. */
+#define TXR_PF_SEND_FOLDED (1u << 8)
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */
@@ -102,7 +106,8 @@ struct txr_packet {
 	 * device, is delivered locally or dropped. */
 	__u8 hop;
 	__u8 hop_state;
-	__u8 pad4[5];
+	__u8 pad4;
+	__s32 send_ret; /* TXR_PF_SEND_FOLDED: what the send returned */
 	__u64 rx_ts;
 	__u64 rx_dev;
 };
@@ -192,6 +197,7 @@ enum txr_counter {
 	TXR_C_CGROUP_FULL,       /* --by cgroup: packets counted as cgroup "other": txr_cgroups full */
 	TXR_C_SUPERSEDED,        /* records emitted unfinished: their skb's address came back as
 				  * another packet before their end was seen (packet_stage.bpf.h) */
+	TXR_C_FOLDED,            /* sends folded into their only packet's record (TXR_PF_SEND_FOLDED) */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */

@@ -41,6 +41,15 @@ struct {
 	__type(value, struct txr_send);
 } txr_uring_sends SEC(".maps");
 
+/* A request's record as its submission begins it, before it goes into
+ * txr_uring_sends (per CPU: too big for the stack beside the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txr_send);
+} txr_send_scratch SEC(".maps");
+
 /* The UAPI's opcodes (include/uapi/linux/io_uring.h: fixed numbers). */
 static __always_inline bool uring_send_op(__u8 op)
 {

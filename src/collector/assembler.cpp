@@ -202,6 +202,16 @@ void Assembler::on_packet(const txr_packet& r, std::uint64_t now_ns) {
             p.headers = std::move(it->second);
             headers_.erase(it);
         }
+    // The send's record folded into its only packet (TXR_PF_SEND_FOLDED): the
+    // sendmsg_return stage came with the record; a send record all the same.
+    if (r.flags & TXR_PF_SEND_FOLDED) {
+        ++stats_.sends;
+        if (r.tid) release_lost_sends_of(r.tid, r.send_id);
+        p.send_ret = r.send_ret;
+        p.send_errno = errno_name_for_ret(r.send_ret);
+        emit(std::move(p));
+        return;
+    }
     // TCP segments do not wait for their write's record (a write may block
     // for the whole transfer): they wait tcp_hold_ns, ordered by wire time.
     if (!p.send_id || p.has_tcp || !opt_.sends_recorded) {

@@ -5,7 +5,9 @@
 // its syscall returns; either may come first (veth finishes packets inside the
 // syscall, a qdisc may hold them long after). A packet of a send is held until
 // the send's record arrives, until a later send record of the same thread
-// shows that record was lost, or until hold_ns passes.
+// shows that record was lost, or until hold_ns passes. A send's only packet
+// that ended inside it comes with the send folded in (TXR_PF_SEND_FOLDED),
+// without a send record.
 #pragma once
 #include <cstdint>
 #include <deque>

@@ -31,6 +31,8 @@ void print_slot_use(const Counters& c) {
                  "txray: %llu packets moved from their thread's slot to the in-flight hash "
                  "(accepted by a qdisc, queued for a neighbour, left with a driver, or displaced by the thread's next packet)\n",
                  static_cast<unsigned long long>(c[TXR_C_SPILLED]));
+    std::fprintf(stderr, "txray: %llu sends folded into their only packet's record (it ended inside the syscall)\n",
+                 static_cast<unsigned long long>(c[TXR_C_FOLDED]));
 }
 
 void print_missed_runs(const std::map<std::string, std::uint64_t>& missed) {

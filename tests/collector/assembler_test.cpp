@@ -176,6 +176,32 @@ TEST_F(Fixture, ALaterSendRecordOfTheThreadReleasesPacketsAtOnce) {
     EXPECT_EQ(a.tracked_sends(), 0u);
 }
 
+TEST_F(Fixture, FoldedSendComesOutAtOnceAndCountsAsASend) {
+    // The kernel folded send 8 into its only packet (it ended inside the
+    // syscall): no send record follows. It is a send record all the same:
+    // send 7 of the thread, whose record was lost, is released with it.
+    a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
+    txr_packet r = rec(2, 0xb0, 8, 3000);
+    r.flags |= TXR_PF_SEND_FOLDED;
+    r.ts[TXR_ST_SENDMSG_RETURN] = 3500;
+    r.send_ret = -105;  // ENOBUFS
+    a.on_packet(r, 1'001);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 1u);
+    EXPECT_EQ(out[0].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(out[1].id, 2u);
+    ASSERT_NE(out[1].find(Stage::sendmsg_return), nullptr);
+    EXPECT_EQ(out[1].stages.back().stage, Stage::sendmsg_return);
+    EXPECT_EQ(out[1].stages.back().ts_ns, 3500u);
+    ASSERT_TRUE(out[1].send_ret.has_value());
+    EXPECT_EQ(*out[1].send_ret, -105);
+    EXPECT_EQ(out[1].send_errno, "ENOBUFS");
+    EXPECT_EQ(a.stats().sends, 1u);
+    EXPECT_EQ(a.stats().no_send_record, 1u);
+    EXPECT_EQ(a.held_packets(), 0u);
+    EXPECT_EQ(a.tracked_sends(), 0u);
+}
+
 TEST_F(Fixture, AnotherThreadsSendRecordReleasesNothing) {
     a.on_packet(rec(1, 0xa0, 7, 1000), 1'000);
     txr_send other = send_rec(9, 0, 100, 900, 950);

@@ -83,13 +83,23 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-long moved_from_slots(const std::string& output) {
-    const std::string tail = " packets moved from their thread's slot";
+namespace {
+// The number txray's --verbose line "txray: N<tail>" gives, -1 without one.
+long verbose_count(const std::string& output, const std::string& tail) {
     const auto at = output.find(tail);
     if (at == std::string::npos) return -1;
     const auto start = output.rfind("txray: ", at);
     if (start == std::string::npos) return -1;
     return std::stol(output.substr(start + 7, at - start - 7));
+}
+}  // namespace
+
+long moved_from_slots(const std::string& output) {
+    return verbose_count(output, " packets moved from their thread's slot");
+}
+
+long folded_sends(const std::string& output) {
+    return verbose_count(output, " sends folded into their only packet's record");
 }
 
 bool wait_for_header(const std::string& path, double timeout_s) {

@@ -44,6 +44,8 @@ bool wait_for_header(const std::string& path, double timeout_s = 30);
 // From a --verbose run's output: "txray: N packets moved from their thread's
 // slot ..." (N), or -1 when the line is missing.
 long moved_from_slots(const std::string& output);
+// --verbose: sends the kernel folded into their only packet's record.
+long folded_sends(const std::string& output);
 
 // veth pair: host side `host_if` (10.77.N.1/24, fd77:N::1/64) <-> `peer_if`
 // (10.77.N.2, fd77:N::2) inside namespace `ns`. Removed on destruction.

@@ -236,4 +236,30 @@ TEST_F(Path, NetfilterOutputDropIsEpermWithItsReason) {
     EXPECT_EQ(emsgsize, 1) << "a 70000-byte datagram fails before any packet exists";
 }
 
+// A send that fails before the socket layer (its address a bad pointer:
+// move_addr_to_kernel's EFAULT, before sock_sendmsg, so sock_send_length never
+// fires) still has its record, with its errno, from the syscall's exit.
+TEST_F(Path, ASendThatFailsBeforeTheSocketLayerKeepsItsErrno) {
+    Trace t = record("efault", {"--iface", net->host_if}, [&] {
+        run(testsend_bin() + " send --to " + net->v4_peer + " --port 9602 --way sendto-efault --count 3 --size 100");
+        run(testsend_bin() + " send --to " + net->v4_peer + " --port 9602 --way sendmsg-efault --count 2 --size 100");
+        run(testsend_bin() + " send --to " + net->v4_peer + " --port 9603 --way sendto --count 1 --size 100");
+    });
+    int efault = 0, sent = 0;
+    for (const auto& p : t.packets) {
+        if (p.comm != "txray-testsend") continue;
+        if (p.outcome_string() == "error:EFAULT") {
+            ++efault;
+            EXPECT_EQ(p.send_errno, "EFAULT");
+        }
+        if (p.flow.dport == 9603 && p.outcome == OutcomeKind::sent) {
+            ++sent;
+            ASSERT_TRUE(p.send_ret.has_value());
+            EXPECT_EQ(*p.send_ret, 100) << "a send that reaches the socket ends with its return";
+        }
+    }
+    EXPECT_EQ(efault, 5) << "3 sendto + 2 sendmsg, each with its record";
+    EXPECT_EQ(sent, 1);
+}
+
 }  // namespace

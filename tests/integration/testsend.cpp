@@ -3,6 +3,9 @@
 // and counts it. Used by the integration tests and examples/.
 //
 //   txray-testsend send --to ADDR --port P --way sendto|sendmsg|sendmmsg|write
+//                       (or sendto-efault|sendmsg-efault: the address is a bad
+//                       pointer, so the call fails with EFAULT before the
+//                       socket layer: no packet, no sock_sendmsg)
 //                       [--count N] [--size BYTES] [--batch B] [--gap-us U] [--size-step N]
 //                       [--seconds S]  (send for S seconds instead of --count;
 //                                       prints "sent N failed M seconds T pps R")
@@ -127,6 +130,16 @@ int send_mode(const Args& a) {
             }
             rc = sendmmsg(fd, mm.data(), n, 0);
             if (rc > 0) n = static_cast<int>(rc);
+        } else if (a.way == "sendto-efault") {
+            rc = sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(1), len);
+        } else if (a.way == "sendmsg-efault") {
+            iovec iov{buf.data(), buf.size()};
+            msghdr m{};
+            m.msg_name = reinterpret_cast<void*>(1);
+            m.msg_namelen = len;
+            m.msg_iov = &iov;
+            m.msg_iovlen = 1;
+            rc = sendmsg(fd, &m, 0);
         } else if (a.way == "write") {
             rc = write(fd, buf.data(), buf.size());
         } else {
