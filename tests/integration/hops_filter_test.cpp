@@ -110,7 +110,8 @@ TEST_F(HopsFilter, ExpressionOnTheMasqueradedSourceKeepsThePodsDatagrams) {
     Recorded r = record_pod_datagrams(topo, topo.net + ".2.2", port, count, {"udp and src host " + masq});
     const Tally n = tally(r.trace, port, topo.uplink);
     expect_only_pod_datagrams(r, n, topo, count);
-    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent);
+    // (Not == the uplink's tx_packets: the router's ARP there is not UDP.)
+    EXPECT_LE(static_cast<std::uint64_t>(n.via_uplink), r.uplink_sent);
     ASSERT_TRUE(hops_readable(r.trace));
     for (const Packet* p : n.ours) {
         SCOPED_TRACE("packet " + std::to_string(p->id));

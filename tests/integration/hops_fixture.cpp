@@ -97,14 +97,18 @@ Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to
     // Per port: a trace of an earlier test in this process would pass for the header.
     const std::string dir = scratch_dir(), name = dir + "/hops-" + std::to_string(port);
     const std::string trace = name + ".json", log = name + ".log";
-    Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port",
-                std::to_string(port), "--seconds", "6"},
-               name + "-recv.log");
     std::vector<std::string> argv{txray_bin(), "record", "-o", trace};
     if (!record_netns.empty()) argv.insert(argv.begin(), {"/usr/sbin/ip", "netns", "exec", record_netns});
     argv.insert(argv.end(), record_args.begin(), record_args.end());
     Child rec(argv, log);
     EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
+    // The receiver's seconds start once the recorder is attached (loading an
+    // expression's programs may take seconds on a busy machine).
+    Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port",
+                std::to_string(port), "--seconds", "6"},
+               name + "-recv.log");
+    for (int i = 0; i < 100 && read_file(name + "-recv.log").find("ready") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::uint64_t before = topo.uplink_tx();
     RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + to + " --port " +
                       std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
