@@ -6,10 +6,26 @@
 #ifndef TXRAY_PACKET_STAGE_BPF_H
 #define TXRAY_PACKET_STAGE_BPF_H
 
+static __always_inline void forget_packet(struct txr_pkt_slot *s, __u64 key)
+{
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_inflight, &key);
+}
+
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
 static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
 					  enum txr_stage stage, __u8 end)
 {
+	if (p->flags & TXR_PF_PENDING_FILTER) {
+		/* No hop passed the device and header filters: left out. */
+		count(TXR_C_FILTERED);
+		if (p->hop)
+			emit_hops(p, false);
+		forget_packet(s, key);
+		return;
+	}
 	p->end = end;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
@@ -36,10 +52,7 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	} else {
 		count(TXR_C_PACKETS);
 	}
-	if (s && s->key == key)
-		s->key = 0;
-	else
-		bpf_map_delete_elem(&txr_inflight, &key);
+	forget_packet(s, key);
 }
 
 /* Stages that may see a packet first (and so create its record): the stage
