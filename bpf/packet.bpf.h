@@ -338,9 +338,10 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
 		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
 		p->ts[TXR_ST_TCP_TRANSMIT_SKB] = ctx->tcp_tx_ts;
-		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id) {
+		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id && !ctx->first_pending) {
 			/* A later fragment: no ports of its own; it shares the
-			 * datagram's ports and IP stages, and links to the first. */
+			 * datagram's ports and IP stages, and links to the first
+			 * (unless that one is pending a later hop's filters). */
 			p->parent_id = ctx->first_frag_id;
 			p->sport = ctx->sport;
 			p->dport = ctx->dport;
@@ -397,7 +398,9 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		}
 	}
 	/* Not on this device's headers: pending until a later hop passes the
-	 * filters (hops.bpf.h); left out (counted) if none does. */
+	 * filters (hops.bpf.h); left out (counted) if none does. A later
+	 * fragment of a pending datagram is not linked to it (judged on its own
+	 * headers, above). */
 	if (!here)
 		p->flags |= TXR_PF_PENDING_FILTER;
 	if (in_slot && s) {
@@ -414,6 +417,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		ctx->packets++;
 		if (!ctx->first_frag_id) {
 			ctx->first_frag_id = p->id;
+			ctx->first_pending = !here;
 			ctx->sport = p->sport;
 			ctx->dport = p->dport;
 			if (is_ip_stage(stage))

@@ -109,7 +109,10 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 {
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = find_packet(*sp, key);
-	if (p && creates(stage) && superseded(p, skb, stage, trusted)) {
+	/* Before the device only: the case seen (a record made at cgroup egress),
+	 * and __dev_queue_xmit's program is at the verifier's limit with an
+	 * expression (a second path into create_packet doubles it). */
+	if (p && creates(stage) && stage < TXR_ST_DEV_QUEUE_XMIT && superseded(p, skb, stage, trusted)) {
 		finish_packet(*sp, p, key, stage, TXR_END_EXPIRED); /* unfinished, as a sweep would */
 		count(TXR_C_SUPERSEDED);
 		p = NULL;
