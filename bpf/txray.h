@@ -43,6 +43,10 @@ enum txr_rec_kind {
 #define TXR_PF_GSO_SEGMENT (1u << 5) /* made by software GSO from parent_id */
 #define TXR_PF_BQL        (1u << 6) /* bql_inflight/bql_limit read at driver_xmit */
 #define TXR_PF_MAY_GO_ON  (1u << 7) /* handed to a peer whose receive may send it on */
+/* Failed --iface, the flow filters or the expression on its first device but
+ * may leave through another: kept, not emitted, until a hop passes them
+ * (bpf/hops.bpf.h); never seen by user space. */
+#define TXR_PF_PENDING_FILTER (1u << 8)
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */
