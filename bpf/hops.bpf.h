@@ -139,16 +139,12 @@ static __always_inline struct txr_packet *scratch_take(struct txr_cpu_state **cp
 	return f;
 }
 
-/* Whether a hop passes the device and header filters (--iface, the flow
- * filters, the expression), with its device (ifindex in namespace netns) and
- * the headers the skb (its address) leaves with: after NAT, a tunnel's outer
- * ones. At __dev_queue_xmit (or a receive) the MAC header is set: the
- * expression's Ethernet program where the device has one; no memo (that is
- * for the first device's IP-then-device stages). A global function, verified
- * once on its own (the expression inlined into every program that opens a
- * hop is too much for the verifier), so the skb is read with probe reads.
+/* Whether a hop passes the device and flow filters (--iface, the flow
+ * filters), with its device (ifindex in namespace netns) and the headers the
+ * skb (its address) leaves with: after NAT, a tunnel's outer ones. A global
+ * function, verified once on its own, so the skb is read with probe reads.
  * Asked only for a packet pending them (TXR_PF_PENDING_FILTER). */
-__noinline int txr_hop_passes(__u64 skb_addr, __u32 ifindex, __u32 netns)
+__noinline int txr_hop_flow_passes(__u64 skb_addr, __u32 ifindex, __u32 netns)
 {
 	struct sk_buff *skb = (struct sk_buff *)skb_addr;
 	struct txr_cpu_state *c = NULL;
@@ -157,9 +153,23 @@ __noinline int txr_hop_passes(__u64 skb_addr, __u32 ifindex, __u32 netns)
 		return 0;
 	parse_headers(skb, f, false);
 	f->ifindex = ifindex;
-	int pass = flow_matches(f, netns) && (!f_pcap || txr_pcap_eval_skb(skb, true, false));
+	int pass = flow_matches(f, netns);
 	c->scratch_depth--;
 	return pass;
+}
+
+/* Whether the expression matches a hop's skb (its address). At
+ * __dev_queue_xmit (or a receive) the MAC header is set: the expression's
+ * Ethernet program where the device has one; no memo (that is for the first
+ * device's IP-then-device stages). A global function apart from
+ * txr_hop_flow_passes (the expression inlined into every program that opens a
+ * hop is too much for the verifier): the verifier up to 6.1 adds the frames
+ * of a chain of calls, global ones too, against the 512-byte stack, and the
+ * compiled expression's frame (160 bytes, pcap_jit.cpp) under
+ * parse_headers' frame under a device program's was 544. */
+__noinline int txr_hop_expr_passes(__u64 skb_addr)
+{
+	return txr_pcap_eval_skb((struct sk_buff *)skb_addr, true, false);
 }
 
 /* The headers as they are now, where they differ from the packet's first flow
@@ -227,7 +237,9 @@ static __always_inline struct txr_hops *open_hop(struct txr_packet *p, const str
 	if ((p->flags & TXR_PF_PENDING_FILTER) &&
 	    /* p->skb read back from the record: the skb's address as a scalar,
 	     * as a global function's argument must be. */
-	    (skb ? txr_hop_passes(*(volatile __u64 *)&p->skb, n->ifindex, n->netns) : hop_device_passes(n)))
+	    (skb ? txr_hop_flow_passes(*(volatile __u64 *)&p->skb, n->ifindex, n->netns) &&
+			   (!f_pcap || txr_hop_expr_passes(*(volatile __u64 *)&p->skb))
+		 : hop_device_passes(n)))
 		p->flags &= ~TXR_PF_PENDING_FILTER; /* kept: emitted at its end */
 	p->hop = i + 1;
 	h->count = i + 2;

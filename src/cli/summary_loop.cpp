@@ -28,23 +28,32 @@ std::uint64_t total(const std::array<std::uint64_t, TXR_HIST_BUCKETS>& d) {
     return n;
 }
 
-// Interface slots whose rows counted packets since the last tick.
+// The first row a slot shows per device. Slot 0 ("other") also holds the
+// stages before a device was known (ip_local_out and ip_output where their
+// programs run before ip_output sets skb->dev: fentry/kprobe): those are in
+// the totals; "other" is a device row only for what it counted from a
+// device's queue on (devices beyond the slots, a drop before any device).
+std::size_t first_device_row(std::size_t slot) { return slot ? 0 : TXR_ST_DEV_QUEUE_XMIT; }
+
+// Whether an interface slot's rows counted packets since the last tick.
+bool slot_counted(std::size_t slot, const std::vector<txr_hist_row>& now, const std::vector<txr_hist_row>& before) {
+    for (std::size_t row = first_device_row(slot); row < TXR_HIST_ROWS; ++row)
+        if (total(row_delta(now[slot * TXR_HIST_ROWS + row], before[slot * TXR_HIST_ROWS + row]))) return true;
+    return false;
+}
+
 std::size_t devices_with_counts(const std::vector<txr_hist_row>& now, const std::vector<txr_hist_row>& before) {
     std::size_t n = 0;
-    for (std::size_t slot = 0; slot < TXR_IF_SLOTS; ++slot) {
-        bool any = false;
-        for (std::size_t row = 0; row < TXR_HIST_ROWS && !any; ++row)
-            any = total(row_delta(now[slot * TXR_HIST_ROWS + row], before[slot * TXR_HIST_ROWS + row])) > 0;
-        n += any;
-    }
+    for (std::size_t slot = 0; slot < TXR_IF_SLOTS; ++slot) n += slot_counted(slot, now, before);
     return n;
 }
 
-// The TXR_HIST_ROWS rows of one device (`device`: "" for all together) that
-// counted packets since the last tick, under a header.
-void print_rows(const std::string& device, const txr_hist_row* now, const txr_hist_row* before) {
+// The rows from `first_row` of one device (`device`: "" for all together)
+// that counted packets since the last tick, under a header.
+void print_rows(const std::string& device, const txr_hist_row* now, const txr_hist_row* before,
+                std::size_t first_row = 0) {
     bool header = false;
-    for (std::size_t row = 0; row <= TXR_HIST_E2E; ++row) {
+    for (std::size_t row = first_row; row <= TXR_HIST_E2E; ++row) {
         const auto d = row_delta(now[row], before[row]);
         const std::uint64_t n = total(d);
         if (!n) continue;
@@ -107,7 +116,7 @@ int run_summary(const TraceOptions& o) {
         if (devices_with_counts(m.hist, prev_hist) > 1)
             for (std::size_t slot = 0; slot < TXR_IF_SLOTS; ++slot)
                 print_rows(slot && m.ifaces[slot].key ? m.ifaces[slot].name : "other", &m.hist[slot * TXR_HIST_ROWS],
-                           &prev_hist[slot * TXR_HIST_ROWS]);
+                           &prev_hist[slot * TXR_HIST_ROWS], first_device_row(slot));
         std::fflush(stdout);
         prev_all = std::move(all);
         prev_hist = m.hist;
