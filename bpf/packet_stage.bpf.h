@@ -24,10 +24,26 @@ static __always_inline bool hold_for_send(struct txr_pkt_slot *s, struct txr_pac
 	return true;
 }
 
+static __always_inline void forget_packet(struct txr_pkt_slot *s, __u64 key)
+{
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_inflight, &key);
+}
+
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
 static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
 					  enum txr_stage stage, __u8 end)
 {
+	if (p->flags & TXR_PF_PENDING_FILTER) {
+		/* No hop passed the device and header filters: left out. */
+		count(TXR_C_FILTERED);
+		if (p->hop)
+			emit_hops(p, false);
+		forget_packet(s, key);
+		return;
+	}
 	p->end = end;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
@@ -53,10 +69,7 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	} else {
 		emit_packet(p, stage);
 	}
-	if (s && s->key == key)
-		s->key = 0;
-	else
-		bpf_map_delete_elem(&txr_inflight, &key);
+	forget_packet(s, key);
 }
 
 /* Stages that may see a packet first (and so create its record): the stage
@@ -114,7 +127,7 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = find_packet(*sp, key);
 	/* Before the device only: the case seen (a record made at cgroup egress),
-	 * and __dev_queue_xmit's program is near the verifier's limit with an
+	 * and __dev_queue_xmit's program is at the verifier's limit with an
 	 * expression (a second path into create_packet doubles it). */
 	if (p && creates(stage) && stage < TXR_ST_DEV_QUEUE_XMIT && superseded(p, skb, stage, trusted)) {
 		finish_packet(*sp, p, key, stage, TXR_END_EXPIRED); /* unfinished, as a sweep would */
