@@ -158,20 +158,6 @@ __noinline int txr_hop_flow_passes(__u64 skb_addr, __u32 ifindex, __u32 netns)
 	return pass;
 }
 
-/* Whether the expression matches a hop's skb (its address). At
- * __dev_queue_xmit (or a receive) the MAC header is set: the expression's
- * Ethernet program where the device has one; no memo (that is for the first
- * device's IP-then-device stages). A global function apart from
- * txr_hop_flow_passes (the expression inlined into every program that opens a
- * hop is too much for the verifier): the verifier up to 6.1 adds the frames
- * of a chain of calls, global ones too, against the 512-byte stack, and the
- * compiled expression's frame (160 bytes, pcap_jit.cpp) under
- * parse_headers' frame under a device program's was 544. */
-__noinline int txr_hop_expr_passes(__u64 skb_addr)
-{
-	return txr_pcap_eval_skb((struct sk_buff *)skb_addr, true, false);
-}
-
 /* The headers as they are now, where they differ from the packet's first flow
  * (NAT rewrote them in POST_ROUTING, or a tunnel pushed outer ones). */
 static __always_inline void hop_flow(struct txr_hop *n, const struct txr_packet *p, struct sk_buff *skb,
@@ -237,8 +223,11 @@ static __always_inline struct txr_hops *open_hop(struct txr_packet *p, const str
 	if ((p->flags & TXR_PF_PENDING_FILTER) &&
 	    /* p->skb read back from the record: the skb's address as a scalar,
 	     * as a global function's argument must be. */
+	    /* The expression: at __dev_queue_xmit (or a receive) the MAC
+	     * header is set (the Ethernet program where the device has one);
+	     * no memo (that is for the first device's IP-then-device stages). */
 	    (skb ? txr_hop_flow_passes(*(volatile __u64 *)&p->skb, n->ifindex, n->netns) &&
-			   (!f_pcap || txr_hop_expr_passes(*(volatile __u64 *)&p->skb))
+			   (!f_pcap || txr_pcap_match_skb(skb, true, trusted, false))
 		 : hop_device_passes(n)))
 		p->flags &= ~TXR_PF_PENDING_FILTER; /* kept: emitted at its end */
 	p->hop = i + 1;

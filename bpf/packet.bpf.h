@@ -193,7 +193,7 @@ static __always_inline bool expression_matches(struct sk_buff *skb, bool from_se
 					       enum txr_stage stage, bool trusted)
 {
 	return !f_pcap || (from_send && p->parent_id) ||
-	       txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted);
+	       txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted, true);
 }
 
 /* --netns, --cgroup and the tcpdump expression, cheapest first. */
