@@ -116,27 +116,57 @@ static __always_inline bool other_device(const struct txr_packet *p, const struc
 	return ns && dev_ns && ns != dev_ns;
 }
 
-/* The headers as they are now, where they differ from the packet's first flow
- * (NAT rewrote them in POST_ROUTING, or a tunnel pushed outer ones). Parsed
- * into this CPU's scratch record of its nesting level (see create_packet). */
-static __always_inline void hop_flow(struct txr_hop *n, const struct txr_packet *p, struct sk_buff *skb,
-				     bool trusted)
+/* This CPU's scratch record of its nesting level (see create_packet), taken
+ * (c->scratch_depth raised: the caller lowers it when done), or NULL. */
+static __always_inline struct txr_packet *scratch_take(struct txr_cpu_state **cp)
 {
 	__u32 zero = 0;
 	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
 	if (!c)
-		return;
+		return NULL;
 	__u32 depth = c->scratch_depth;
 	if (depth >= TXR_SCRATCH_NEST)
-		return;
+		return NULL;
 	struct txr_packet *f = bpf_map_lookup_elem(&txr_scratch, &depth);
 	if (!f)
-		return;
+		return NULL;
 	c->scratch_depth = depth + 1;
+	*cp = c;
 	f->family = f->proto = 0;
 	f->sport = f->dport = 0;
 	f->frag_off = 0;
 	f->flags = 0;
+	return f;
+}
+
+/* Whether a hop passes the device and flow filters (--iface, the flow
+ * filters), with its device (ifindex in namespace netns) and the headers the
+ * skb (its address) leaves with: after NAT, a tunnel's outer ones. A global
+ * function, verified once on its own, so the skb is read with probe reads.
+ * Asked only for a packet pending them (TXR_PF_PENDING_FILTER). */
+__noinline int txr_hop_flow_passes(__u64 skb_addr, __u32 ifindex, __u32 netns)
+{
+	struct sk_buff *skb = (struct sk_buff *)skb_addr;
+	struct txr_cpu_state *c = NULL;
+	struct txr_packet *f = scratch_take(&c);
+	if (!f || !c)
+		return 0;
+	parse_headers(skb, f, false);
+	f->ifindex = ifindex;
+	int pass = flow_matches(f, netns);
+	c->scratch_depth--;
+	return pass;
+}
+
+/* The headers as they are now, where they differ from the packet's first flow
+ * (NAT rewrote them in POST_ROUTING, or a tunnel pushed outer ones). */
+static __always_inline void hop_flow(struct txr_hop *n, const struct txr_packet *p, struct sk_buff *skb,
+				     bool trusted)
+{
+	struct txr_cpu_state *c = NULL;
+	struct txr_packet *f = scratch_take(&c);
+	if (!f || !c)
+		return;
 	parse_headers(skb, f, trusted);
 	bool same = f->family == p->family && f->proto == p->proto && f->sport == p->sport && f->dport == p->dport;
 	for (int i = 0; i < 16 && same; i++)
@@ -150,7 +180,16 @@ static __always_inline void hop_flow(struct txr_hop *n, const struct txr_packet 
 		__builtin_memcpy(n->saddr, f->saddr, 16);
 		__builtin_memcpy(n->daddr, f->daddr, 16);
 	}
-	c->scratch_depth = depth;
+	c->scratch_depth--;
+}
+
+/* A hop with no headers of its own to read (a bridge the receive passed the
+ * packet up to): passes on its device alone when no header filter is set. */
+static __always_inline bool hop_device_passes(const struct txr_hop *n)
+{
+	if (f_proto || f_port || f_host_family || f_pcap)
+		return false;
+	return !f_ifindex || (n->ifindex == f_ifindex && n->netns == f_ifnetns);
 }
 
 /* The packet goes on to device `dev` (a transmit, a bridge it was passed up
@@ -181,6 +220,16 @@ static __always_inline struct txr_hops *open_hop(struct txr_packet *p, const str
 	n->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	if (skb)
 		hop_flow(n, p, skb, trusted);
+	if ((p->flags & TXR_PF_PENDING_FILTER) &&
+	    /* p->skb read back from the record: the skb's address as a scalar,
+	     * as a global function's argument must be. */
+	    /* The expression: at __dev_queue_xmit (or a receive) the MAC
+	     * header is set (the Ethernet program where the device has one);
+	     * no memo (that is for the first device's IP-then-device stages). */
+	    (skb ? txr_hop_flow_passes(*(volatile __u64 *)&p->skb, n->ifindex, n->netns) &&
+			   (!f_pcap || txr_pcap_match_skb(skb, true, trusted, false))
+		 : hop_device_passes(n)))
+		p->flags &= ~TXR_PF_PENDING_FILTER; /* kept: emitted at its end */
 	p->hop = i + 1;
 	h->count = i + 2;
 	return h;

@@ -110,6 +110,33 @@ static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean
 		bpf_map_delete_elem(&txr_lean_inflight, &key);
 }
 
+/* The stages a device adds, from its queue to the driver's return. */
+#define TXR_LEAN_DEVICE_STAGES                                                                             \
+	((1u << TXR_ST_DEV_QUEUE_XMIT) | (1u << TXR_ST_QDISC_ENQUEUE) | (1u << TXR_ST_QDISC_DEQUEUE) |      \
+	 (1u << TXR_ST_DRIVER_XMIT) | (1u << TXR_ST_NETIF_RX) | (1u << TXR_ST_XMIT_DONE))
+
+/* The skb queued again (__dev_queue_xmit) on another device: an upper
+ * device's ndo_start_xmit passed it down (vxlan_xmit -> udp_tunnel_xmit_skb
+ * on the underlay, macvlan/vlan on their lower device, a bridge on a port).
+ * The stages from here on count in that device's rows (its hop), its end too;
+ * the earlier ones stay in the first device's. Reached only by a second
+ * __dev_queue_xmit of the same skb: a packet on one device never gets here.
+ * (A hand-off's receive side is not followed in the lean summary: a packet
+ * forwarded from there is a new one, created on its next device.) */
+static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff *skb, __u64 now)
+{
+	__u8 slot = lean_if_slot(skb);
+	if (slot == TXR_IF_UNSET || slot == l->ifslot)
+		return; /* the same device's second hook (fentry and tracepoint) */
+	l->ifslot = slot;
+	l->seen = (l->seen & ~TXR_LEAN_DEVICE_STAGES) | (1u << TXR_ST_DEV_QUEUE_XMIT);
+	l->out = 0; /* end to end: to this device's driver */
+	if (now >= l->prev)
+		hist_add(slot, TXR_ST_DEV_QUEUE_XMIT, now - l->prev);
+	l->prev = now;
+	l->last = TXR_ST_DEV_QUEUE_XMIT;
+}
+
 /* Stamp `stage` on the skb (creating its entry at a creating stage: in the
  * thread's slot if `may_slot`, past netfilter, see create_packet).
  * Returns the entry, or NULL when not followed or just created. */
@@ -133,8 +160,11 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 		}
 		return NULL;
 	}
-	if (l->seen & (1u << stage))
+	if (l->seen & (1u << stage)) {
+		if (stage == TXR_ST_DEV_QUEUE_XMIT)
+			lean_next_device(l, skb, now);
 		return l;
+	}
 	l->seen |= 1u << stage;
 	/* No device when it was created (an IP stage before ip_output set it). */
 	if (l->ifslot == TXR_IF_UNSET)

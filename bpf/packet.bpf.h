@@ -174,20 +174,44 @@ static __always_inline bool sk_in_cgroup(struct sock *sk)
 	return anc && BPF_CORE_READ(anc, kn, id) == f_cgroup_id;
 }
 
-/* --netns, --cgroup and the tcpdump expression, cheapest first. A packet of
- * a traced send already passed --cgroup at syscall entry (send_enter). */
-static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
-						       const struct txr_packet *p, enum txr_stage stage, bool trusted)
+/* --netns and --cgroup: where the packet comes from (decided once, when it
+ * is made). A packet of a traced send already passed --cgroup at syscall
+ * entry (send_enter). */
+static __always_inline bool origin_matches(struct sock *sk, bool from_send, const struct txr_packet *p)
 {
 	if (f_netns && p->netns != f_netns)
 		return false;
 	if (f_cgroup_id && !from_send && (!sk || !sk_in_cgroup(sk)))
 		return false;
-	/* A later fragment of a followed datagram belongs to it (it has no
-	 * ports of its own to match). */
-	if (f_pcap && !(from_send && p->parent_id) && !txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted))
-		return false;
 	return true;
+}
+
+/* The tcpdump expression on the headers as they are here. A later fragment
+ * of a followed datagram belongs to it (it has no ports of its own to
+ * match). */
+static __always_inline bool expression_matches(struct sk_buff *skb, bool from_send, const struct txr_packet *p,
+					       enum txr_stage stage, bool trusted)
+{
+	return !f_pcap || (from_send && p->parent_id) ||
+	       txr_pcap_match_skb(skb, stage == TXR_ST_DEV_QUEUE_XMIT, trusted, true);
+}
+
+/* --netns, --cgroup and the tcpdump expression, cheapest first. */
+static __always_inline bool scope_and_expression_match(struct sk_buff *skb, struct sock *sk, bool from_send,
+						       const struct txr_packet *p, enum txr_stage stage, bool trusted)
+{
+	return origin_matches(sk, from_send, p) && expression_matches(skb, from_send, p, stage, trusted);
+}
+
+/* Whether a packet that fails the device and header filters (--iface, the
+ * flow filters, the expression) on its first device may still leave through
+ * another, where they are tried again (hops.bpf.h, open_hop): that device is
+ * a virtual one of some link type (veth, bridge, vxlan, macvlan, vlan,
+ * bond...: rtnl_link_ops set; a veth's peer may forward it, the others queue
+ * it on a lower device). A NIC or lo ends it there: left out at once. */
+static __always_inline bool may_leave_elsewhere(const struct net_device *dev)
+{
+	return dev && BPF_CORE_READ(dev, rtnl_link_ops) && !(BPF_CORE_READ(dev, flags) & IFF_LOOPBACK);
 }
 
 /* --no-syscalls (no send context): the process that made the packet is the
@@ -321,9 +345,10 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
 		p->ts[TXR_ST_ROUTE] = ctx->route_ts;
 		p->ts[TXR_ST_TCP_TRANSMIT_SKB] = ctx->tcp_tx_ts;
-		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id) {
+		if ((p->flags & TXR_PF_FRAGMENT) && p->frag_off && ctx->first_frag_id && !ctx->first_pending) {
 			/* A later fragment: no ports of its own; it shares the
-			 * datagram's ports and IP stages, and links to the first. */
+			 * datagram's ports and IP stages, and links to the first
+			 * (unless that one is pending a later hop's filters). */
 			p->parent_id = ctx->first_frag_id;
 			p->sport = ctx->sport;
 			p->dport = ctx->dport;
@@ -356,7 +381,8 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
 			return false;
 	}
-	if (!flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0)) {
+	bool here = flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0);
+	if (!here && !may_leave_elsewhere(out_dev)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
@@ -369,17 +395,30 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!scope_and_expression_match(skb, sk, own || call, p, stage, trusted)) {
+	if (!origin_matches(sk, own || call, p)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
+	if (here && !expression_matches(skb, own || call, p, stage, trusted)) {
+		here = false;
+		if (!may_leave_elsewhere(out_dev)) {
+			count(TXR_C_FILTERED);
+			return false;
+		}
+	}
+	/* Not on this device's headers: pending until a later hop passes the
+	 * filters (hops.bpf.h); left out (counted) if none does. A later
+	 * fragment of a pending datagram is not linked to it (judged on its own
+	 * headers, above). */
+	if (!here)
+		p->flags |= TXR_PF_PENDING_FILTER;
 	if (in_slot && s) {
 		s->key = key;
 	} else if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
 		count(TXR_C_INFLIGHT_FULL);
 		return false;
 	}
-	if (snaplen && !summary_mode)
+	if (snaplen && !summary_mode && here) /* a pending packet's would be orphans if no hop passes */
 		emit_headers(skb, p->id);
 	if (ctx)
 		ctx->last_key = key; /* made in the thread: may wait for its neighbour */
@@ -387,6 +426,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		ctx->packets++;
 		if (!ctx->first_frag_id) {
 			ctx->first_frag_id = p->id;
+			ctx->first_pending = !here;
 			ctx->sport = p->sport;
 			ctx->dport = p->dport;
 			if (is_ip_stage(stage))

@@ -28,10 +28,26 @@ _Static_assert(TXR_END_CTX_TASK + TXR_IN_SOFTIRQ == TXR_END_CTX_SOFTIRQ &&
 		       TXR_END_CTX_TASK + TXR_IN_HARDIRQ == TXR_END_CTX_HARDIRQ,
 	       "end_ctx is the context level, shifted");
 
+static __always_inline void forget_packet(struct txr_pkt_slot *s, __u64 key)
+{
+	if (s && s->key == key)
+		s->key = 0;
+	else
+		bpf_map_delete_elem(&txr_inflight, &key);
+}
+
 /* Emit the whole record and forget the skb (p: found in s or the hash). */
 static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
 					  enum txr_stage stage, __u8 end)
 {
+	if (p->flags & TXR_PF_PENDING_FILTER) {
+		/* No hop passed the device and header filters: left out. */
+		count(TXR_C_FILTERED);
+		if (p->hop)
+			emit_hops(p, false);
+		forget_packet(s, key);
+		return;
+	}
 	p->end = end;
 	p->end_cpu = bpf_get_smp_processor_id();
 	p->end_ctx = irq_ctx_known ? TXR_END_CTX_TASK + ctx_level() : TXR_END_CTX_UNKNOWN;
@@ -59,10 +75,7 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	} else {
 		emit_packet(p, stage);
 	}
-	if (s && s->key == key)
-		s->key = 0;
-	else
-		bpf_map_delete_elem(&txr_inflight, &key);
+	forget_packet(s, key);
 }
 
 /* Stages that may see a packet first (and so create its record): the stage
@@ -120,7 +133,7 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 	__u64 key = (__u64)skb;
 	struct txr_packet *p = find_packet(*sp, key);
 	/* Before the device only: the case seen (a record made at cgroup egress),
-	 * and __dev_queue_xmit's program is near the verifier's limit with an
+	 * and __dev_queue_xmit's program is at the verifier's limit with an
 	 * expression (a second path into create_packet doubles it). */
 	if (p && creates(stage) && stage < TXR_ST_DEV_QUEUE_XMIT && superseded(p, skb, stage, trusted)) {
 		finish_packet(*sp, p, key, stage, TXR_END_EXPIRED); /* unfinished, as a sweep would */

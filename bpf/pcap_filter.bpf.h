@@ -357,10 +357,11 @@ static __always_inline __u32 txr_pcap_run_prog(__u32 prog, __u64 pkt, __u32 capl
 /* The last packet rejected at an IP-level stage on this CPU. On the send
  * path the same skb reaches dev_queue_xmit right after (same CPU, same call
  * chain): it is not judged again, so a packet that never matches costs one
- * evaluation. Keyed by skb address and IP length (a first fragment cut by
- * ip_fragment() has a new length and is judged again). */
+ * evaluation. Keyed by the skb's buffer (skb->head: a clone shares it, and
+ * its bytes) and IP length (a first fragment cut by ip_fragment() has a new
+ * length and is judged again). */
 struct txr_pcap_memo {
-	__u64 skb;
+	__u64 head;
 	__u32 ip_len;
 	__u32 pad;
 };
@@ -372,95 +373,94 @@ struct {
 	__type(value, struct txr_pcap_memo);
 } txr_pcap_memo SEC(".maps");
 
-/* Evaluates the expression on the skb at a creating stage. With
- * `device_stage`, the Ethernet program runs when the skb has an Ethernet
- * header in front of its network header (dev_queue_xmit on Ethernet-like
- * devices); otherwise the DLT_RAW program runs from the network header.
- * A packet with neither header set does not match. */
-struct txr_skb_view {
-	unsigned char *head, *data;
-	__u32 len, data_len;
-	__u16 nh, mh;
-};
+/* How txr_pcap_passes judges (its `how`). */
+#define TXR_PCAP_DEVICE 1   /* a device stage (dev_queue_xmit, a hop's queue) */
+#define TXR_PCAP_MEMO 2     /* use and keep txr_pcap_memo (a creating stage) */
+#define TXR_PCAP_ETH_HDR 4  /* the Ethernet program, from the MAC header */
 
-/* `trusted`: skb is a BTF pointer the program may read directly (tp_btf,
- * cgroup_skb through bpf_cast_to_kern_ctx): plain loads, no helper calls. */
-#define TXR_SKB_READ(field) (trusted ? skb->field : BPF_CORE_READ(skb, field))
-static __always_inline void txr_skb_view_read(struct sk_buff *skb, struct txr_skb_view *v, bool trusted)
+/* Evaluates the expression on a packet: the Ethernet program from the MAC
+ * header (mh) when `eth`, else the DLT_RAW program from the network header
+ * (nh); offsets from head. A packet with neither header set does not match. */
+static __always_inline bool txr_pcap_eval_view(__u64 head, __u32 data_off, __u32 len, __u32 data_len, __u16 nh,
+					       __u16 mh, bool eth)
 {
-	v->head = TXR_SKB_READ(head);
-	v->data = TXR_SKB_READ(data);
-	v->len = TXR_SKB_READ(len);
-	v->data_len = TXR_SKB_READ(data_len);
-	v->nh = TXR_SKB_READ(network_header);
-	v->mh = TXR_SKB_READ(mac_header);
-}
+	__u32 prog = eth ? TXR_PCAP_ETH : TXR_PCAP_RAW, start = eth ? mh : nh;
 
-static __always_inline bool txr_pcap_eval_view(struct sk_buff *skb, const struct txr_skb_view *v, bool device_stage,
-					       bool trusted)
-{
-	unsigned char *head = v->head, *data = v->data;
-	__u32 len = v->len, data_len = v->data_len;
-	__u16 nh = v->nh, mh = v->mh;
-	__u32 prog = TXR_PCAP_RAW, start = nh;
-
-	if (!head || data < head || len < data_len)
+	if (!head || len < data_len || start == (__u16)~0U)
 		return false;
-	if (device_stage && mh != (__u16)~0U && nh != (__u16)~0U && mh + 14 == nh) {
-		__u16 type = trusted ? skb->dev->type : BPF_CORE_READ(skb, dev, type);
-		if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) {
-			prog = TXR_PCAP_ETH;
-			start = mh;
-		}
-	}
-	if (start == (__u16)~0U)
-		return false;
-	__u64 data_off = data - head;
-	__u64 linear_end = data_off + (len - data_len);
-	__u64 wire_end = data_off + len;
+	__u64 linear_end = (__u64)data_off + (len - data_len);
+	__u64 wire_end = (__u64)data_off + len;
 	if (start > wire_end)
 		return false;
 	__u32 caplen = start < linear_end ? (__u32)(linear_end - start) : 0;
-	__u64 pkt = (__u64)head + start;
+	__u64 pkt = head + start;
 	__u32 wirelen = (__u32)(wire_end - start);
 	if (txr_pcap_compiled)
-		return (prog == TXR_PCAP_ETH ? txr_pcap_jit_eth(pkt, caplen, wirelen)
-					     : txr_pcap_jit_raw(pkt, caplen, wirelen)) != 0;
+		return (eth ? txr_pcap_jit_eth(pkt, caplen, wirelen) : txr_pcap_jit_raw(pkt, caplen, wirelen)) != 0;
 	return txr_pcap_run_prog(prog, pkt, caplen, wirelen) != 0;
 }
 
-static __always_inline bool txr_pcap_eval_skb(struct sk_buff *skb, bool device_stage, bool trusted)
+/* Whether the expression matches the skb whose fields the caller read
+ * (txr_pcap_match_skb): off_len = data - head << 32 | len; sizes = data_len
+ * << 32 | network_header << 16 | mac_header. A global function, verified
+ * once on its own: the compiled expression inlined into a program is
+ * verified on every path that reaches it (net_dev_queue's program with one
+ * reached the verifier's 1M instructions). Its arguments are scalars, as a
+ * global function's must be on 5.10; its frame is small: the verifier up to
+ * 6.1 adds the frames of a chain of calls, global ones too, against the
+ * 512-byte stack, and the compiled expression's is 160 bytes (pcap_jit.cpp). */
+__noinline int txr_pcap_passes(__u64 head, __u64 off_len, __u64 sizes, __u32 how)
 {
-	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v, trusted);
-	return txr_pcap_eval_view(skb, &v, device_stage, trusted);
-}
-
-/* txr_pcap_eval_skb, remembering a rejection at an IP-level stage for the
- * device stage that follows (txr_pcap_memo). */
-static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage, bool trusted)
-{
+	__u32 data_off = off_len >> 32, len = (__u32)off_len, data_len = sizes >> 32;
+	__u16 nh = (__u16)(sizes >> 16), mh = (__u16)sizes;
+	bool eth = how & TXR_PCAP_ETH_HDR, device_stage = how & TXR_PCAP_DEVICE;
 	__u32 zero = 0;
-	struct txr_pcap_memo *m = bpf_map_lookup_elem(&txr_pcap_memo, &zero);
-	struct txr_skb_view v;
-	txr_skb_view_read(skb, &v, trusted);
-	__u64 data_off = v.data - v.head;
-	__u32 ip_len = v.nh != (__u16)~0U && v.nh >= data_off ? v.len - (__u32)(v.nh - data_off) : v.len;
+	struct txr_pcap_memo *m = (how & TXR_PCAP_MEMO) ? bpf_map_lookup_elem(&txr_pcap_memo, &zero) : NULL;
 
 	if (!m)
-		return txr_pcap_eval_view(skb, &v, device_stage, trusted);
-	if (device_stage && m->skb == (__u64)skb) {
-		m->skb = 0;
+		return txr_pcap_eval_view(head, data_off, len, data_len, nh, mh, eth);
+	__u32 ip_len = nh != (__u16)~0U && nh >= data_off ? len - (nh - data_off) : len;
+	if (device_stage && m->head == head) {
+		m->head = 0;
 		if (m->ip_len == ip_len)
-			return false; /* rejected at IP level a moment ago */
+			return 0; /* rejected at IP level a moment ago */
 	}
-	if (txr_pcap_eval_view(skb, &v, device_stage, trusted))
-		return true;
+	if (txr_pcap_eval_view(head, data_off, len, data_len, nh, mh, eth))
+		return 1;
 	if (!device_stage) {
-		m->skb = (__u64)skb;
+		m->head = head;
 		m->ip_len = ip_len;
 	}
-	return false;
+	return 0;
+}
+
+/* Whether the expression matches the skb as it is here. At a
+ * `device_stage` the Ethernet program runs when the skb has an Ethernet
+ * header in front of its network header (dev_queue_xmit on Ethernet-like
+ * devices); otherwise the DLT_RAW program from the network header. `memo`:
+ * a creating stage (txr_pcap_memo). `trusted`: skb is a BTF pointer the
+ * program may read directly (tp_btf, cgroup_skb through
+ * bpf_cast_to_kern_ctx): plain loads, no helper calls. */
+#define TXR_SKB_READ(field) (trusted ? skb->field : BPF_CORE_READ(skb, field))
+static __always_inline bool txr_pcap_match_skb(struct sk_buff *skb, bool device_stage, bool trusted, bool memo)
+{
+	unsigned char *head = TXR_SKB_READ(head), *data = TXR_SKB_READ(data);
+	__u32 len = TXR_SKB_READ(len), data_len = TXR_SKB_READ(data_len);
+	__u16 nh = TXR_SKB_READ(network_header), mh = TXR_SKB_READ(mac_header);
+	__u32 how = (device_stage ? TXR_PCAP_DEVICE : 0) | (memo ? TXR_PCAP_MEMO : 0);
+
+	if (!head || data < head)
+		return false;
+	if (device_stage && mh != (__u16)~0U && nh != (__u16)~0U && mh + 14 == nh) {
+		__u16 type = trusted ? skb->dev->type : BPF_CORE_READ(skb, dev, type);
+		if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK)
+			how |= TXR_PCAP_ETH_HDR;
+	}
+	/* The address as a scalar, as the global function takes it: a plain
+	 * load gives the verifier a pointer (rdonly_untrusted_mem on 6.18). */
+	__u64 head_addr = (__u64)BPF_CORE_READ(skb, head);
+	return txr_pcap_passes(head_addr, (__u64)(data - head) << 32 | len,
+			       (__u64)data_len << 32 | (__u32)nh << 16 | mh, how);
 }
 
 #endif /* __bpf__ */

@@ -106,7 +106,8 @@ struct txr_send_ctx {
 	__u32 tcp_seq_start; /* tcp_sock.write_seq at entry */
 	__u8 proto;
 	__u8 active;         /* inside a traced send (the storage outlives it) */
-	__u8 pad[2];
+	__u8 first_pending;  /* the message's first packet waits for a later hop's filters */
+	__u8 pad[1];
 	__u64 uring_req;     /* io_uring: the request (struct io_kiocb) issued */
 	/* Last, and kept across sends: send_enter zeroes what comes before. */
 	struct txr_fd_sock fd_cache;

@@ -47,6 +47,10 @@ enum txr_rec_kind {
  * only one its syscall made and ended inside it; ts[TXR_ST_SENDMSG_RETURN]
  * and send_ret are the send's return. */
 #define TXR_PF_SEND_FOLDED (1u << 8)
+/* Failed --iface, the flow filters or the expression on its first device but
+ * may leave through another: kept, not emitted, until a hop passes them
+ * (bpf/hops.bpf.h); never seen by user space. */
+#define TXR_PF_PENDING_FILTER (1u << 9)
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */

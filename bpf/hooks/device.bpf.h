@@ -164,7 +164,7 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 	p->skb = key;
 	p->end = 0;
 	p->ts[TXR_ST_FREE] = 0;
-	p->flags = (par->flags & TXR_PF_NO_SEND) | TXR_PF_GSO_SEGMENT;
+	p->flags = (par->flags & (TXR_PF_NO_SEND | TXR_PF_PENDING_FILTER)) | TXR_PF_GSO_SEGMENT;
 	p->frag_off = 0;
 	p->tcp_seq = p->tcp_end_seq = 0;
 	p->tcp_flags = 0;

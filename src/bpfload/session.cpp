@@ -497,6 +497,8 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
     for (auto k : stale) {
         // Read again and delete: if the kernel finished it meanwhile, it is gone.
         if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
+            // No hop passed the filters (yet): left out, as the kernel would.
+            if (p.flags & TXR_PF_PENDING_FILTER) continue;
             p.end = TXR_END_EXPIRED;
             out.push_back(p);
         }

@@ -22,9 +22,9 @@ int txr_test_pcap(struct __sk_buff *ctx)
 
 	/* Through BPF_CORE_READ for one, direct loads for the other (both are
 	 * used in txray: the skb view must not depend on the way it is read). */
-	if (txr_pcap_eval_skb(skb, false, false))
+	if (txr_pcap_match_skb(skb, false, false, false))
 		r |= 1;
-	if (txr_pcap_eval_skb(skb, true, true))
+	if (txr_pcap_match_skb(skb, true, true, false))
 		r |= 2;
 	return r;
 }

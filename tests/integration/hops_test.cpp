@@ -5,10 +5,6 @@
 // pod's process and syscall, through all its devices; no second record for
 // the forwarded copy; the records that left through the uplink are as many as
 // the uplink's own tx_packets counter says.
-//
-// The hops themselves (Packet::hops) come from the trace reader of format 1.3
-// (the hopsview branch); with an older reader the hop assertions are skipped
-// (GTEST_SKIP), the rest still runs.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,61 +13,12 @@
 #include <string>
 #include <thread>
 
-#include "harness.h"
-#include "pod_topology.h"
+#include "hops_fixture.h"
 
 using namespace txray;
 using namespace txray::test;
 
-namespace {
-
-// The pod's datagrams to `port` (ours), records of the same flow that are not
-// ours, or of VXLAN's port (a forwarded or encapsulated copy recorded apart:
-// orphans), and records that left through the uplink.
-struct Tally {
-    int orphans = 0, via_uplink = 0;
-    std::vector<const Packet*> ours;
-};
-Tally tally(const Trace& t, int port, const std::string& uplink) {
-    Tally n;
-    for (const Packet& p : t.packets) {
-        const bool udp = p.flow.proto == 17;
-        const bool ours = udp && p.flow.dport == port && p.comm == "txray-testsend";
-        n.orphans += !ours && udp && (p.flow.dport == port || p.flow.dport == 4789);
-        n.via_uplink += left_through(p, uplink);
-        if (ours) n.ours.push_back(&p);
-    }
-    return n;
-}
-
-// Records while the pod sends `count` datagrams to `to`:`port`, read by a
-// receiver in the remote namespace; the uplink's counter around it.
-Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to, int port, int count) {
-    const std::string name = scratch_dir() + "/hops-" + std::to_string(port);
-    Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port",
-                std::to_string(port), "--seconds", "6"},
-               name + "-recv.log");
-    Recorded out = record_counted(name, [&] { return topo.uplink_tx(); }, [&] {
-        RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + to + " --port " +
-                          std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
-        EXPECT_EQ(s.status, 0) << s.out;
-    });
-    recv.wait(15);
-    const std::string got = read_file(name + "-recv.log");
-    EXPECT_NE(got.find(std::to_string(port) + " " + std::to_string(count) + " "), std::string::npos)
-        << "the remote namespace received every datagram: " << got;
-    return out;
-}
-
-class Hops : public ::testing::Test {
-protected:
-    void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-        if (run("command -v nft >/dev/null").status != 0) GTEST_SKIP() << "needs nft (scripts/setup-debian.sh --tests)";
-    }
-};
-
-}  // namespace
+using Hops = HopsTest;
 
 TEST_F(Hops, PodDatagramIsOneRecordThroughBridgeForwardingAndMasquerade) {
     ForwardTopology topo(false);

@@ -73,10 +73,14 @@ void ForwardTopology::remove() {
 std::uint64_t ForwardTopology::uplink_tx() const { return tx_packets_in(router, uplink); }
 
 Recorded record_counted(const std::string& name, const std::function<std::uint64_t()>& counter,
-                        const std::function<void()>& traffic) {
+                        const std::function<void()>& traffic, const std::vector<std::string>& record_args,
+                        const std::string& record_netns) {
     Recorded out;
     const std::string trace = name + ".json", log = name + ".log";
-    Child rec({txray_bin(), "record", "-o", trace}, log);
+    std::vector<std::string> argv{txray_bin(), "record", "-o", trace};
+    if (!record_netns.empty()) argv.insert(argv.begin(), {"/usr/sbin/ip", "netns", "exec", record_netns});
+    argv.insert(argv.end(), record_args.begin(), record_args.end());
+    Child rec(argv, log);
     EXPECT_TRUE(wait_for_header(trace)) << read_file(log);
     const std::uint64_t before = counter();
     traffic();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -39,8 +40,11 @@ struct Recorded {
 // `txray record` (trace `name`.json, log `name`.log; `name` unique per test:
 // an earlier test's trace would pass for the header) around `traffic`, with
 // `counter` (a device's tx_packets) read before it and 500 ms after it.
+// `record_args` are added to the recorder's arguments; it runs in namespace
+// `record_netns` if given (--iface names a device there).
 Recorded record_counted(const std::string& name, const std::function<std::uint64_t()>& counter,
-                        const std::function<void()>& traffic);
+                        const std::function<void()>& traffic, const std::vector<std::string>& record_args = {},
+                        const std::string& record_netns = "");
 
 // Makes namespace `ns`'s resolved neighbour entries permanent.
 void pin_neighbours(const std::string& ns);
