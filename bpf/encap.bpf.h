@@ -67,6 +67,10 @@ struct {
 /* When a parent was last noted: new records look up only within 2 s of it,
  * so a host without such tunnels pays one load per record without a process. */
 __u64 txr_encap_last_ns = 0;
+/* Set once a segmenting device's GSO skb was first noted: until then (no
+ * WireGuard traffic) every net_dev_xmit and consume_skb skips the per-CPU
+ * lookup below. */
+__u32 txr_seg_xmit_used = 0;
 
 /* The parent's segments will come back as new skbs: into its hash's FIFO. */
 static __always_inline void encap_note_parent(const struct txr_packet *p, struct sk_buff *skb, __u16 segs)
@@ -93,10 +97,7 @@ static __always_inline void encap_note_parent(const struct txr_packet *p, struct
 	e->proto = p->proto;
 	e->sport = p->sport;
 	e->dport = p->dport;
-	e->pid = p->pid;
-	e->tid = p->tid;
-	e->cgroup_id = p->cgroup_id;
-	__builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
+	TXR_COPY_PROCESS(e, p);
 	txr_encap_last_ns = bpf_ktime_get_ns();
 }
 
@@ -115,11 +116,15 @@ static __always_inline void encap_xmit_begin(const struct txr_packet *p, const s
 	c->seg_xmit_skb = key;
 	c->seg_xmit_id = p->id;
 	c->seg_xmit_segs = segs;
+	if (!txr_seg_xmit_used)
+		txr_seg_xmit_used = 1;
 }
 
 /* net_dev_xmit of the skb at key: its ndo_start_xmit returned. */
 static __always_inline void encap_xmit_end(__u64 key)
 {
+	if (!txr_seg_xmit_used)
+		return;
 	__u32 zero = 0;
 	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
 	if (c && c->seg_xmit_skb == key)
@@ -131,6 +136,8 @@ static __always_inline void encap_xmit_end(__u64 key)
  * segmented (wg_xmit: dev_kfree_skb after skb_gso_segment): a parent. */
 static __always_inline void encap_consumed(const struct txr_packet *p, struct sk_buff *skb, __u64 key)
 {
+	if (!txr_seg_xmit_used)
+		return;
 	__u32 zero = 0;
 	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
 	if (!c || !c->seg_xmit_skb || c->seg_xmit_skb != key || c->seg_xmit_id != p->id)
@@ -160,10 +167,7 @@ static __always_inline void encap_take_parent(struct txr_packet *p, struct sk_bu
 		e->head++;
 	else
 		e->left[k]--;
-	p->pid = e->pid;
-	p->tid = e->tid;
-	p->cgroup_id = e->cgroup_id;
-	__builtin_memcpy(p->comm, e->comm, sizeof(p->comm));
+	TXR_COPY_PROCESS(p, e);
 }
 
 #endif /* TXRAY_ENCAP_BPF_H */

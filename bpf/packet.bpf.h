@@ -327,19 +327,13 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	if (call && !own) {
 		p->id = next_id();
 		p->send_id = call->send_id;
-		p->pid = call->pid;
-		p->tid = call->tid;
-		p->cgroup_id = call->cgroup_id;
-		__builtin_memcpy(p->comm, call->comm, sizeof(p->comm));
+		TXR_COPY_PROCESS(p, call);
 		p->ts[TXR_ST_SENDMSG] = call->enter_ts;
 	} else if (own) {
 		p->id = next_id();
 		p->send_id = ctx->send_id;
 		p->msg_index = ctx->msgs;
-		p->pid = ctx->pid;
-		p->tid = ctx->tid;
-		p->cgroup_id = ctx->cgroup_id;
-		__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
+		TXR_COPY_PROCESS(p, ctx);
 		p->ts[TXR_ST_SENDMSG] = ctx->msg_ts;
 		p->ts[TXR_ST_UDP_SENDMSG] = ctx->udp_ts;
 		p->ts[TXR_ST_TCP_SENDMSG] = ctx->tcp_ts;
@@ -365,10 +359,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		 * its send (cgroup_skb programs may not call bpf_get_current_comm
 		 * on 6.12: the one object must load with --hooks tracepoint there). */
 		if (ctx) {
-			p->pid = ctx->pid;
-			p->tid = ctx->tid;
-			p->cgroup_id = ctx->cgroup_id;
-			__builtin_memcpy(p->comm, ctx->comm, sizeof(p->comm));
+			TXR_COPY_PROCESS(p, ctx);
 		} else if (task_made) {
 			take_current_process(p);
 		} else {

@@ -11,12 +11,12 @@
  * the send's end, which emits it with the send's facts folded in (send_end).
  * Only the send's own packets are in its slot with a send id (a TCP segment
  * may carry an earlier call's: not held), and an interrupt never ends one
- * here. Not with a selection: it records no sends. */
+ * here (level: finish_packet's ctx_level()). Not with a selection: it records no sends. */
 static __always_inline bool hold_for_send(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
-					  enum txr_stage stage)
+					  enum txr_stage stage, __u32 level)
 {
 	if (!s || s->key != key || !p->send_id || p->proto == IPPROTO_TCP || p->hop || select_on ||
-	    in_interrupt_ctx())
+	    level != TXR_IN_TASK)
 		return false;
 	s->held = 1;
 	s->held_stage = stage;
@@ -48,9 +48,10 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 		forget_packet(s, key);
 		return;
 	}
+	__u32 level = ctx_level(); /* TXR_IN_TASK where it cannot be told */
 	p->end = end;
 	p->end_cpu = bpf_get_smp_processor_id();
-	p->end_ctx = irq_ctx_known ? TXR_END_CTX_TASK + ctx_level() : TXR_END_CTX_UNKNOWN;
+	p->end_ctx = irq_ctx_known ? TXR_END_CTX_TASK + level : TXR_END_CTX_UNKNOWN;
 	if (end == TXR_END_DROP)
 		count(TXR_C_DROPS);
 	/* The summary's maps and the selection read a copy of the record
@@ -70,7 +71,7 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 		count(TXR_C_PACKETS);
 	} else if (!selected) {
 		count(TXR_C_UNSELECTED); /* no ring traffic for what was not asked for */
-	} else if (hold_for_send(s, p, key, stage)) {
+	} else if (hold_for_send(s, p, key, stage, level)) {
 		return; /* emitted at its send's end (send_end), the send folded in */
 	} else {
 		emit_packet(p, stage);

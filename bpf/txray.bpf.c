@@ -28,6 +28,7 @@
 #include "lib/cpu_state.bpf.h"
 #include "lib/link_kind.bpf.h"
 #include "lib/log2.bpf.h"
+#include "lib/process.bpf.h"
 #include "lib/thread_slot.bpf.h"
 #include "irq_context.bpf.h"
 
