@@ -61,9 +61,8 @@ std::string format_packet_line(const Packet& p, const LiveStyle& st) {
     if (!p.send_errno.empty() && p.outcome != OutcomeKind::error) out += " (send: " + p.send_errno + ")";
     if (p.requeues) out += fmt::format(" requeued×{}", p.requeues);
     if (const std::uint64_t ring = p.ring_ns()) out += " ring " + format_duration_ns(ring);
-    // Its end ran on another CPU than the one that made it (the id's low
-    // byte): a TX completion where the NIC's interrupt was delivered.
-    if (p.end_cpu >= 0 && static_cast<std::uint64_t>(p.end_cpu) != (p.id & 0xff))
+    // A TX completion where the NIC's interrupt was delivered.
+    if (p.ended_on_other_cpu())
         out += fmt::format(" ended on cpu{}{}{}", p.end_cpu, p.end_context.empty() ? "" : "/", p.end_context);
     if (p.has_bql) out += fmt::format(" bql {}/{}B", p.bql_inflight, p.bql_limit);
     if (p.stopped_by_driver || p.stopped_by_bql)

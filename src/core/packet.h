@@ -119,6 +119,13 @@ struct Packet {
     // completion runs where the NIC's interrupt was delivered.
     std::int32_t end_cpu = -1;
     std::string end_context;
+    // The CPU that made the record, modulo 256: the kernel's ids carry it in
+    // their low byte (next_id, bpf/lib/cpu_state.bpf.h).
+    std::uint32_t made_cpu() const { return static_cast<std::uint32_t>(id & 0xff); }
+    // Its end ran on another CPU than the one that made it.
+    bool ended_on_other_cpu() const {
+        return end_cpu >= 0 && (static_cast<std::uint32_t>(end_cpu) & 0xff) != made_cpu();
+    }
 
     std::vector<StageMark> stages;  // in time order
 

@@ -64,6 +64,28 @@ TEST_F(Fixture, PacketWaitsForItsSendRecordThenGetsTheReturn) {
     EXPECT_EQ(out[0].outcome_string(), "sent");
 }
 
+// The CPU that made a record is its id's low byte (next_id); the CPU and
+// context its end ran in come with it: a TX completion on the interrupt's CPU.
+TEST_F(Fixture, EndCpuAndContextSayWhereTheEndRanAgainstTheMakingCpu) {
+    txr_packet on_other = rec((5u << 8) | 0, 0xa0, 0, 1000, TXR_END_FREE);
+    on_other.end_cpu = 1, on_other.end_ctx = TXR_END_CTX_SOFTIRQ;
+    txr_packet on_same = rec((6u << 8) | 1, 0xb0, 0, 2000, TXR_END_FREE);
+    on_same.end_cpu = 1, on_same.end_ctx = TXR_END_CTX_HARDIRQ;
+    txr_packet unended = rec((7u << 8) | 0, 0xc0, 0, 3000, TXR_END_FREE);
+    unended.end_cpu = 1, unended.end_ctx = TXR_END_CTX_NONE;
+    for (const txr_packet& r : {on_other, on_same, unended}) a.on_packet(r, 0);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0].made_cpu(), 0u);
+    EXPECT_EQ(out[0].end_cpu, 1);
+    EXPECT_EQ(out[0].end_context, "softirq");
+    EXPECT_TRUE(out[0].ended_on_other_cpu());
+    EXPECT_EQ(out[1].made_cpu(), 1u);
+    EXPECT_EQ(out[1].end_context, "hardirq");
+    EXPECT_FALSE(out[1].ended_on_other_cpu());
+    EXPECT_EQ(out[2].end_cpu, -1) << "no end in the kernel: no CPU";
+    EXPECT_FALSE(out[2].ended_on_other_cpu());
+}
+
 TEST_F(Fixture, SendRecordFirstThenLatePacketsOutOfOrder) {
     // A qdisc held the packets: the syscall returned before they ended, and
     // they end in another order than they were sent.

@@ -136,7 +136,7 @@ void check_free_order(const Trace& t) {
         // it on the interrupt's CPU before ndo_start_xmit has returned on the
         // sender's; its net_dev_xmit then comes after the record ended.
         const bool freed_elsewhere_first =
-            !done && p.end_cpu >= 0 && static_cast<std::uint64_t>(p.end_cpu) != (p.id & 0xff);
+            !done && p.ended_on_other_cpu();
         if (dx && done && dx <= done && done <= fr && p.stages.back().stage != Stage::xmit_done) {
             ++ok;
         } else if (dx && dx <= fr && freed_elsewhere_first) {
@@ -187,7 +187,7 @@ void check_smp(const Trace& t, const std::string& dir, const std::map<std::strin
         if (p.flow.proto != 1 || !p.flow.has_icmp || p.flow.icmp_type != 8) continue;
         if (static_cast<long long>(p.pid) != pid) continue;
         ++echoes;
-        made_on_0 += (p.id & 0xff) == 0;
+        made_on_0 += p.made_cpu() == 0;
         freed_on_irq_cpu += p.outcome == OutcomeKind::sent && p.find(Stage::free) && p.end_cpu == irq_cpu;
         ++where["cpu" + std::to_string(p.end_cpu) + "/" + (p.end_context.empty() ? "?" : p.end_context)];
     }
