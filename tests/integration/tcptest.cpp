@@ -1,6 +1,7 @@
 // txray-tcptest: a TCP bulk sender and sink for the integration tests.
 //
-//   txray-tcptest sink --port P --seconds S          prints "received BYTES"
+//   txray-tcptest sink --port P --seconds S [--once] prints "received BYTES"
+//                  (--once, last: done once its first connection closed; S bounds it)
 //   txray-tcptest send --to ADDR --port P --bytes N --write W   prints "sent BYTES in K writes"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,6 +47,9 @@ sockaddr_storage address(const std::string& host, int port, socklen_t& len) {
 int sink(int argc, char** argv) {
     const int port = std::atoi(opt(argc, argv, "--port").c_str());
     const double seconds = std::atof(opt(argc, argv, "--seconds", "10").c_str());
+    // --once: done when its first connection has closed (S: the upper bound)
+    bool once = false;
+    for (int i = 2; i < argc; ++i) once |= std::string(argv[i]) == "--once";
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
     int zero = 0, one = 1;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -59,7 +63,8 @@ int sink(int argc, char** argv) {
     long total = 0;
     std::vector<pollfd> fds{{fd, POLLIN, 0}};
     std::vector<char> buf(1 << 16);
-    while (std::chrono::steady_clock::now() < end) {
+    bool closed = false;
+    while (std::chrono::steady_clock::now() < end && !(once && closed)) {
         if (poll(fds.data(), fds.size(), 50) <= 0) continue;
         for (std::size_t i = 0; i < fds.size(); ++i) {
             if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
@@ -70,7 +75,7 @@ int sink(int argc, char** argv) {
             }
             long n = read(fds[i].fd, buf.data(), buf.size());
             if (n > 0) total += n;
-            else close(fds[i].fd), fds[i].fd = -1;
+            else close(fds[i].fd), fds[i].fd = -1, closed = true;
         }
     }
     std::printf("received %ld\n", total);

@@ -16,7 +16,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${TXRAY_VM_CACHE:-$HERE/cache}
-TIMEOUT=${TXRAY_VM_TIMEOUT:-600}
+TIMEOUT=${TXRAY_VM_TIMEOUT:-900} # a TCG guest on a busy 2-CPU host: ~400 s; 600 s ran out once under load
 MEM=${TXRAY_VM_MEM:-1024}
 FLAVOUR=${TXRAY_VM_FLAVOUR:-cloud-amd64}
 APPEND_EXTRA=""

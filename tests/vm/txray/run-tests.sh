@@ -91,10 +91,11 @@ record_during() {
 phase() {
 	name=$1 h=$2 dst4=$3 dst6=$4 dev=$5
 	shift 5
-	ports= portcounts= routeports=
+	ports= portcounts= routeports= total=0
 	for w in $WAYS; do
 		parse_way $w
 		[ $fam = 6 ] && [ -z "$dst6" ] && continue
+		total=$((total + count))
 		ports="$ports,$port"
 		portcounts="$portcounts,$port:$count"
 		[ $way != write ] && routeports="$routeports,$port:route"
@@ -108,7 +109,8 @@ phase() {
 		kill $rec 2>/dev/null
 		return
 	fi
-	"$@" txray-testsend recv --port $ports --seconds 4 >$T/$name.recv 2>&1 &
+	# until every datagram came (30 s at most: a guest on a busy host is slow)
+	"$@" txray-testsend recv --port $ports --count $total --seconds 30 >$T/$name.recv 2>&1 &
 	rcv=$!
 	wait_for $T/$name.recv ready 20
 	sendfail=
@@ -121,6 +123,7 @@ phase() {
 		case "$out" in *"failed 0"*) ;; *) sendfail="$sendfail $port:$out" ;; esac
 	done
 	wait $rcv
+	sleep 1 # the last records' way through the ring
 	kill -INT $rec
 	wait $rec
 	rc=$?
@@ -182,7 +185,7 @@ for mode in lean syscalls; do
 	n=summary.$mode
 	flag=
 	[ $mode = syscalls ] && flag=--syscalls
-	txray live --summary $flag --port 9103 --duration 4 >$T/$n.txt 2>&1 &
+	txray live --summary $flag --port 9103 --duration 8 >$T/$n.txt 2>&1 & # room for a slow guest
 	srec=$!
 	wait_for $T/$n.txt 'in-kernel summary' 60
 	usleep 500000
@@ -255,7 +258,7 @@ else
 		# by socket + sequence range), and their payloads must add up to what
 		# the sink received.
 		send_tcp() {
-			$NS txray-tcptest sink --port 9105 --seconds 6 >$T/tcp.sink 2>&1 &
+			$NS txray-tcptest sink --port 9105 --seconds 30 --once >$T/tcp.sink 2>&1 &
 			sink=$!
 			wait_for $T/tcp.sink ready 10
 			txray-tcptest send --to 10.77.1.2 --port 9105 --bytes 204800 --write 4096 >$T/tcp.send 2>&1
@@ -325,10 +328,13 @@ else
 					head -1 | grep -o '"\(pid\|tid\|comm\|send\|syscall\)":[^,]*' | tr '\n' ' ')"
 				if [ $rec_rc != 0 ] || [ "$got" != 32 ] || grep -q 'sender exit' $T/uring.$mode.send; then
 					vm_fail veth.uring.$mode "exit $rec_rc, $what: $(cat $T/uring.$mode.send | tr '\n' ' ')"
+				elif [ "$un" = 32 ] && [ "$ut" = 32 ] && [ "$usends" = 32 ]; then
+					# all tied, also where doctor does not promise it (6.12's
+					# socket writes ran inline: no io-wq worker took them)
+					[ $tied_kernel = 0 ] && what="$what, though doctor does not promise this mode here"
+					vm_pass veth.uring.$mode "$what"
 				elif [ $tied_kernel = 0 ]; then
 					echo "TXRAY-VM-INFO: veth.uring.$mode not tied on this kernel ($(grep '^io_uring sends' $T/doctor-auto.txt)): $what"
-				elif [ "$un" = 32 ] && [ "$ut" = 32 ] && [ "$usends" = 32 ]; then
-					vm_pass veth.uring.$mode "$what"
 				else
 					vm_fail veth.uring.$mode "$what"
 				fi
