@@ -16,13 +16,22 @@ while [ $# -gt 0 ]; do
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=(5.10 6.1 6.12)
 pass=0 fail=0 summary=()
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for k in "${kernels[@]}"; do
 	start=$(date +%s)
-	"$HERE/run.sh" "${opts[@]}" "$k" "${tail[@]}"
+	# a group: the parent shell makes the process substitution, so $! is the tee's
+	{ "$HERE/run.sh" "${opts[@]}" "$k" "${tail[@]}"; } 2> >(tee "$out" >&2)
 	rc=$?
+	wait $! 2>/dev/null
 	secs=$(($(date +%s) - start))
 	if [ $rc = 0 ]; then pass=$((pass + 1)); summary+=("PASS $k (${secs}s)")
-	else fail=$((fail + 1)); summary+=("FAIL $k (exit $rc, ${secs}s)"); fi
+	else
+		fail=$((fail + 1)); summary+=("FAIL $k (exit $rc, ${secs}s)")
+		# what failed, in the summary too: a CI log's tail is often all one sees
+		while IFS= read -r l; do summary+=("  ${l:0:300}"); done < <(
+			grep -a -E '^vm: (FAIL on|  +TXRAY-VM-TEST: FAIL|export of)' "$out" | head -n 8)
+	fi
 done
 echo "==== tests/vm summary"
 printf '  %s\n' "${summary[@]}"

@@ -68,7 +68,11 @@ for combo in "${combos[@]}"; do
 	fi
 	secs=$(($(date +%s) - start))
 	if [ $ok = 1 ]; then pass=$((pass + 1)); summary+=("PASS $name (${secs}s)")
-	else fail=$((fail + 1)); summary+=("FAIL $name (${secs}s)"); fi
+	else
+		fail=$((fail + 1)); summary+=("FAIL $name (${secs}s)")
+		while IFS= read -r l; do summary+=("  ${l:0:300}"); done < <(
+			cat "$dir"/check.txt "$dir"/stack-check.txt 2>/dev/null | grep -a '^TXRAY-VM-TEST: FAIL' | head -n 8)
+	fi
 done
 echo "==== tests/vm NIC summary"
 printf '  %s\n' "${summary[@]}"
