@@ -268,6 +268,11 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	struct txr_pkt_slot *s = *sp;
 	bool in_slot = false;
 
+	/* An io-wq worker's packet: the context of the request it issues now
+	 * (uring_requests.bpf.h). Never in an interrupt on a worker's CPU. */
+	if (txr_uring_async_seen && !in_interrupt_ctx())
+		ctx = uring_worker_send(ctx);
+
 	/* Only a packet of the socket the syscall writes to belongs to it: a
 	 * softirq running on this thread may transmit other sockets' skbs. */
 	if (ctx && ctx->sk != (__u64)sk)

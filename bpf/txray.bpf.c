@@ -258,6 +258,7 @@ static __always_inline void flush_held(struct txr_pkt_slot *s)
  * layer, in the order the kernel runs them. */
 #include "tcp_calls.bpf.h"
 #include "send_context.bpf.h"
+#include "uring_requests.bpf.h"
 #include "encap.bpf.h"
 #include "packet.bpf.h"
 #include "hops.bpf.h"

@@ -23,15 +23,13 @@
  * there from its record (uring_issue_resume: the same send id, the
  * submitter's pid, tid and comm):
  *   - an io-wq worker ("iou-wrk-<pid>": IOSQE_ASYNC, or a blocking issue
- *     punted) assigns the request's file first (io_wq_submit_work ->
- *     io_assign_file -> io_file_get_normal: io_uring:io_uring_file_get) and
- *     usually posts its CQE itself (io_req_complete_post): the context opens
- *     at that file_get and closes at the completion, the worker's next
- *     file_get, or its poll arm; other work of the worker stays outside it
- *     (but for a ring whose CQEs the worker leaves to task_work,
- *     IORING_SETUP_DEFER_TASKRUN: its context then lasts to its next
- *     file_get, and a registered-file send it issues before would be
- *     counted to the previous request).
+ *     punted): the first packet it makes for the request opens the context
+ *     (uring_worker_send, uring_requests.bpf.h: the request the worker
+ *     issues now is its io_worker's cur_work), or its io_uring_file_get
+ *     where it assigns the file (io_wq_submit_work -> io_assign_file: 6.18;
+ *     6.1 and 6.12 assigned it at submission); it usually posts its CQE
+ *     itself (io_req_complete_post): the context closes at the completion,
+ *     at the worker's next request or its poll arm.
  * A TCP request's byte range (tcp_calls.bpf.h) stays open until that
  * completion, so the bytes of a send the issue could not queue at once
  * (-EAGAIN: io_arm_poll_handler retries it from task_work after the poll
@@ -40,28 +38,15 @@
  * ring's table) takes its socket from that table at submission.
  *
  * Not tied: UDP datagrams of a request retried from task_work after a poll
- * wake-up (no tracepoint names the request there before it issues again),
- * and those of a registered-file request an io-wq worker issues (the
- * worker's io_file_get_fixed has no tracepoint); before io_req_prep_async
- * went (6.1 has it), every request a worker issues: the file was assigned
- * at submission, so the worker reaches no io_uring_file_get (on 6.1 at
- * times socket writes too: untied in 2 of 3 VM guest runs). The submission is io_uring_submit_req from 6.3, io_uring_submit_sqe
- * before (the loader attaches whichever exists); the completion and the
- * worker's file_get name their request from 5.18: before (5.10), io_uring
- * sends are not tied.
+ * wake-up (no tracepoint names the request there before it issues again).
+ * The submission is io_uring_submit_req from 6.3, io_uring_submit_sqe
+ * before (the loader attaches whichever exists); the completion names its
+ * request from 5.18: before (5.10), io_uring sends are not tied.
  *
  * Part of txray.bpf.c, split by concern: included there, in order, after
  * the maps and the parts before it (not a standalone header). */
 #ifndef TXRAY_HOOKS_URING_BPF_H
 #define TXRAY_HOOKS_URING_BPF_H
-
-/* The send record of each request submitted and not yet completed. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64); /* struct io_kiocb address */
-	__type(value, struct txr_send);
-} txr_uring_sends SEC(".maps");
 
 /* A request's record as its submission begins it, before it goes into
  * txr_uring_sends (per CPU: too big for the stack beside the rest). */
@@ -80,20 +65,6 @@ static __always_inline bool uring_send_op(__u8 op)
 	return op == IORING_OP_SEND || op == IORING_OP_SENDMSG || op == IORING_OP_SEND_ZC ||
 	       op == IORING_OP_SENDMSG_ZC || op == IORING_OP_WRITE || op == IORING_OP_WRITEV ||
 	       op == IORING_OP_WRITE_FIXED;
-}
-
-/* The thread's io_uring send (if any) ends its issue: what it made so far
- * goes with the request's record. */
-static __always_inline void uring_issue_end(struct txr_send_ctx *ctx)
-{
-	if (!ctx || ctx->syscall_nr != TXR_NR_io_uring_enter)
-		return;
-	struct txr_send *s = bpf_map_lookup_elem(&txr_uring_sends, &ctx->uring_req);
-	if (s) {
-		s->packets = ctx->packets;
-		s->msgs = ctx->msgs;
-	}
-	send_leave(ctx);
 }
 
 /* The ring's registered files before 6.13 (io_uring_types.h: a flat array
@@ -199,49 +170,6 @@ int txr_tp_io_uring_submit_sqe(struct trace_event_raw_io_uring_submit_sqe *tp)
 	return 0;
 }
 
-/* Another thread issues the submitted request (an io-wq worker): its
- * context opens there from the request's record, the submitter's. */
-static __always_inline void uring_issue_resume(__u64 req, const struct txr_send *s)
-{
-	struct txr_send_ctx local; /* the tid-hash fallback builds it here */
-	struct txr_send_ctx *c = &local;
-
-	if (sends_in_task_storage) {
-		c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
-					 BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!c) {
-			count(TXR_C_SENDS_FULL);
-			return;
-		}
-		barrier_var(c);
-	} else {
-		__builtin_memset(&local.fd_cache, 0, sizeof(local.fd_cache));
-	}
-	__builtin_memset(c, 0, __builtin_offsetof(struct txr_send_ctx, fd_cache));
-	c->send_id = s->send_id;
-	c->enter_ts = s->enter_ts;
-	c->msg_ts = bpf_ktime_get_ns();
-	c->sk = s->sk;
-	c->cgroup_id = bpf_get_current_cgroup_id(); /* io threads stay in the submitter's */
-	c->pid = s->pid;
-	c->tid = s->tid;
-	__builtin_memcpy(c->comm, s->comm, sizeof(c->comm));
-	c->syscall_nr = s->syscall_nr;
-	c->fd = s->fd;
-	c->proto = s->proto;
-	c->tcp_seq_start = s->tcp_seq_start; /* its byte range stays open until the completion */
-	c->packets = s->packets;
-	c->msgs = s->msgs;
-	c->uring_req = req;
-	c->active = 1;
-	note_set(TXR_NOTE_ROUTE_SEEN, false);
-	if (!sends_in_task_storage) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		if (bpf_map_update_elem(&txr_sends_by_tid, &tid, &local, BPF_ANY))
-			count(TXR_C_SENDS_FULL);
-	}
-}
-
 /* A thread assigns a request's file before issuing it (io_assign_file ->
  * io_file_get_normal): in the submitter right after its submission, or in
  * an io-wq worker (io_wq_submit_work). The classic tracepoint's fields:
@@ -283,6 +211,8 @@ int BPF_PROG(txr_tp_io_uring_poll_arm, struct io_kiocb *req)
 SEC("tp_btf/io_uring_queue_async_work")
 int BPF_PROG(txr_tp_io_uring_queue_async_work, struct io_kiocb *req)
 {
+	if (!txr_uring_async_seen)
+		txr_uring_async_seen = 1; /* an io-wq worker will issue it */
 	uring_went_async(req);
 	return 0;
 }

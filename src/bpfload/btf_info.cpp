@@ -34,6 +34,17 @@ int KernelBtf::func_id(const std::string& name) const {
     return id < 0 ? -1 : id;
 }
 
+bool KernelBtf::has_member(const std::string& type, const std::string& member) const {
+    if (!btf_) return false;
+    const int id = btf__find_by_name_kind(btf_, type.c_str(), BTF_KIND_STRUCT);
+    if (id < 0) return false;
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_member* m = btf_members(t);
+    for (int i = 0; i < btf_vlen(t); ++i, ++m)
+        if (const char* n = btf__name_by_offset(btf_, m->name_off); n && member == n) return true;
+    return false;
+}
+
 bool KernelBtf::has_raw_tracepoint(const std::string& name) const {
     return btf_ && btf__find_by_name_kind(btf_, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) > 0;
 }

@@ -21,6 +21,8 @@ public:
     const std::string& error() const { return error_; }
     // BTF type id of a kernel function, or -1.
     int func_id(const std::string& name) const;
+    // Does struct `type` have a member `member` (at its top level)?
+    bool has_member(const std::string& type, const std::string& member) const;
     // Is there a BTF-enabled raw tracepoint (typedef btf_trace_<name>)?
     bool has_raw_tracepoint(const std::string& name) const;
     // enum skb_drop_reason value -> "QDISC_DROP" (prefix SKB_DROP_REASON_ removed).

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "bpfload/btf_info.h"
+#include "bpfload/hook_probe.h"
 #include "bpfload/session.h"
 #include "bpfload/system.h"
 #include "bpfload/pcap_jit.h"
@@ -38,29 +39,19 @@ std::string uring_sends_note(const std::string& tracefs) {
         return "not tied (no io_uring:io_uring_submit_req or io_uring_submit_sqe tracepoint)";
     if (!uring_event_names_request(events, "io_uring_complete"))
         return "not tied (io_uring:io_uring_complete names no request: Linux 5.18+)";
-    // An io-wq worker's issue opens at its io_uring_file_get, which it only
-    // reaches where the file was not assigned at submission: kernels with
-    // io_req_prep_async (6.1) assign it there for IOSQE_ASYNC and punts, and
-    // 6.1 at times punts IORING_OP_WRITE on a socket (the VM guest: 2 runs of 3).
-    // Measured, not explained: the 6.12 VM guest tied none of 32 IOSQE_ASYNC
-    // datagrams (veth.uring.udp-async) where this host's 6.18 ties all
-    // (UringSend.UdpAsyncEachOnItsRequestNotTheWorker); claimed from 6.13 on.
-    int major = 0, minor = 0;
-    std::sscanf(kernel_release().c_str(), "%d.%d", &major, &minor);
-    const bool workers_measured = major > 6 || (major == 6 && minor >= 13);
-    const char* workers = !uring_event_names_request(events, "io_uring_file_get")
-                              ? " (not by io-wq workers: io_uring_file_get names no request)"
-                          : KernelBtf().func_id("io_req_prep_async") >= 0
-                              ? " (not by io-wq workers, which issue IOSQE_ASYNC requests and at times "
-                                "socket writes: io_req_prep_async assigns the file at submission, so the worker reaches no "
-                                "io_uring_file_get)"
-                          : !workers_measured
-                              ? " (not by io-wq workers before Linux 6.13: measured on 6.12, cause not known)"
-                              : ", and by io-wq workers (IOSQE_ASYNC)";
+    // An io-wq worker's packet names the request the worker issues now
+    // (bpf/uring_requests.bpf.h: task->worker_private, an io_worker, and its
+    // cur_work), read through bpf_get_current_task_btf (5.11+).
+    KernelBtf btf;
+    const bool workers = HookProber::helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+                                            "bpf_get_current_task_btf").ok &&
+                         btf.has_member("task_struct", "worker_private") && btf.has_member("io_worker", "cur_work");
     return fmt::format(
-        "tied (at io_uring:{}) when issued inline and on registered files{}; not tied: UDP datagrams of a request "
-        "retried from task_work after a poll wake-up, registered-file requests an io-wq worker issues",
-        submit_req ? "io_uring_submit_req" : "io_uring_submit_sqe", workers);
+        "tied (at io_uring:{}) when issued inline, on registered files{}; not tied: UDP datagrams of a request "
+        "retried from task_work after a poll wake-up",
+        submit_req ? "io_uring_submit_req" : "io_uring_submit_sqe",
+        workers ? " and by io-wq workers (IOSQE_ASYNC, punted)"
+                : " (not by io-wq workers: no task_struct.worker_private or io_worker.cur_work in the kernel's BTF)");
 }
 
 int doctor(TraceOptions& o) {

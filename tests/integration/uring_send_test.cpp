@@ -149,6 +149,10 @@ TEST_F(UringSend, UdpAsyncEachOnItsRequestNotTheWorker) { udp_requests("udp-asyn
 // IOSQE_FIXED_FILE: the socket from the ring's registered-file table.
 TEST_F(UringSend, UdpFixedFileEachOnItsRequest) { udp_requests("udp-fixed", "5314"); }
 
+// Both: an io-wq worker looks the registered file up (io_file_get_fixed:
+// no tracepoint); the request is the worker's current work.
+TEST_F(UringSend, UdpFixedFileAsyncEachOnItsRequestNotTheWorker) { udp_requests("udp-fixed-async", "5317"); }
+
 // IORING_OP_WRITE and WRITEV on the socket (io_write -> sock_write_iter).
 TEST_F(UringSend, UdpWriteAndWritevEachOnItsRequest) { udp_requests("udp-write", "5316"); }
 

@@ -7,6 +7,8 @@
 //                                         worker issues each request
 //   txray-uringsend udp-fixed ADDR PORT N the same on a registered file
 //                                         (IOSQE_FIXED_FILE)
+//   txray-uringsend udp-fixed-async ADDR PORT N  both: an io-wq worker looks
+//                                         the registered file up
 //   txray-uringsend udp-write ADDR PORT N N datagrams with IORING_OP_WRITE,
 //                                         then N with IORING_OP_WRITEV
 //   txray-uringsend tcp ADDR PORT BYTES   a stream of BYTES with IORING_OP_SEND
@@ -76,17 +78,19 @@ bool reap(io_uring& ring, unsigned n, int want) {
 }
 
 // How the UDP requests reach the socket.
-enum class UdpMode { inline_issue, async, fixed_file, write };
+enum class UdpMode { inline_issue, async, fixed_file, fixed_async, write };
 
 int send_udp(const sockaddr_in& to, long n, UdpMode mode) {
     const int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to)) return fail("udp socket", errno);
     io_uring ring;
     if (int r = io_uring_queue_init(2 * kBatch, &ring, 0); r < 0) return fail("io_uring_queue_init", -r);
-    if (mode == UdpMode::fixed_file)
+    const bool fixed = mode == UdpMode::fixed_file || mode == UdpMode::fixed_async;
+    if (fixed)
         if (int r = io_uring_register_files(&ring, &fd, 1); r < 0) return fail("io_uring_register_files", -r);
-    const int target = mode == UdpMode::fixed_file ? 0 : fd;  // index 0 of the ring's table
-    const unsigned char flags = mode == UdpMode::async ? IOSQE_ASYNC : mode == UdpMode::fixed_file ? IOSQE_FIXED_FILE : 0;
+    const int target = fixed ? 0 : fd;  // index 0 of the ring's table
+    const unsigned char flags = (fixed ? IOSQE_FIXED_FILE : 0) |
+                                (mode == UdpMode::async || mode == UdpMode::fixed_async ? IOSQE_ASYNC : 0);
     std::vector<char> payload(kDatagram, 'u');
     iovec iov{payload.data(), payload.size()};
     msghdr msg{};
@@ -202,6 +206,8 @@ int main(int argc, char** argv) {
     if (mode == "udp-async" && argc == 5) return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::async);
     if (mode == "udp-fixed" && argc == 5)
         return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::fixed_file);
+    if (mode == "udp-fixed-async" && argc == 5)
+        return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::fixed_async);
     if (mode == "udp-write" && argc == 5) return send_udp(address(argv[2], argv[3]), std::atol(argv[4]), UdpMode::write);
     if ((mode == "tcp" || mode == "tcp-wait") && argc == 5)
         return send_tcp(address(argv[2], argv[3]), std::atol(argv[4]), mode == "tcp-wait");
@@ -209,7 +215,7 @@ int main(int argc, char** argv) {
     if (mode == "sink-tcp" && (argc == 4 || argc == 5))
         return sink_tcp(address(argv[2], argv[3]), argc == 5 ? std::atoi(argv[4]) : 0);
     std::fprintf(stderr,
-                 "usage: txray-uringsend udp|udp-async|udp-fixed|udp-write|tcp|tcp-wait ADDR PORT N|BYTES, "
+                 "usage: txray-uringsend udp|udp-async|udp-fixed|udp-fixed-async|udp-write|tcp|tcp-wait ADDR PORT N|BYTES, "
                  "sink-udp ADDR PORT N SECONDS, sink-tcp ADDR PORT [DELAY_MS]\n");
     return 2;
 }

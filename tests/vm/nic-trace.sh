@@ -79,6 +79,8 @@ trap 'rm -rf "$WORK"' EXIT
 STAGE=$WORK/payload
 mkdir -p "$STAGE"
 cp "$PAYLOAD/txray" "$PAYLOAD/txray-testsend" "$STAGE/" # testsend: UDP for the scripts
+# uringsend (io_uring sends, when built with liburing-dev) for the scripts too
+[ ! -x "$PAYLOAD/txray-uringsend" ] || cp "$PAYLOAD/txray-uringsend" "$STAGE/"
 cp "$HERE/nic/guest.sh" "$STAGE/run-tests.sh"
 cp "$SCRIPT" "$STAGE/nic-script.sh"
 printf 'TXRAY_ARGS=%q\n' "$TXRAY_ARGS" >"$STAGE/nic.conf"

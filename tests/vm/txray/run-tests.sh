@@ -287,14 +287,15 @@ else
 		# io_uring (bpf/hooks/uring.bpf.h): txray-uringsend sends 2x16
 		# datagrams per mode (IORING_OP_SEND, then SENDMSG; one per
 		# request) inline, IOSQE_ASYNC (an io-wq worker issues them), on a
-		# registered file, and as IORING_OP_WRITE/WRITEV, each to its own
-		# port of a sink in the namespace that counts what arrived. Where doctor says io_uring
+		# registered file, as IORING_OP_WRITE/WRITEV, and on a registered
+		# file with IOSQE_ASYNC, each to its own port of a sink in the
+		# namespace that counts what arrived. Where doctor says io_uring
 		# sends are tied (6.3+: io_uring_submit_req; 5.18-6.2:
-		# io_uring_submit_sqe) every datagram the sink got is in the trace
-		# once, on its own request of io_uring_enter, on the sender; where
-		# not (5.10; 6.1's io-wq workers), an INFO line says what the trace
-		# holds.
-		URING_MODES="udp:9106 udp-async:9107 udp-fixed:9108 udp-write:9109"
+		# io_uring_submit_sqe; io-wq workers' where it says so) every
+		# datagram the sink got is in the trace once, on its own request of
+		# io_uring_enter, on the sender; where not (5.10), an INFO line says
+		# what the trace holds.
+		URING_MODES="udp:9106 udp-async:9107 udp-fixed:9108 udp-write:9109 udp-fixed-async:9110"
 		if [ -x "$TXRAY_VM_PAYLOAD/txray-uringsend" ]; then
 			send_uring() {
 				for m in $URING_MODES; do
@@ -312,7 +313,7 @@ else
 				# io-wq workers issue udp-async's requests, and on 6.1 at
 				# times the socket writes: tied where doctor says workers are
 				tied_kernel=0 tie='^io_uring sends tied'
-				case $mode in udp-async | udp-write) tie='^io_uring sends tied.*and by io-wq workers' ;; esac
+				case $mode in udp-async | udp-write | udp-fixed-async) tie='^io_uring sends tied.*and by io-wq workers' ;; esac
 				grep -q "$tie" $T/doctor-auto.txt && tied_kernel=1
 				got=$(tail -1 $T/uring.$mode.sink)
 				ures=$(awk -v p="\"dport\":$port}" 'index($0, p) {
