@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "session.h"
+#include "bpfload/session.h"
 
 namespace txray {
 
