@@ -102,21 +102,31 @@ static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_pac
 		p->sport = sport, p->dport = dport;
 }
 
-/* A creating stage seen again on a record still on its first device: the
- * same packet (a tunnel's outer ip_local_out, inside the tunnel device's
- * ndo_start_xmit), or a record whose end was never seen (a tracepoint that
- * did not run) found by a new skb at the same address: TCP's clones come from
- * one cache (skbuff_fclone_cache) and reuse addresses within microseconds.
- * Told apart for TCP by the sequence number in the skb's header: a new
- * segment's is not the record's (a retransmitted clone's is, and stays
- * merged). Read only on this rare path. */
+/* A creating stage on a record still on its first device: the same packet
+ * (its next IP stage; a tunnel's outer ip_local_out, inside the tunnel
+ * device's ndo_start_xmit), or a record whose end was never seen found by a
+ * new skb at the same address (skbuff_head_cache and TCP's
+ * skbuff_fclone_cache reuse addresses within microseconds). A record queued
+ * on its device (__dev_queue_xmit) that its driver has not taken yet is in
+ * a qdisc or gone: never back at an IP stage, so this is a new skb (seen in
+ * the 6.1 VM guest: a peer's neighbour advertisement pending the filters on
+ * its veth, its end never seen, took the next UDP datagram in as a second
+ * hop). After the driver it may be (WireGuard sends the same skb again from
+ * its kworker, after wg0's xmit_done: ip_local_out of its outer headers). A
+ * creating stage seen again is told apart for TCP by the sequence number in
+ * the skb's header: a new segment's is not the record's (a retransmitted
+ * clone's is, and stays merged). Read only on this rare path. */
 static __always_inline bool superseded(const struct txr_packet *p, struct sk_buff *skb, enum txr_stage stage,
 				       bool trusted)
 {
-	if (!p->ts[stage] || p->proto != IPPROTO_TCP || p->hop || p->hop_state)
+	if (p->hop || p->hop_state)
 		return false;
 	if (p->ts[TXR_ST_DRIVER_XMIT] && !p->ts[TXR_ST_XMIT_DONE])
 		return false; /* inside its device's xmit: a tunnel's outer headers */
+	if (p->ts[TXR_ST_DEV_QUEUE_XMIT] && !p->ts[TXR_ST_DRIVER_XMIT])
+		return true;
+	if (!p->ts[stage] || p->proto != IPPROTO_TCP)
+		return false;
 	unsigned char *head = KREAD(trusted, skb, head);
 	__u16 th = KREAD(trusted, skb, transport_header);
 	__be32 seq;
