@@ -64,19 +64,27 @@ static __always_inline void uring_ctx_fill(struct txr_send_ctx *c, __u64 req, co
 	note_set(TXR_NOTE_ROUTE_SEEN, false);
 }
 
+/* The request's context opened in the current thread's task storage, from
+ * its record s; NULL (counted) when the storage cannot be had. */
+static __always_inline struct txr_send_ctx *uring_ctx_open(__u64 req, const struct txr_send *s)
+{
+	struct txr_send_ctx *c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(TXR_C_SENDS_FULL);
+		return NULL;
+	}
+	barrier_var(c);
+	uring_ctx_fill(c, req, s);
+	return c;
+}
+
 /* Another thread issues the submitted request (an io-wq worker): its
  * context opens there from the request's record, the submitter's. */
 static __always_inline void uring_issue_resume(__u64 req, const struct txr_send *s)
 {
 	if (sends_in_task_storage) {
-		struct txr_send_ctx *c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
-							      BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!c) {
-			count(TXR_C_SENDS_FULL);
-			return;
-		}
-		barrier_var(c);
-		uring_ctx_fill(c, req, s);
+		uring_ctx_open(req, s);
 		return;
 	}
 	struct txr_send_ctx local; /* the tid-hash fallback builds it here */
@@ -115,11 +123,12 @@ static __always_inline __u64 uring_worker_req(void)
  * none): in an io-wq worker, the context of the request it issues now,
  * opened from that request's record (and the worker's previous request's
  * ended) when it is not open yet; NULL when that request is no traced send.
- * Any other thread's ctx is returned as it is. */
+ * Any other thread's ctx is returned as it is. Called only once a request
+ * went to io-wq (txr_uring_async_seen, checked by the caller). */
 static __always_inline struct txr_send_ctx *uring_worker_send(struct txr_send_ctx *ctx)
 {
-	if (!txr_uring_async_seen || !sends_in_task_storage || (ctx && !ctx->uring_req))
-		return ctx; /* no io-wq use yet; a send call of the thread's own */
+	if (!sends_in_task_storage || (ctx && !ctx->uring_req))
+		return ctx; /* a send call of the thread's own */
 	__u64 req = uring_worker_req();
 	if (!req || (ctx && ctx->uring_req == req))
 		return ctx;
@@ -129,15 +138,7 @@ static __always_inline struct txr_send_ctx *uring_worker_send(struct txr_send_ct
 		return NULL;
 	/* In the thread's task storage only (uring_worker_req needs 5.11+, as
 	 * task storage does): no stack copy here, on the packet's path. */
-	struct txr_send_ctx *c = bpf_task_storage_get(&txr_sends, bpf_get_current_task_btf(), 0,
-						      BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!c) {
-		count(TXR_C_SENDS_FULL);
-		return NULL;
-	}
-	barrier_var(c);
-	uring_ctx_fill(c, req, s);
-	return c;
+	return uring_ctx_open(req, s);
 }
 
 #endif
