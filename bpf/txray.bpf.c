@@ -202,6 +202,25 @@ struct {
 	__type(value, struct txr_packet);
 } txr_gso_parent SEC(".maps");
 
+/* The hops of a parent that was segmented on a later hop (a forwarded GSO
+ * skb whose next device has no TSO), same slot: each segment gets a copy and
+ * goes on from that hop (bpf/hooks/device.bpf.h, gso_segment). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_GSO_PARENTS);
+	__type(key, __u32);
+	__type(value, struct txr_hops);
+} txr_gso_parent_hops SEC(".maps");
+
+/* Such a parent's ports as it left on that hop (after NAT: sport << 16 |
+ * dport), same slot: a forwarded segment has no socket to match it by. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_GSO_PARENTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} txr_gso_parent_ports SEC(".maps");
+
 #include "agent_metrics.bpf.h"
 
 /* The current thread's packet slot, taken (NULL if it has none or another

@@ -116,32 +116,79 @@ static __always_inline __u8 txq_stopped_bits(struct netdev_queue *txq)
 
 /* The GSO skb a segment came from, among those this CPU consumed lately: of
  * the same socket, within 1 s, for TCP the one whose sequence range holds
- * the segment's first byte (several of one socket may wait), else the latest. */
-static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb)
+ * the segment's first byte (several of one socket may wait), else the latest.
+ * A forwarded one (on a later hop) lost its socket on the way (ip_rcv_core
+ * and, into another namespace, __dev_forward_skb -> skb_scrub_packet both
+ * skb_orphan it): its segments have none, and match it by the ports it left
+ * that hop with. *slot_out: the parent's slot. */
+static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb, __u32 *slot_out)
 {
 	__u64 now = bpf_ktime_get_ns(), sk = (__u64)skb->sk;
 	__u32 zero = 0;
 	struct txr_cpu_state *cpu = bpf_map_lookup_elem(&txr_cpu, &zero);
 	if (!cpu || now - cpu->gso_last_ns > 1000000000ULL)
 		return NULL; /* no software GSO on this CPU lately: nothing to scan */
-	__u32 seq = 0;
+	__u32 l4[2] = {}; /* the segment's ports, and its TCP sequence number (ignored unless TCP) */
 	__u16 th = skb->transport_header;
-	if (th != (__u16)~0U) { /* the segment's TCP sequence number (ignored unless TCP) */
-		bpf_probe_read_kernel(&seq, sizeof(seq), skb->head + th + 4);
-		seq = bpf_ntohl(seq);
-	}
+	if (th != (__u16)~0U)
+		bpf_probe_read_kernel(l4, sizeof(l4), skb->head + th);
+	__u32 ports = bpf_ntohl(l4[0]), seq = bpf_ntohl(l4[1]);
 	struct txr_packet *par = NULL;
 	for (__u32 i = 0; i < TXR_GSO_PARENTS; i++) {
 		__u32 slot = i;
 		struct txr_packet *c = bpf_map_lookup_elem(&txr_gso_parent, &slot);
-		if (!c || !c->id || c->sk != sk || now - c->ts[TXR_ST_DEV_QUEUE_XMIT] > 1000000000ULL)
+		if (!c || !c->id || now - c->ts[TXR_ST_FREE] > 1000000000ULL)
 			continue;
+		if (c->hop && !sk) { /* forwarded: the ports it left that hop with */
+			__u32 *noted_ports = bpf_map_lookup_elem(&txr_gso_parent_ports, &slot);
+			if (!noted_ports || *noted_ports != ports)
+				continue;
+		} else if (c->sk != sk) {
+			continue;
+		}
 		if (c->proto == IPPROTO_TCP && seq - c->tcp_seq >= c->tcp_end_seq - c->tcp_seq)
 			continue;
-		if (!par || c->ts[TXR_ST_FREE] > par->ts[TXR_ST_FREE])
+		if (!par || c->ts[TXR_ST_FREE] > par->ts[TXR_ST_FREE]) {
 			par = c;
+			*slot_out = slot;
+		}
 	}
 	return par;
+}
+
+/* A segment of a parent on a later hop goes on from that hop: a copy of the
+ * parent's hops (its own entry, by its id) with this hop's end cleared. The
+ * top-level flow stays the first device's (the parent's: the segment's own
+ * headers, parsed, are this hop's, after NAT); its TCP range and length are
+ * its own. Returns false when it cannot be kept. */
+static __always_inline bool gso_segment_hops(struct txr_packet *p, const struct txr_packet *par, __u32 slot,
+					     struct sk_buff *skb)
+{
+	struct txr_hops *ph = bpf_map_lookup_elem(&txr_gso_parent_hops, &slot);
+	if (!ph || bpf_map_update_elem(&txr_hop_ext, &p->id, ph, BPF_NOEXIST)) {
+		count(TXR_C_INFLIGHT_FULL);
+		return false;
+	}
+	struct txr_hops *h = bpf_map_lookup_elem(&txr_hop_ext, &p->id);
+	if (!h)
+		return false;
+	h->id = p->id;
+	__u64 *t = hop_stamp(p, h, TXR_ST_FREE);
+	if (t)
+		*t = 0;
+	t = hop_stamp(p, h, TXR_ST_DROP);
+	if (t)
+		*t = 0;
+	p->hop_state = 0;
+	p->len = skb->len;
+	p->gso_size = p->gso_segs = 0;
+	p->family = par->family;
+	p->proto = par->proto;
+	p->sport = par->sport;
+	p->dport = par->dport;
+	__builtin_memcpy(p->saddr, par->saddr, sizeof(p->saddr));
+	__builtin_memcpy(p->daddr, par->daddr, sizeof(p->daddr));
+	return true;
 }
 
 /* xmit_one(): right before ndo_start_xmit. */
@@ -149,7 +196,8 @@ static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb)
  * parent's earlier stages and send. */
 static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64 key)
 {
-	struct txr_packet *par = gso_parent_of(skb);
+	__u32 slot = 0;
+	struct txr_packet *par = gso_parent_of(skb, &slot);
 	if (!par)
 		return NULL;
 	if (bpf_map_update_elem(&txr_inflight, &key, par, BPF_NOEXIST)) {
@@ -169,6 +217,10 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 	p->tcp_seq = p->tcp_end_seq = 0;
 	p->tcp_flags = 0;
 	parse_headers(skb, p, true);
+	if (p->hop && !gso_segment_hops(p, par, slot, skb)) {
+		bpf_map_delete_elem(&txr_inflight, &key);
+		return NULL;
+	}
 	return p;
 }
 

@@ -9,6 +9,42 @@
 /* ------------------------------------------------------------------ */
 /* The end: free or drop                                               */
 
+/* A followed skb consumed between its queue and its driver on its current
+ * hop: validate_xmit_skb() replaced a GSO skb by its segments
+ * (skb_gso_segment, then consume_skb), which reach net_dev_start_xmit next,
+ * unknown. Noted as a parent for them, with its hops when it is on a later
+ * one (a forwarded GSO skb leaving through a device without TSO). */
+static __always_inline void note_gso_parent(struct txr_packet *p, struct txr_hops *h, struct sk_buff *skb,
+					    __u64 now)
+{
+	__u64 *queued = hop_stamp(p, h, TXR_ST_DEV_QUEUE_XMIT);
+	__u64 *driver = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
+	if (!queued || !*queued || !driver || *driver)
+		return;
+	struct skb_shared_info *sh = (void *)(skb->head + skb->end);
+	if (!BPF_CORE_READ(sh, gso_size))
+		return;
+	__u32 zero = 0;
+	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
+	if (!c)
+		return;
+	__u32 slot = c->gso_next++ % TXR_GSO_PARENTS;
+	c->gso_last_ns = now;
+	if (h) {
+		__u32 ports = (__u32)p->sport << 16 | p->dport, i = p->hop - 1;
+		if (HOP_INDEX_OK(i) && h->hop[i].has_flow)
+			ports = (__u32)h->hop[i].sport << 16 | h->hop[i].dport;
+		__u32 *noted_ports = bpf_map_lookup_elem(&txr_gso_parent_ports, &slot);
+		if (!noted_ports || bpf_map_update_elem(&txr_gso_parent_hops, &slot, h, BPF_ANY))
+			return;
+		*noted_ports = ports;
+	}
+	bpf_map_update_elem(&txr_gso_parent, &slot, p, BPF_ANY);
+	struct txr_packet *noted = bpf_map_lookup_elem(&txr_gso_parent, &slot);
+	if (noted) /* when, for gso_parent_of's latest: a later hop's free is in h */
+		noted->ts[TXR_ST_FREE] = now;
+}
+
 SEC("tp_btf/consume_skb")
 int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 {
@@ -25,28 +61,19 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 		encap_consumed(p, skb, key);
 	if (p && p->hop) { /* on a later hop (hops.bpf.h): its completion */
 		struct txr_hops *h = hops_of(p);
+		__u64 now = bpf_ktime_get_ns();
 		__u64 *t = hop_stamp(p, h, TXR_ST_FREE);
 		if (t)
-			*t = bpf_ktime_get_ns();
+			*t = now;
+		if (h)
+			note_gso_parent(p, h, skb, now);
 		t = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
 		finish_packet(s, p, key, TXR_ST_FREE, t && *t ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
 		p = NULL;
 	}
 	if (p) {
 		p->ts[TXR_ST_FREE] = bpf_ktime_get_ns();
-		if (!p->ts[TXR_ST_DRIVER_XMIT] && p->ts[TXR_ST_DEV_QUEUE_XMIT]) {
-			/* Consumed between the queue and the driver: validate_xmit_skb()
-			 * replaced a GSO skb by its segments (skb_gso_segment). */
-			struct skb_shared_info *sh = (void *)(skb->head + skb->end);
-			if (BPF_CORE_READ(sh, gso_size)) {
-				__u32 zero = 0;
-				struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);
-				__u32 slot = c ? c->gso_next++ % TXR_GSO_PARENTS : 0;
-				if (c)
-					c->gso_last_ns = p->ts[TXR_ST_FREE];
-				bpf_map_update_elem(&txr_gso_parent, &slot, p, BPF_ANY);
-			}
-		}
+		note_gso_parent(p, NULL, skb, p->ts[TXR_ST_FREE]);
 		finish_packet(s, p, key, TXR_ST_FREE,
 			      p->ts[TXR_ST_DRIVER_XMIT] ? TXR_END_FREE : TXR_END_CONSUMED_EARLY);
 	}

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -88,11 +90,12 @@ TEST_F(Hops, VxlanOverlayIsOneRecordWithTheOuterFlowOnTheUnderlay) {
 // hops, masqueraded on the uplink, as many as the uplink's tx_packets; the
 // data tied to the client's writes (bpf/tcp_calls.bpf.h); the receiver's
 // ACKs coming back through the router are its own records, not the pod's.
-TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
-    ForwardTopology topo(false);
-    const int port = 9342;
-    const long bytes = 256 * 1024, write_size = 64 * 1024;
-    const std::string name = scratch_dir() + "/hops-tcp";
+namespace {
+// `bytes` of TCP from the pod to the remote namespace's sink on `port`, in
+// writes of `write_size`, recorded around the send (trace `name`), counted
+// on the uplink's tx_packets; checks the sink received them all.
+Recorded record_pod_tcp(const ForwardTopology& topo, const std::string& name, int port, long bytes,
+                        long write_size) {
     Child sink({"/usr/sbin/ip", "netns", "exec", topo.remote, tcptest_bin(), "sink", "--port", std::to_string(port),
                 "--seconds", "8"},
                name + "-sink.log");
@@ -103,8 +106,17 @@ TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
                           " --write " + std::to_string(write_size));
         EXPECT_EQ(s.status, 0) << s.out;
     });
-    ASSERT_EQ(sink.wait(15), 0);
+    EXPECT_EQ(sink.wait(15), 0);
     EXPECT_NE(read_file(name + "-sink.log").find("received " + std::to_string(bytes)), std::string::npos);
+    return r;
+}
+}  // namespace
+
+TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
+    ForwardTopology topo(false);
+    const int port = 9342;
+    const long bytes = 256 * 1024, write_size = 64 * 1024;
+    Recorded r = record_pod_tcp(topo, scratch_dir() + "/hops-tcp", port, bytes, write_size);
 
     const std::string pod_addr = topo.net + ".1.2";
     std::vector<const Packet*> ours;
@@ -154,4 +166,62 @@ TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
         EXPECT_FALSE(left_through(p, topo.uplink));
     }
     EXPECT_GT(acks_back, 0) << "the receiver's ACKs are recorded too";
+}
+
+// The same with an uplink that has no TSO: the pod's GSO skbs cross the
+// bridge and the forward whole, and validate_xmit_skb() segments them in
+// software at the uplink (skb_gso_segment, new skbs). Each segment goes on
+// from the uplink's hop of its parent: the pod's process, write and earlier
+// hops, the masqueraded flow there, its own TCP range; the GSO skb ends
+// consumed on the uplink. The records that left through the uplink's driver
+// are as many as its tx_packets, and carry every byte once.
+TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
+    ForwardTopology topo(false);
+    ASSERT_EQ(run("ip netns exec " + topo.router + " ethtool -K " + topo.uplink + " tso off gso on").status, 0);
+    const int port = 9343;
+    const long bytes = 256 * 1024, write_size = 64 * 1024;
+    Recorded r = record_pod_tcp(topo, scratch_dir() + "/hops-tcp-gso", port, bytes, write_size);
+    ASSERT_TRUE(hops_readable(r.trace));
+
+    std::map<std::uint64_t, const Packet*> by_id;
+    for (const Packet& p : r.trace.packets) by_id[p.id] = &p;
+    const std::string pod_addr = topo.net + ".1.2";
+    int segments = 0, orphans = 0;
+    std::uint64_t left_uplink = 0;
+    long payload = 0;
+    std::set<std::uint64_t> parents;
+    for (const Packet& p : r.trace.packets) {
+        if (p.outcome == OutcomeKind::sent && left_through(p, topo.uplink)) ++left_uplink;
+        if (p.flow.proto != 6 || p.flow.dport != port) continue;
+        SCOPED_TRACE("packet " + std::to_string(p.id));
+        if (p.ifname != topo.pod_if || addr_to_string(4, p.flow.saddr) != pod_addr) {
+            ++orphans;  // a segment recorded apart, starting on the uplink
+            continue;
+        }
+        if (p.outcome == OutcomeKind::sent) payload += std::max(0L, tcp_payload(p));
+        if (!p.gso_segment) continue;
+        ++segments;
+        EXPECT_EQ(p.outcome_string(), "sent");
+        EXPECT_LE(p.len, 1500u + 14u) << "a segment, not its GSO skb";
+        EXPECT_EQ(p.comm, "txray-tcptest");
+        EXPECT_NE(p.send_id, 0u) << "tied to the pod's write";
+        ASSERT_EQ(p.hops.size(), 3u);
+        EXPECT_EQ(p.hops[1].ifname, topo.bridge);
+        EXPECT_EQ(p.hops[2].ifname, topo.uplink);
+        ASSERT_TRUE(p.hops[2].flow.has_value()) << "masqueraded on the uplink";
+        EXPECT_EQ(addr_to_string(4, p.hops[2].flow->saddr), topo.net + ".2.1");
+        EXPECT_EQ(count_stage(p, Stage::dev_queue_xmit), 2) << "the parent's queueing on both devices";
+        EXPECT_EQ(count_stage(p, Stage::driver_xmit), 2) << "the pod's veth's and its own on the uplink";
+        ASSERT_TRUE(by_id.count(p.parent_id)) << "without its parent";
+        const Packet& parent = *by_id[p.parent_id];
+        EXPECT_EQ(parent.outcome, OutcomeKind::consumed) << "the GSO skb ends in its segmentation";
+        EXPECT_EQ(parent.hops.size(), 3u) << "segmented on the uplink, not before";
+        EXPECT_GT(parent.len, p.len);
+        parents.insert(p.parent_id);
+    }
+    EXPECT_GT(segments, 10) << "the pod's GSO skbs were segmented on the uplink";
+    EXPECT_GE(parents.size(), 1u);
+    EXPECT_EQ(orphans, 0) << "no segment restarts as a record of its own";
+    EXPECT_EQ(payload, bytes) << "segments and unsegmented skbs carry every byte once";
+    EXPECT_EQ(left_uplink, r.counted) << "records sent through the uplink = its tx_packets";
 }
