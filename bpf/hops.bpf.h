@@ -194,11 +194,13 @@ static __always_inline bool hop_device_passes(const struct txr_hop *n)
 
 /* The packet goes on to device `dev` (a transmit, a bridge it was passed up
  * to, or the device it was dropped on): a new hop, its flow read from `skb`
- * when given. Beyond TXR_MAX_HOPS the last hop takes the later stages. */
+ * when given. Beyond TXR_MAX_HOPS the last hop takes the later stages.
+ * `again`: not a new hop but the current one, opened early (TXR_PF_HOP_EARLY),
+ * settled now with the device it is queued on and the headers it leaves with. */
 static __always_inline struct txr_hops *open_hop(struct txr_packet *p, const struct net_device *dev,
-						 struct sk_buff *skb, bool trusted)
+						 struct sk_buff *skb, bool trusted, bool again)
 {
-	if (!p->hop) {
+	if (!p->hop && !again) {
 		__u32 zero = 0;
 		struct txr_hops *z = bpf_map_lookup_elem(&txr_hops_zero, &zero);
 		if (!z || bpf_map_update_elem(&txr_hop_ext, &p->id, z, BPF_ANY)) {
@@ -209,7 +211,7 @@ static __always_inline struct txr_hops *open_hop(struct txr_packet *p, const str
 	struct txr_hops *h = bpf_map_lookup_elem(&txr_hop_ext, &p->id);
 	if (!h)
 		return NULL;
-	__u32 i = p->hop; /* the new hop i + 1 is hop[i] */
+	__u32 i = again && p->hop ? p->hop - 1 : p->hop; /* the new hop i + 1 is hop[i] */
 	if (!HOP_INDEX_OK(i))
 		return h;
 	struct txr_hop *n = &h->hop[i];
@@ -249,12 +251,12 @@ static __always_inline struct txr_hops *hop_after_receive(struct txr_packet *p, 
 	unpark(p);
 	p->end = 0;
 	if (passed_up && upper && upper != dev) {
-		h = open_hop(p, upper, NULL, trusted);
+		h = open_hop(p, upper, NULL, trusted, false);
 		__u64 *t = hop_stamp(p, h, TXR_ST_NETIF_RECEIVE);
 		if (t && rx_ts)
 			*t = rx_ts, rx_ts = 0;
 	}
-	h = open_hop(p, dev, skb, trusted);
+	h = open_hop(p, dev, skb, trusted, false);
 	__u64 *t = hop_stamp(p, h, TXR_ST_NETIF_RECEIVE);
 	if (t && rx_ts)
 		*t = rx_ts;
@@ -272,9 +274,31 @@ static __always_inline struct txr_hops *hop_at_queue(struct txr_packet *p, struc
 		return h;
 	if (p->hop_state)
 		return hop_after_receive(p, dev, skb, trusted);
+	bool again = p->flags & TXR_PF_HOP_EARLY;
 	__u64 *t = hop_stamp(p, h, TXR_ST_DEV_QUEUE_XMIT);
-	if (t && *t && other_device(p, h, p->hop, dev, trusted))
-		return open_hop(p, dev, skb, trusted);
+	if (again || (t && *t && other_device(p, h, p->hop, dev, trusted))) {
+		p->flags &= ~TXR_PF_HOP_EARLY;
+		return open_hop(p, dev, skb, trusted, again);
+	}
+	return h;
+}
+
+/* At an IP stage (ip_output, ip_finish_output2 on fentry/kprobe kernels) of a
+ * followed skb in a hand-off's receive path: it is being forwarded
+ * (ip_forward -> dst_output -> ip_output), so the stage belongs to the hop
+ * it will leave through, opened now on the route's device
+ * (skb_dst(skb)->dev, as ip_output reads it) and settled at its
+ * __dev_queue_xmit (hop_at_queue): the headers are read there, after
+ * POST_ROUTING's NAT. */
+static __always_inline struct txr_hops *hop_before_queue(struct txr_packet *p, struct sk_buff *skb, bool trusted)
+{
+	unsigned long refdst = KREAD(trusted, skb, _skb_refdst) & ~1UL; /* SKB_DST_PTRMASK */
+	const struct net_device *dev = refdst ? BPF_CORE_READ((struct dst_entry *)refdst, dev) : NULL;
+	if (!dev)
+		return hops_of(p);
+	struct txr_hops *h = hop_after_receive(p, dev, NULL, trusted);
+	if (h)
+		p->flags |= TXR_PF_HOP_EARLY;
 	return h;
 }
 

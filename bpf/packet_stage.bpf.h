@@ -166,6 +166,8 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 	struct txr_hops *h = NULL;
 	if (stage == TXR_ST_DEV_QUEUE_XMIT && (p->hop || p->hop_state || p->ts[stage]))
 		h = hop_at_queue(p, skb, trusted);
+	else if (p->hop_state && is_ip_stage(stage))
+		h = hop_before_queue(p, skb, trusted);
 	else if (p->hop)
 		h = hops_of(p);
 	__u64 *t = hop_stamp(p, h, stage);

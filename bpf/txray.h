@@ -51,6 +51,11 @@ enum txr_rec_kind {
  * may leave through another: kept, not emitted, until a hop passes them
  * (bpf/hops.bpf.h); never seen by user space. */
 #define TXR_PF_PENDING_FILTER (1u << 9)
+/* Its current hop was opened at an IP stage after a hand-off's receive (a
+ * forward's ip_output, on fentry/kprobe kernels), on the route's device and
+ * before POST_ROUTING: its __dev_queue_xmit settles the hop's device, flow
+ * and filters (bpf/hops.bpf.h). Never seen by user space. */
+#define TXR_PF_HOP_EARLY (1u << 10)
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */

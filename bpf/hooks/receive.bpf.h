@@ -84,7 +84,7 @@ static __always_inline bool end_after_handoff(struct txr_pkt_slot *s, struct txr
 	}
 	const struct net_device *dev = p->rx_dev ? (const struct net_device *)p->rx_dev : skb->dev;
 	__u64 rx_ts = p->rx_ts;
-	struct txr_hops *h = open_hop(p, dev, skb, true);
+	struct txr_hops *h = open_hop(p, dev, skb, true, false);
 	__u64 *t = hop_stamp(p, h, TXR_ST_NETIF_RECEIVE);
 	if (t && rx_ts)
 		*t = rx_ts;

@@ -38,7 +38,7 @@ checker "$HERE/../nic/txray-niccheck.cpp" "$BUILD/txray-niccheck"
 checker "$HERE/../nic/txray-stackcheck.cpp" "$BUILD/txray-stackcheck"
 mkdir -p "$OUT"
 cp "$BUILD/src/cli/txray" "$BUILD/tests/integration/txray-testsend" "$BUILD/tests/integration/txray-tcptest" "$vmcheck" $uringsend "$OUT/"
-cp "$HERE/run-tests.sh" "$OUT/run-tests.sh"
+cp "$HERE/run-tests.sh" "$HERE/forward.sh" "$OUT/"
 chmod +x "$OUT/run-tests.sh"
 for b in txray txray-testsend txray-tcptest txray-vmcheck ${uringsend:+txray-uringsend}; do
 	file "$OUT/$b" | grep -q 'statically linked' || { echo "$OUT/$b is not static" >&2; exit 2; }

@@ -371,6 +371,18 @@ else
 	kill $nspid 2>/dev/null
 fi
 
+# --- forwarded: the IP stages of the hop a packet leaves through -------------
+if [ -d /sys/module/veth ] || grep -q '^veth ' /proc/modules 2>/dev/null; then
+	. "$TXRAY_VM_PAYLOAD/forward.sh"
+	forward_test
+fi
+
 # keep the fentry traces for the host (.files/ next to the console log)
 for f in $T/lo.auto.json $T/veth.auto.json; do [ -f $f ] && vm_export $f $(basename $f); done
+# after a failure, the other phases' traces and logs too (what the host needs to see why)
+if [ $VM_FAILED -gt 0 ]; then
+	for f in $T/lo.kprobe.* $T/lo.tracepoint.* $T/veth.kprobe.* $T/veth.tracepoint.* $T/forward.*.json $T/forward.*.log; do
+		[ -f $f ] && vm_export $f $(basename $f)
+	done
+fi
 vm_done

@@ -12,6 +12,11 @@
 //       same packet counts; every stage seen by two traces for a flow is on
 //       every packet of that flow in both (except conditional stages such as
 //       neigh_resolve); prints the shared stage set.
+//   txray-vmcheck hops NAME FILE --port P --count N --devices D0,D1[,...]
+//                 --stages-on K:S[,S...]
+//       exactly N UDP packets to port P, each "sent" through the devices D0,
+//       D1, ... (its hops, by name), with the stages S on hop K: the receive
+//       that led to it first, the others after it in kernel order.
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -296,6 +301,78 @@ int cmd_compare(int argc, char** argv) {
     return 1;
 }
 
+int cmd_hops(int argc, char** argv) {
+    if (argc < 12) return 2;
+    std::string name = argv[2], file = argv[3], devices, stages_on;
+    int port = 0;
+    std::size_t count = 0;
+    for (int i = 4; i + 1 < argc; i += 2) {
+        std::string k = argv[i], v = argv[i + 1];
+        if (k == "--port") port = std::atoi(v.c_str());
+        else if (k == "--count") count = std::strtoul(v.c_str(), nullptr, 10);
+        else if (k == "--devices") devices = v;
+        else if (k == "--stages-on") stages_on = v;
+        else return 2;
+    }
+    const auto colon = stages_on.find(':');
+    if (!port || devices.empty() || colon == std::string::npos) return 2;
+    const auto hop = static_cast<std::uint8_t>(std::atoi(stages_on.substr(0, colon).c_str()));
+    const std::set<Stage> want = parse_stages(stages_on.substr(colon + 1), ',');
+    const std::vector<std::string> want_devices = split(devices, ',');
+    Trace t;
+    if (!load(name, file, t)) return 1;
+    std::size_t n = 0;
+    std::string why;  // the first packet that is wrong, and how
+    for (const Packet& p : t.packets) {
+        if (!is_udp_to(p, {port})) continue;
+        ++n;
+        if (!why.empty()) continue;
+        const std::string id = "packet " + std::to_string(p.id) + ": ";
+        std::string path;
+        std::vector<std::string> have_devices;
+        for (const Hop& h : p.hops) {
+            have_devices.push_back(h.ifname);
+            path += (path.empty() ? "" : ">") + h.ifname;
+        }
+        if (have_devices != want_devices) {
+            why = id + "hops " + path;
+            continue;
+        }
+        if (p.outcome_string() != "sent") {
+            why = id + "outcome " + p.outcome_string();
+            continue;
+        }
+        std::set<Stage> on;
+        std::string seq;
+        int last = -1;
+        for (const StageMark& m : p.stages) {
+            if (m.hop != hop) continue;
+            seq += std::string(seq.empty() ? "" : ">") + std::string(stage_name(m.stage));
+            const bool receive_first = m.stage == Stage::netif_receive && on.empty();
+            if (!receive_first && static_cast<int>(m.stage) <= last) why = id + "out of order on hop " + std::to_string(hop) + ": ";
+            if (!receive_first) last = static_cast<int>(m.stage);
+            on.insert(m.stage);
+        }
+        if (!why.empty()) {
+            why += seq;
+            continue;
+        }
+        for (Stage s : want)
+            if (!on.count(s)) {
+                why = id + "no " + std::string(stage_name(s)) + " on hop " + std::to_string(hop) + " (" + seq + ")";
+                break;
+            }
+    }
+    if (why.empty() && n != count) why = std::to_string(n) + "/" + std::to_string(count) + " packets to port " + std::to_string(port);
+    if (!why.empty()) {
+        fail(name, why);
+        return 1;
+    }
+    pass(name, std::to_string(n) + "/" + std::to_string(count) + " packets through " + devices + ", " + names(want) +
+                   " on hop " + std::to_string(hop));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -303,6 +380,7 @@ int main(int argc, char** argv) {
     int rc = 2;
     if (cmd == "trace") rc = cmd_trace(argc, argv);
     else if (cmd == "compare") rc = cmd_compare(argc, argv);
-    if (rc == 2) std::fprintf(stderr, "usage: txray-vmcheck trace|compare NAME ... (see the source)\n");
+    else if (cmd == "hops") rc = cmd_hops(argc, argv);
+    if (rc == 2) std::fprintf(stderr, "usage: txray-vmcheck trace|compare|hops NAME ... (see the source)\n");
     return rc;
 }
