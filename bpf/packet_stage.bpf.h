@@ -125,6 +125,17 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 		return false; /* inside its device's xmit: a tunnel's outer headers */
 	if (p->ts[TXR_ST_DEV_QUEUE_XMIT] && !p->ts[TXR_ST_DRIVER_XMIT])
 		return true;
+	/* Not at its device yet but past this stage: a packet never goes back
+	 * from ip_output to __ip_local_out, nor from ip_finish_output2 to
+	 * ip_output (an IPsec transform re-enters ip_output before
+	 * ip_finish_output2). Its end was never seen (a run the kernel skipped:
+	 * a kprobe program does not run while another BPF program runs on its
+	 * CPU) and its skb's address came back: the 5.10 guest's ICMPv6 router
+	 * solicitation that swallowed the next datagram. */
+	if (!p->ts[TXR_ST_DEV_QUEUE_XMIT] &&
+	    ((stage == TXR_ST_IP_LOCAL_OUT && (p->ts[TXR_ST_IP_OUTPUT] || p->ts[TXR_ST_NEIGH_OUTPUT])) ||
+	     (stage == TXR_ST_IP_OUTPUT && p->ts[TXR_ST_NEIGH_OUTPUT])))
+		return true;
 	if (!p->ts[stage] || p->proto != IPPROTO_TCP)
 		return false;
 	unsigned char *head = KREAD(trusted, skb, head);
