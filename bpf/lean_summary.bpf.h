@@ -42,33 +42,80 @@ struct {
 	__type(value, struct txr_lean_slot);
 } txr_lean_slots SEC(".maps");
 
-/* The filters, only when some are set: most summaries run unfiltered. */
-static __always_inline bool lean_admit(struct sk_buff *skb, enum txr_stage stage)
+/* The device the skb leaves through from here: skb->dev, or before
+ * ip_output() sets it (__ip_local_out, and ip_output's own entry on
+ * fentry/kprobe kernels) the route's, skb_dst(skb)->dev, as create_packet. */
+static __always_inline struct net_device *lean_out_dev(struct sk_buff *skb)
 {
-	if (sample_every > 1 && bpf_get_prandom_u32() % sample_every)
-		return false;
-	if (!f_ifindex && !f_proto && !f_port && !f_host_family && !f_netns && !f_cgroup_id && !f_pcap)
-		return true;
-	struct txr_packet *p = scratch_packet();
-	if (!p)
-		return false;
-	__builtin_memset(p, 0, sizeof(*p));
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		return dev;
+	struct dst_entry *dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
+	return BPF_CORE_READ(dst, dev);
+}
+
+/* The device and header filters (--iface, the flow filters, the expression)
+ * on the device and headers the skb has here. p: a zeroed scratch record. */
+static __always_inline bool lean_device_passes(struct sk_buff *skb, struct txr_packet *p, enum txr_stage stage)
+{
+	__u32 dev_netns = 0;
 	if (f_proto || f_port || f_host_family)
 		parse_headers(skb, p, false); /* filters set: off the hot path */
-	__u32 dev_netns = 0;
 	if (f_ifindex) {
-		p->ifindex = BPF_CORE_READ(skb, dev, ifindex);
-		dev_netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		struct net_device *dev = lean_out_dev(skb);
+		p->ifindex = BPF_CORE_READ(dev, ifindex);
+		dev_netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	}
+	return flow_matches(p, dev_netns) && expression_matches(skb, false, p, stage, false);
+}
+
+/* Whether the skb may still be queued on another device from `dev` (the
+ * lean summary follows no hand-off's receive side): a virtual device that
+ * passes it down (vxlan, geneve, macvlan, vlan, bond, a bridge's port), not
+ * a veth or tun/tap (their peer or reader receives it). */
+static __always_inline bool lean_may_pass_down(const struct net_device *dev)
+{
+	if (!may_leave_elsewhere(dev))
+		return false;
+	char kind[8] = {};
+	bpf_probe_read_kernel_str(kind, sizeof(kind), BPF_CORE_READ(dev, rtnl_link_ops, kind));
+	return !(kind[0] == 'v' && kind[1] == 'e' && kind[2] == 't' && kind[3] == 'h' && !kind[4]) &&
+	       !(kind[0] == 't' && kind[1] == 'u' && kind[2] == 'n' && !kind[3]);
+}
+
+enum lean_verdict {
+	LEAN_OUT,     /* left out (counted as filtered) */
+	LEAN_IN,      /* counted from here */
+	LEAN_PENDING, /* followed uncounted: a lower device may pass (lean_next_device) */
+};
+
+/* The filters, only when some are set: most summaries run unfiltered. A
+ * packet from the right origin (--netns, --cgroup) that fails the device and
+ * header filters on a device that may pass it down is pending, as in
+ * capture mode (create_packet): a stacked device's lower one (vxlan,
+ * macvlan, a bridge's port) is tried again when the skb is queued on it. */
+static __always_inline enum lean_verdict lean_admit(struct sk_buff *skb, enum txr_stage stage)
+{
+	if (sample_every > 1 && bpf_get_prandom_u32() % sample_every)
+		return LEAN_OUT;
+	if (!f_ifindex && !f_proto && !f_port && !f_host_family && !f_netns && !f_cgroup_id && !f_pcap)
+		return LEAN_IN;
+	struct txr_packet *p = scratch_packet();
+	if (!p)
+		return LEAN_OUT;
+	__builtin_memset(p, 0, sizeof(*p));
+	struct sock *sk = BPF_CORE_READ(skb, sk);
 	if (f_netns)
 		p->netns = sk ? BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum)
 			      : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!flow_matches(p, dev_netns) || !scope_and_expression_match(skb, sk, false, p, stage, false)) {
-		count(TXR_C_FILTERED);
-		return false;
+	if (origin_matches(sk, false, p)) {
+		if (lean_device_passes(skb, p, stage))
+			return LEAN_IN;
+		if (lean_may_pass_down(lean_out_dev(skb)))
+			return LEAN_PENDING;
 	}
-	return true;
+	count(TXR_C_FILTERED);
+	return LEAN_OUT;
 }
 
 static __always_inline struct txr_lean_slot *lean_slot_enter(bool create)
@@ -94,6 +141,10 @@ static __always_inline void lean_spill(struct txr_lean_slot *s)
 static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean *l, __u64 key, __u64 now,
 					bool drop, __u32 before_drop, __u32 reason)
 {
+	if (l->pending) {
+		count(TXR_C_FILTERED); /* no device passed the filters */
+		goto remove;
+	}
 	__u64 out = l->out ? l->out : now;
 	__u32 slot = l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot;
 	if (out > l->first)
@@ -104,6 +155,7 @@ static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean
 		count(TXR_C_DROPS);
 	outcome_add(slot, drop, before_drop, reason);
 	count(TXR_C_PACKETS);
+remove:
 	if (s && s->key == key)
 		s->key = 0;
 	else
@@ -125,6 +177,20 @@ static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean
  * forwarded from there is a new one, created on its next device.) */
 static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff *skb, __u64 now)
 {
+	if (l->pending) {
+		/* The filters again, on this device and the headers it gets
+		 * (a VXLAN device's outer ones). Passed: counted from here on,
+		 * in this device's rows, its end to end from the first stage. */
+		struct txr_packet *p = scratch_packet();
+		if (!p)
+			return;
+		__builtin_memset(p, 0, sizeof(*p));
+		if (!lean_device_passes(skb, p, TXR_ST_DEV_QUEUE_XMIT)) {
+			l->prev = now;
+			return;
+		}
+		l->pending = 0;
+	}
 	__u8 slot = lean_if_slot(skb);
 	if (slot == TXR_IF_UNSET || slot == l->ifslot)
 		return; /* the same device's second hook (fentry and tracepoint) */
@@ -146,10 +212,15 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 	__u64 key = (__u64)skb;
 	struct txr_lean *l = lean_find(s, key);
 	if (!l) {
-		if (!creates(stage) || !lean_admit(skb, stage))
+		if (!creates(stage))
 			return NULL;
+		enum lean_verdict v = lean_admit(skb, stage);
+		if (v == LEAN_OUT)
+			return NULL;
+		/* A pending packet claims no device slot until one passes. */
 		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage, .last = stage,
-				     .ifslot = lean_if_slot(skb),
+				     .pending = v == LEAN_PENDING,
+				     .ifslot = v == LEAN_PENDING ? TXR_IF_UNSET : lean_if_slot(skb),
 				     .cgroup_id = by_cgroup ? sk_cgroup_id(BPF_CORE_READ(skb, sk)) : 0};
 		if (s && may_slot) {
 			lean_spill(s); /* the thread's previous packet, if still here */
@@ -166,11 +237,13 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 		return l;
 	}
 	l->seen |= 1u << stage;
-	/* No device when it was created (an IP stage before ip_output set it). */
-	if (l->ifslot == TXR_IF_UNSET)
-		l->ifslot = lean_if_slot(skb);
-	if (now >= l->prev)
-		hist_add(l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot, stage, now - l->prev);
+	if (!l->pending) {
+		/* No device when it was created (an IP stage before ip_output set it). */
+		if (l->ifslot == TXR_IF_UNSET)
+			l->ifslot = lean_if_slot(skb);
+		if (now >= l->prev)
+			hist_add(l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot, stage, now - l->prev);
+	}
 	l->prev = now;
 	l->last = stage;
 	if (stage == TXR_ST_DRIVER_XMIT && !l->out)

@@ -128,10 +128,11 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 	/* Not at its device yet but past this stage: a packet never goes back
 	 * from ip_output to __ip_local_out, nor from ip_finish_output2 to
 	 * ip_output (an IPsec transform re-enters ip_output before
-	 * ip_finish_output2). Its end was never seen (a run the kernel skipped:
-	 * a kprobe program does not run while another BPF program runs on its
-	 * CPU) and its skb's address came back: the 5.10 guest's ICMPv6 router
-	 * solicitation that swallowed the next datagram. */
+	 * ip_finish_output2). Its end was never seen and its skb's address came
+	 * back: the 5.10 guest's ICMPv6 router solicitation that swallowed the
+	 * next datagram. Why its end was missed is not established; likely a
+	 * run the kernel skipped (a kprobe program does not run while another
+	 * BPF program runs on its CPU: bpf_prog_active). */
 	if (!p->ts[TXR_ST_DEV_QUEUE_XMIT] &&
 	    ((stage == TXR_ST_IP_LOCAL_OUT && (p->ts[TXR_ST_IP_OUTPUT] || p->ts[TXR_ST_NEIGH_OUTPUT])) ||
 	     (stage == TXR_ST_IP_OUTPUT && p->ts[TXR_ST_NEIGH_OUTPUT])))

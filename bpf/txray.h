@@ -231,7 +231,7 @@ struct txr_lean {
 	__u8 handoff;
 	__u8 ifslot; /* interface slot (agent_metrics.bpf.h); TXR_IF_UNSET until a device is seen */
 	__u8 last;   /* latest stage stamped (the drop's stage) */
-	__u8 pad;
+	__u8 pending; /* failed the device filters so far: not counted (lean_admit) */
 	__u64 cgroup_id; /* --by cgroup: the socket's cgroup v2 id (0: none) */
 };
 

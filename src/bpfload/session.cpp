@@ -514,14 +514,28 @@ std::size_t Session::sweep_lean(std::uint64_t before_ns) {
         if (bpf_map_lookup_elem(fd, &key, &l) == 0 && l.prev < before_ns) stale.push_back(key);
     });
     std::size_t n = 0;
-    for (auto k : stale) n += bpf_map_delete_elem(fd, &k) == 0;
+    for (auto k : stale) {
+        // Read again and delete; a pending one (no device passed the
+        // filters) was never counted: left out, not expired.
+        if (bpf_map_lookup_elem(fd, &k, &l) == 0 && bpf_map_delete_elem(fd, &k) == 0) n += !l.pending;
+    }
     return n;
 }
 
 std::size_t Session::inflight_count() const {
     std::size_t n = 0;
     const bpf_map* map = lean_ ? skel_->maps.txr_lean_inflight : skel_->maps.txr_inflight;
-    for_each_skb_key(bpf_map__fd(map), [&](std::uint64_t) { ++n; });
+    const int fd = bpf_map__fd(map);
+    txr_lean l{};
+    txr_packet p{};
+    // A packet pending on the device filters (no device passed them yet) is
+    // not one the output would count: left out if none does.
+    for_each_skb_key(fd, [&](std::uint64_t key) {
+        if (lean_)
+            n += bpf_map_lookup_elem(fd, &key, &l) == 0 && !l.pending;
+        else
+            n += bpf_map_lookup_elem(fd, &key, &p) == 0 && !(p.flags & TXR_PF_PENDING_FILTER);
+    });
     return n;
 }
 

@@ -136,9 +136,11 @@ public:
     // `before_ns` (CLOCK_MONOTONIC); before_ns == UINT64_MAX takes them all.
     std::vector<txr_packet> sweep(std::uint64_t before_ns);
     // Packets in the in-flight table of this mode (txr_lean_inflight in the
-    // lean summary, else txr_inflight); not those in a thread's slot.
+    // lean summary, else txr_inflight); not those in a thread's slot, nor
+    // those pending on the device filters.
     std::size_t inflight_count() const;
-    // Lean summary: forgets in-flight packets older than before_ns; returns how many.
+    // Lean summary: forgets in-flight packets older than before_ns; returns how
+    // many of them were counted (not pending on the device filters).
     std::size_t sweep_lean(std::uint64_t before_ns);
     bool lean_summary() const { return lean_; }
     // Where the per-thread send contexts live, and why (txray doctor).

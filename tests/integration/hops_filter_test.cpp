@@ -5,7 +5,8 @@
 // expression on the masqueraded source is kept, whole, from the pod's send
 // on; a packet no hop matches is left out. The independent count is the
 // uplink's own tx_packets counter. The lean summary (`live --summary`, item
-// 5) counts a stacked device's lower device in that device's rows.
+// 5) counts a stacked device's lower device in that device's rows, and its
+// --iface too matches the lower device.
 // Fixtures: hops_fixture.h.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "hops_fixture.h"
 
@@ -60,6 +62,60 @@ long device_row_count(const std::string& text, const std::string& stage, const s
         if (last == dev) sum += count;
     }
     return sum;
+}
+
+// The totals' rows of stage `stage` (5 fields, no DEVICE column), summed over
+// all the ticks.
+long total_row_count(const std::string& text, const std::string& stage) {
+    std::istringstream in(text);
+    std::string line;
+    long sum = 0;
+    while (std::getline(in, line)) {
+        std::istringstream row(line);
+        std::string name, word;
+        long count = 0;
+        int fields = 0;
+        if (line.rfind("  ", 0) != 0 || !(row >> name >> count) || name != stage) continue;
+        for (fields = 2; row >> word;) ++fields;
+        if (fields == 5) sum += count;
+    }
+    return sum;
+}
+
+// `live --summary` with `filters` (run in namespace `ns`, "" for the host's)
+// while the pod sends `count` datagrams over the VXLAN overlay: its text, and
+// how many packets the uplink sent meanwhile (its own counter).
+struct LeanRun {
+    std::string text;
+    std::uint64_t sent = 0;
+};
+LeanRun lean_summary_over_overlay(const ForwardTopology& topo, int port, int count,
+                                  const std::vector<std::string>& filters, const std::string& ns) {
+    const std::string log = scratch_dir() + "/hops-lean-" + std::to_string(port) + ".log";
+    Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port", std::to_string(port),
+                "--seconds", "6"},
+               scratch_dir() + "/hops-lean-recv.log");
+    std::vector<std::string> argv;
+    if (!ns.empty()) argv = {"/usr/sbin/ip", "netns", "exec", ns};
+    for (const std::string& a : {txray_bin(), std::string("live"), std::string("--summary")}) argv.push_back(a);
+    argv.insert(argv.end(), filters.begin(), filters.end());
+    argv.insert(argv.end(), {"--duration", "5"});
+    Child live(argv, log);
+    for (int i = 0; i < 200 && read_file(log).find("Ctrl-C") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const std::uint64_t before = topo.uplink_tx();
+    RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + topo.net + ".3.2 --port " +
+                      std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
+    EXPECT_EQ(s.status, 0) << s.out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    LeanRun r;
+    r.sent = topo.uplink_tx() - before;
+    EXPECT_EQ(live.wait(20), 0) << read_file(log);
+    recv.wait(15);
+    r.text = read_file(log);
+    EXPECT_GE(r.sent, static_cast<std::uint64_t>(count));
+    return r;
 }
 
 }  // namespace
@@ -127,28 +183,29 @@ TEST_F(HopsFilter, ExpressionOnTheMasqueradedSourceKeepsThePodsDatagrams) {
 // the uplink's stages in the uplink's rows: as many as it sent.
 TEST_F(HopsFilter, LeanSummaryCountsTheLowerDeviceInItsOwnRows) {
     ForwardTopology topo(true);
-    const int port = 9353, count = 30;
-    const std::string log = scratch_dir() + "/hops-lean.log";
-    Child recv({"/usr/sbin/ip", "netns", "exec", topo.remote, testsend_bin(), "recv", "--port", std::to_string(port),
-                "--seconds", "6"},
-               scratch_dir() + "/hops-lean-recv.log");
-    Child live({txray_bin(), "live", "--summary", "--proto", "udp", "--duration", "5"}, log);
-    for (int i = 0; i < 200 && read_file(log).find("Ctrl-C") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    const std::uint64_t before = topo.uplink_tx();
-    RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + topo.net + ".3.2 --port " +
-                      std::to_string(port) + " --way sendto --count " + std::to_string(count) + " --size 100");
-    EXPECT_EQ(s.status, 0) << s.out;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const std::uint64_t sent = topo.uplink_tx() - before;
-    EXPECT_EQ(live.wait(20), 0) << read_file(log);
-    recv.wait(15);
-    const std::string text = read_file(log);
-    EXPECT_GE(sent, static_cast<std::uint64_t>(count));
-    EXPECT_EQ(device_row_count(text, "dev_queue_xmit", topo.uplink), static_cast<long>(sent)) << text;
-    EXPECT_EQ(device_row_count(text, "xmit_done", topo.uplink), static_cast<long>(sent)) << text;
+    const int count = 30;
+    const LeanRun r = lean_summary_over_overlay(topo, 9353, count, {"--proto", "udp"}, "");
+    EXPECT_EQ(device_row_count(r.text, "dev_queue_xmit", topo.uplink), static_cast<long>(r.sent)) << r.text;
+    EXPECT_EQ(device_row_count(r.text, "xmit_done", topo.uplink), static_cast<long>(r.sent)) << r.text;
     // The forwarded packet's entry begins at the VXLAN device's queue: its
     // first row there is the driver's.
-    EXPECT_EQ(device_row_count(text, "driver_xmit", topo.vxlan), count) << "the upper device's own rows\n" << text;
+    EXPECT_EQ(device_row_count(r.text, "driver_xmit", topo.vxlan), count) << "the upper device's own rows\n" << r.text;
+}
+
+// --iface <uplink> in the lean summary: the overlay's datagrams fail it on the
+// VXLAN device they are made on, and pass on the uplink it queues them on.
+// Counted there, every one (before: none, the filter judged the first device
+// alone); the VXLAN device has no rows.
+TEST_F(HopsFilter, LeanSummaryIfaceOfTheLowerDeviceCountsTheOverlaysDatagrams) {
+    ForwardTopology topo(true);
+    const int count = 30;
+    // --iface names a device of txray's own namespace: run it in the router's.
+    const LeanRun r = lean_summary_over_overlay(topo, 9354, count, {"--iface", topo.uplink, "--proto", "udp"},
+                                                topo.router);
+    // One device counted, so no per-device rows: the totals are the uplink's
+    // alone. The VXLAN device's stages would double driver_xmit.
+    EXPECT_EQ(total_row_count(r.text, "dev_queue_xmit"), static_cast<long>(r.sent)) << r.text;
+    EXPECT_EQ(total_row_count(r.text, "driver_xmit"), static_cast<long>(r.sent)) << r.text;
+    EXPECT_EQ(total_row_count(r.text, "end-to-end"), static_cast<long>(r.sent)) << r.text;
+    EXPECT_EQ(device_row_count(r.text, "driver_xmit", topo.vxlan), 0) << "left out on the upper device\n" << r.text;
 }
