@@ -283,20 +283,33 @@ static __always_inline struct txr_hops *hop_at_queue(struct txr_packet *p, struc
 	return h;
 }
 
-/* At an IP stage (ip_output, ip_finish_output2 on fentry/kprobe kernels) of a
- * followed skb in a hand-off's receive path: it is being forwarded
- * (ip_forward -> dst_output -> ip_output), so the stage belongs to the hop
- * it will leave through, opened now on the route's device
- * (skb_dst(skb)->dev, as ip_output reads it) and settled at its
- * __dev_queue_xmit (hop_at_queue): the headers are read there, after
- * POST_ROUTING's NAT. */
+/* Whether the skb is inside its current hop's ndo_start_xmit (its driver
+ * stage stamped, not yet its return). An IP stage there is a tunnel's
+ * sending the same skb on with outer headers: ip_tunnel_xmit (GRE, IPIP)
+ * and udp_tunnel_xmit_skb (VXLAN, Geneve) -> iptunnel_xmit -> ip_local_out. */
+static __always_inline bool inside_device_xmit(struct txr_packet *p, struct txr_hops *h)
+{
+	__u64 *driver = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
+	__u64 *done = hop_stamp(p, h, TXR_ST_XMIT_DONE);
+	return driver && *driver && done && !*done;
+}
+
+/* At an IP stage (__ip_local_out, ip_output, ip_finish_output2 on
+ * fentry/kprobe kernels) of a followed skb that is leaving its hop before
+ * its next __dev_queue_xmit: forwarded from a hand-off's receive path
+ * (ip_forward -> dst_output -> ip_output), or sent on by a tunnel device
+ * inside its xmit (inside_device_xmit). The stage belongs to the hop it will
+ * leave through, opened now on the route's device (skb_dst(skb)->dev, as
+ * ip_output reads it; the tunnel's outer route, iptunnel_xmit set it) and
+ * settled at its __dev_queue_xmit (hop_at_queue): the headers are read
+ * there, after POST_ROUTING's NAT. */
 static __always_inline struct txr_hops *hop_before_queue(struct txr_packet *p, struct sk_buff *skb, bool trusted)
 {
 	unsigned long refdst = KREAD(trusted, skb, _skb_refdst) & ~1UL; /* SKB_DST_PTRMASK */
 	const struct net_device *dev = refdst ? BPF_CORE_READ((struct dst_entry *)refdst, dev) : NULL;
 	if (!dev)
 		return hops_of(p);
-	struct txr_hops *h = hop_after_receive(p, dev, NULL, trusted);
+	struct txr_hops *h = p->hop_state ? hop_after_receive(p, dev, NULL, trusted) : open_hop(p, dev, NULL, trusted, false);
 	if (h)
 		p->flags |= TXR_PF_HOP_EARLY;
 	return h;

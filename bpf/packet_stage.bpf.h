@@ -178,10 +178,11 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 	struct txr_hops *h = NULL;
 	if (stage == TXR_ST_DEV_QUEUE_XMIT && (p->hop || p->hop_state || p->ts[stage]))
 		h = hop_at_queue(p, skb, trusted);
-	else if (p->hop_state && is_ip_stage(stage))
-		h = hop_before_queue(p, skb, trusted);
-	else if (p->hop)
-		h = hops_of(p);
+	else {
+		h = hops_of(p); /* NULL on the first device: no lookup */
+		if (is_ip_stage(stage) && (p->hop_state || inside_device_xmit(p, h)))
+			h = hop_before_queue(p, skb, trusted);
+	}
 	__u64 *t = hop_stamp(p, h, stage);
 	if (!t || *t)
 		return p;

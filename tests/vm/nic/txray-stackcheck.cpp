@@ -21,7 +21,10 @@
 //                 nic0 / gnv0, nic0 / ipip1, nic0), the inner flow at hop 0
 //                 and, on nic0's hop, the outer headers where the device adds
 //                 them (GRE: proto 47; WireGuard: UDP 51820; Geneve: UDP
-//                 6081; IPIP: proto 4; all 10.250.0.1 -> 10.250.0.2)
+//                 6081; IPIP: proto 4; all 10.250.0.1 -> 10.250.0.2); for
+//                 GRE, Geneve and IPIP, where hop 0 has ip_local_out, nic0's
+//                 hop has the outer ip_local_out, ip_output and neigh_output
+//                 before its dev_queue_xmit
 // and "wgtcp": TCP over wg0, whose GSO skbs WireGuard segments into new
 // skbs, each linked to its GSO skb (encap_of) with its process.
 #include <algorithm>
@@ -129,6 +132,18 @@ struct Sender {
     std::uint16_t dport = 0;
 };
 
+// A tunnel that sends the same skb on from inside its xmit (GRE, Geneve,
+// IPIP: iptunnel_xmit -> ip_local_out): where the kernel gives the inner
+// packet its IP stages (fentry/kprobe), nic0's hop has the outer ones, in
+// order, before its queue. WireGuard sends from its kworker: not checked.
+bool outer_ip_stages_ok(const Packet& p, const Scenario& sc) {
+    if (!sc.outer_proto || sc.name == "wg" || !stamp_on(p, Stage::ip_local_out, 0)) return true;
+    const std::size_t k = sc.path.size() - 1;
+    const std::uint64_t lo = stamp_on(p, Stage::ip_local_out, k), out = stamp_on(p, Stage::ip_output, k),
+                        neigh = stamp_on(p, Stage::neigh_output, k), queued = stamp_on(p, Stage::dev_queue_xmit, k);
+    return lo && out && neigh && queued && lo <= out && out <= neigh && neigh <= queued;
+}
+
 bool on_path(const Packet& p, const Scenario& sc) {
     static const auto under_s = addr_from_string(4, "10.250.0.1"), under_d = addr_from_string(4, "10.250.0.2");
     bool ok = p.send_id && p.hops.size() == sc.path.size();
@@ -140,7 +155,8 @@ bool on_path(const Packet& p, const Scenario& sc) {
     } else if (ok) {
         for (const Hop& h : p.hops) ok = ok && (!h.flow || *h.flow == p.flow);
     }
-    return ok && stamp_on(p, Stage::free, sc.path.size() - 1) && p.outcome == OutcomeKind::sent;
+    return ok && stamp_on(p, Stage::free, sc.path.size() - 1) && p.outcome == OutcomeKind::sent &&
+           outer_ip_stages_ok(p, sc);
 }
 
 void check_path(const Trace& t, const Scenario& sc, const Sender& who) {
@@ -163,6 +179,7 @@ void check_path(const Trace& t, const Scenario& sc, const Sender& who) {
     const std::string detail = std::to_string(good) + "/" + std::to_string(seen) + " " + who.what + " on " + who.comm +
                                "'s pid " + std::to_string(who.pid) + " with its send, hops [" + want + "]" +
                                (sc.outer_proto ? ", outer proto " + std::to_string(sc.outer_proto) : "") +
+                               (sc.outer_proto && sc.name != "wg" ? " and the outer IP stages on nic0's hop" : "") +
                                ", ended at nic0's free; it sent " + std::to_string(who.sent);
     const bool ok = who.sent > 0 && seen == who.sent && good == who.sent;
     verdict(ok ? "PASS" : "FAIL", sc.name + "." + (who.proto == 1 ? "ping" : "udp"), detail + (ok ? "" : example));
