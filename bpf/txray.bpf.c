@@ -195,11 +195,20 @@ static __always_inline struct txr_packet *scratch_packet(void)
  * segments all its skbs (validate_xmit_skb_list) before the first segment is
  * sent: several parents, of several sockets, wait at once. */
 #define TXR_GSO_PARENTS 32 /* 8 were too few with 9 TCP flows on one queue */
+
+/* A noted parent: its record as it was consumed (ts[FREE]: when), and on a
+ * later hop the ports it left that hop with (after NAT: sport << 16 |
+ * dport): a forwarded segment has no socket to match it by. */
+struct txr_gso_noted {
+	struct txr_packet p;
+	__u32 hop_ports;
+	__u32 pad;
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TXR_GSO_PARENTS);
 	__type(key, __u32);
-	__type(value, struct txr_packet);
+	__type(value, struct txr_gso_noted);
 } txr_gso_parent SEC(".maps");
 
 /* The hops of a parent that was segmented on a later hop (a forwarded GSO
@@ -211,15 +220,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct txr_hops);
 } txr_gso_parent_hops SEC(".maps");
-
-/* Such a parent's ports as it left on that hop (after NAT: sport << 16 |
- * dport), same slot: a forwarded segment has no socket to match it by. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TXR_GSO_PARENTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} txr_gso_parent_ports SEC(".maps");
 
 #include "agent_metrics.bpf.h"
 

@@ -136,16 +136,15 @@ static __always_inline struct txr_packet *gso_parent_of(struct sk_buff *skb, __u
 	struct txr_packet *par = NULL;
 	for (__u32 i = 0; i < TXR_GSO_PARENTS; i++) {
 		__u32 slot = i;
-		struct txr_packet *c = bpf_map_lookup_elem(&txr_gso_parent, &slot);
-		if (!c || !c->id || now - c->ts[TXR_ST_FREE] > 1000000000ULL)
+		struct txr_gso_noted *n = bpf_map_lookup_elem(&txr_gso_parent, &slot);
+		if (!n)
 			continue;
-		if (c->hop && !sk) { /* forwarded: the ports it left that hop with */
-			__u32 *noted_ports = bpf_map_lookup_elem(&txr_gso_parent_ports, &slot);
-			if (!noted_ports || *noted_ports != ports)
-				continue;
-		} else if (c->sk != sk) {
+		struct txr_packet *c = &n->p;
+		if (!c->id || now - c->ts[TXR_ST_FREE] > 1000000000ULL)
 			continue;
-		}
+		if (c->hop && !sk ? n->hop_ports != ports /* forwarded: the ports it left that hop with */
+				  : c->sk != sk)
+			continue;
 		if (c->proto == IPPROTO_TCP && seq - c->tcp_seq >= c->tcp_end_seq - c->tcp_seq)
 			continue;
 		if (!par || c->ts[TXR_ST_FREE] > par->ts[TXR_ST_FREE]) {

@@ -30,19 +30,21 @@ static __always_inline void note_gso_parent(struct txr_packet *p, struct txr_hop
 		return;
 	__u32 slot = c->gso_next++ % TXR_GSO_PARENTS;
 	c->gso_last_ns = now;
+	struct txr_gso_noted *noted = bpf_map_lookup_elem(&txr_gso_parent, &slot);
+	if (!noted)
+		return;
 	if (h) {
 		__u32 ports = (__u32)p->sport << 16 | p->dport, i = p->hop - 1;
 		if (HOP_INDEX_OK(i) && h->hop[i].has_flow)
 			ports = (__u32)h->hop[i].sport << 16 | h->hop[i].dport;
-		__u32 *noted_ports = bpf_map_lookup_elem(&txr_gso_parent_ports, &slot);
-		if (!noted_ports || bpf_map_update_elem(&txr_gso_parent_hops, &slot, h, BPF_ANY))
+		if (bpf_map_update_elem(&txr_gso_parent_hops, &slot, h, BPF_ANY)) {
+			noted->p.id = 0; /* the slot's older parent would get these hops */
 			return;
-		*noted_ports = ports;
+		}
+		noted->hop_ports = ports;
 	}
-	bpf_map_update_elem(&txr_gso_parent, &slot, p, BPF_ANY);
-	struct txr_packet *noted = bpf_map_lookup_elem(&txr_gso_parent, &slot);
-	if (noted) /* when, for gso_parent_of's latest: a later hop's free is in h */
-		noted->ts[TXR_ST_FREE] = now;
+	__builtin_memcpy(&noted->p, p, sizeof(*p));
+	noted->p.ts[TXR_ST_FREE] = now; /* when, for gso_parent_of's latest: a later hop's free is in h */
 }
 
 SEC("tp_btf/consume_skb")
