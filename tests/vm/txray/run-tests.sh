@@ -219,10 +219,10 @@ for h in auto kprobe tracepoint; do
 done
 txray-vmcheck compare lo.agree --ports 9001,9002,9003,9004,9006 $T/lo.auto.json $T/lo.kprobe.json $T/lo.tracepoint.json ||
 	VM_FAILED=$((VM_FAILED + 1))
-# Known issue (reported, not fixed here): the --iface filter is applied when a
-# packet's record is created, from skb->dev, which __ip_local_out/ip_output
-# (fentry/kprobe) see before it is set: those stages are lost with --iface.
-PHASE_FILTER="--iface lo" phase lo.auto.iface auto 127.0.0.1 "" lo 2>&1 | sed 's/^TXRAY-VM-TEST: \(PASS\|FAIL\)/TXRAY-VM-INFO: \1/'
+# --iface at __ip_local_out/ip_output (fentry/kprobe), before ip_output()
+# sets skb->dev: judged on the route's device (create_packet), so every
+# stage is kept.
+PHASE_FILTER="--iface lo" phase lo.auto.iface auto 127.0.0.1 "" lo
 
 # --- veth into a network namespace ------------------------------------------
 if [ ! -d /sys/module/veth ] && ! grep -q '^veth ' /proc/modules 2>/dev/null; then
