@@ -305,11 +305,11 @@ static __always_inline bool inside_device_xmit(struct txr_packet *p, struct txr_
  * there, after POST_ROUTING's NAT. */
 static __always_inline struct txr_hops *hop_before_queue(struct txr_packet *p, struct sk_buff *skb, bool trusted)
 {
-	unsigned long refdst = KREAD(trusted, skb, _skb_refdst) & ~1UL; /* SKB_DST_PTRMASK */
-	const struct net_device *dev = refdst ? BPF_CORE_READ((struct dst_entry *)refdst, dev) : NULL;
+	const struct net_device *dev = skb_route_dev(skb, trusted);
 	if (!dev)
 		return hops_of(p);
-	struct txr_hops *h = p->hop_state ? hop_after_receive(p, dev, NULL, trusted) : open_hop(p, dev, NULL, trusted, false);
+	struct txr_hops *h = p->hop_state ? hop_after_receive(p, dev, NULL, trusted)
+					  : open_hop(p, dev, NULL, trusted, false);
 	if (h)
 		p->flags |= TXR_PF_HOP_EARLY;
 	return h;

@@ -43,15 +43,11 @@ struct {
 } txr_lean_slots SEC(".maps");
 
 /* The device the skb leaves through from here: skb->dev, or before
- * ip_output() sets it (__ip_local_out, and ip_output's own entry on
- * fentry/kprobe kernels) the route's, skb_dst(skb)->dev, as create_packet. */
+ * ip_output() sets it the route's (skb_route_dev), as create_packet. */
 static __always_inline struct net_device *lean_out_dev(struct sk_buff *skb)
 {
 	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	if (dev)
-		return dev;
-	struct dst_entry *dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
-	return BPF_CORE_READ(dst, dev);
+	return dev ? dev : skb_route_dev(skb, false);
 }
 
 /* The device and header filters (--iface, the flow filters, the expression)

@@ -203,6 +203,16 @@ static __always_inline bool scope_and_expression_match(struct sk_buff *skb, stru
 	return origin_matches(sk, from_send, p) && expression_matches(skb, from_send, p, stage, trusted);
 }
 
+/* The device skb_dst(skb) leads to, or NULL: where the skb leaves before
+ * ip_output() sets skb->dev (netfilter LOCAL_OUT, __ip_local_out and
+ * ip_output's entry on fentry/kprobe kernels, a forward's IP stages, a
+ * tunnel's outer ones: iptunnel_xmit set the outer route). */
+static __always_inline struct net_device *skb_route_dev(struct sk_buff *skb, bool trusted)
+{
+	unsigned long refdst = KREAD(trusted, skb, _skb_refdst) & ~1UL; /* SKB_DST_PTRMASK */
+	return refdst ? BPF_CORE_READ((struct dst_entry *)refdst, dev) : NULL;
+}
+
 /* Whether a packet that fails the device and header filters (--iface, the
  * flow filters, the expression) on its first device may still leave through
  * another, where they are tried again (hops.bpf.h, open_hop): that device is
@@ -308,10 +318,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	if (dev) {
 		set_device(p, dev, trusted);
 	} else {
-		/* Before ip_output() sets skb->dev (netfilter LOCAL_OUT): the
-		 * device the route leads to (skb_dst(skb)->dev). */
-		struct dst_entry *dst = (struct dst_entry *)(KREAD(trusted, skb, _skb_refdst) & ~1UL);
-		out_dev = BPF_CORE_READ(dst, dev);
+		out_dev = skb_route_dev(skb, trusted); /* before ip_output() sets skb->dev */
 		set_device(p, out_dev, false);
 	}
 
