@@ -28,6 +28,9 @@
  *                 HOOK_CGROUP(prog)         cgroup_skb/egress program
  *                 HOOK_CGROUP_OPT(prog)     an optional cgroup_skb/ingress
  *                                           program beside a tracepoint
+ *                 HOOK_FK_ELSE(stem, function)  its stand-in where it does
+ *                                           not load: fentry, else kprobe
+ *                                           (txr_{fentry,kprobe}_<stem>)
  *                 HOOK_NOTE("...")          where the tracepoint/program hook
  *                                           really sits, when it differs
  *                 HOOK_NONE("...")          why there is no fallback hook
@@ -127,6 +130,8 @@
 	  (HOOK_TP(txr_tp_netif_receive_skb, "netif_receive_skb"),                                             \
 	   /* not a stage: ends a handed-off packet delivered to a local socket */                            \
 	   HOOK_CGROUP_OPT(txr_cgroup_ingress),                                                                 \
+	   /* before 6.2 (no bpf_cast_to_kern_ctx): the function that runs it */                             \
+	   HOOK_FK_ELSE(sk_filter, sk_filter_trim_cap),                                                         \
 	   HOOK_NOTE("after a veth/lo hand-off; on the hop it goes on to")),                                   \
 	  "after a veth/loopback hand-off: the receive path took the skb (backlog, softirq)")                  \
 	X(FREE, free, END, 0, 1, 0x9d9d9d, (HOOK_TP(txr_tp_consume_skb, "consume_skb")),                        \

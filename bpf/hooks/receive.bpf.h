@@ -46,20 +46,45 @@ int BPF_PROG(txr_tp_netif_receive_skb, struct sk_buff *skb)
 
 /* sk_filter_trim_cap: a local socket takes the skb (udp_queue_rcv_one_skb,
  * tcp_v4_rcv -> tcp_filter, and their IPv6 twins), in softirq, long before
- * its reader's recv(). A handed-off packet ends here as it would have at its
- * hand-off: sent, its hops so far. Always allows. */
-SEC("cgroup_skb/ingress")
-int txr_cgroup_ingress(struct __sk_buff *ctx)
+ * its reader's recv(), which frees it with no tracepoint (__kfree_skb,
+ * skb_consume_udp). A handed-off packet ends here as it would have at its
+ * hand-off: sent, its hops so far. */
+static __always_inline void delivered_locally(struct sk_buff *skb)
 {
-	if (lean_summary)
-		return 1;
-	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct txr_packet *p = handed_off(skb);
 	if (p) {
 		unpark(p);
 		finish_packet(NULL, p, (__u64)skb, TXR_ST_NETIF_RECEIVE, TXR_END_HANDOFF);
 	}
+}
+
+/* The cgroup ingress hook runs at the top of sk_filter_trim_cap
+ * (BPF_CGROUP_RUN_PROG_INET_INGRESS). Always allows. */
+SEC("cgroup_skb/ingress")
+int txr_cgroup_ingress(struct __sk_buff *ctx)
+{
+	if (!lean_summary)
+		delivered_locally(bpf_cast_to_kern_ctx(ctx));
 	return 1;
+}
+
+/* Before 6.2 (no bpf_cast_to_kern_ctx to find the skb of a cgroup program's
+ * context): the function itself. Its skb is the second argument on every
+ * kernel (6.17 added a fourth, the drop reason). */
+SEC("fentry/sk_filter_trim_cap")
+int BPF_PROG(txr_fentry_sk_filter, struct sock *sk, struct sk_buff *skb)
+{
+	if (!lean_summary)
+		delivered_locally(skb);
+	return 0;
+}
+
+SEC("kprobe/sk_filter_trim_cap")
+int BPF_KPROBE(txr_kprobe_sk_filter, struct sock *sk, struct sk_buff *skb)
+{
+	if (!lean_summary)
+		delivered_locally(skb);
+	return 0;
 }
 
 /* consume_skb/kfree_skb of a handed-off record. Consumed (ICMP echo, a

@@ -22,12 +22,13 @@ constexpr const char* kCgroupIngress = "cgroup_skb/ingress";
 
 // One item of a stage's `hooks` column in bpf/stage_table.h.
 struct HookItem {
-    enum Kind { fk, fk_opt, tp, tp_opt, cgroup, note, none } kind;
+    enum Kind { fk, fk_opt, fk_else, tp, tp_opt, cgroup, note, none } kind;
     const char* a;  // program (stem for fk), or the text of a note/none
     const char* b;  // target
 };
 #define HOOK_FK(stem, fn) HookItem{HookItem::fk, #stem, #fn}
 #define HOOK_FK_OPT(stem, fn) HookItem{HookItem::fk_opt, #stem, #fn}
+#define HOOK_FK_ELSE(stem, fn) HookItem{HookItem::fk_else, #stem, #fn}
 #define HOOK_TP(prog, target) HookItem{HookItem::tp, #prog, target}
 #define HOOK_TP_OPT(prog, target) HookItem{HookItem::tp_opt, #prog, target}
 #define HOOK_CGROUP(prog) HookItem{HookItem::cgroup, #prog, "egress"}
@@ -49,6 +50,10 @@ StageHooks stage_hooks(Stage stage, std::initializer_list<HookItem> items) {
         case HookItem::fk_opt:
             fentry.progs.push_back({std::string("txr_fentry_") + i.a, i.b, opt});
             kprobe.progs.push_back({std::string("txr_kprobe_") + i.a, i.b, opt});
+            break;
+        case HookItem::fk_else:
+            other.progs.push_back({std::string("txr_fentry_") + i.a, i.b, true, HookKind::fentry});
+            other.progs.push_back({std::string("txr_kprobe_") + i.a, i.b, true, HookKind::kprobe});
             break;
         case HookItem::cgroup: other.kind = HookKind::cgroup; [[fallthrough]];
         case HookItem::tp:
@@ -84,7 +89,7 @@ namespace {
 
 ProbeResult probe_one(HookProber& prober, HookKind kind, const HookProgram& p) {
     std::string target = p.target;
-    switch (kind) {
+    switch (p.instead_as.value_or(kind)) {
     case HookKind::fentry: return prober.fentry(target);
     case HookKind::kprobe: return prober.kprobe(target);
     case HookKind::cgroup: return prober.cgroup_egress();
@@ -113,6 +118,17 @@ bool allowed(HookPreference pref, HookKind kind, const StageHooks& sh) {
     return true;
 }
 
+// May a stand-in of this kind (HOOK_FK_ELSE) be tried under --hooks?
+bool stand_in_allowed(HookPreference pref, HookKind kind) {
+    switch (pref) {
+    case HookPreference::automatic: return true;
+    case HookPreference::fentry: return kind == HookKind::fentry;
+    case HookPreference::kprobe: return kind == HookKind::kprobe;
+    case HookPreference::tracepoint: return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 HookPlan choose_hooks(HookProber& prober, HookPreference pref) {
@@ -129,18 +145,38 @@ HookPlan choose_hooks(HookProber& prober, HookPreference pref) {
             }
             std::vector<std::string> progs, targets, optional_missing;
             std::string why;
+            // A program and its stand-ins: the first that probes well is
+            // taken; their misses count only when none is.
+            std::vector<std::string> chain_missing;
+            bool chain_taken = false;
+            auto close_chain = [&] {
+                if (!chain_taken) optional_missing.insert(optional_missing.end(), chain_missing.begin(), chain_missing.end());
+                chain_missing.clear();
+            };
             for (const HookProgram& hp : cand.progs) {
+                if (hp.instead_as) {
+                    if (chain_taken) continue;
+                    if (!stand_in_allowed(pref, *hp.instead_as)) {
+                        chain_missing.push_back(hook_kind_name(*hp.instead_as) + ": not tried (--hooks)");
+                        continue;
+                    }
+                } else {
+                    close_chain();
+                    chain_taken = false;
+                }
                 ProbeResult r = probe_one(prober, cand.kind, hp);
                 if (r.ok) {
                     progs.push_back(hp.prog);
-                    targets.push_back(hp.target);
+                    targets.push_back(hp.instead_as ? hook_kind_name(*hp.instead_as) + ":" + hp.target : hp.target);
+                    chain_taken = true;
                 } else if (hp.optional) {
-                    optional_missing.push_back(r.why);
+                    chain_missing.push_back(r.why);
                 } else {
                     why = r.why;
                     break;
                 }
             }
+            close_chain();
             if (!why.empty()) {
                 choice.rejected.push_back(why);
                 continue;

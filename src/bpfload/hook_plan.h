@@ -2,6 +2,7 @@
 // nearest tracepoint or program hook. Decided at start-up, reported by
 // `txray doctor` and in the trace header.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct HookProgram {
     std::string prog;    // BPF program name (bpf/hooks/*.bpf.h)
     std::string target;  // function, raw tracepoint, or "category/event"
     bool optional;       // e.g. the IPv6 twin: its absence does not reject the hook
+    // A stand-in among a tracepoint candidate's optional programs: tried only
+    // when the program before it is missing, probed and named as this kind.
+    std::optional<HookKind> instead_as{};
 };
 
 struct HookCandidate {

@@ -52,6 +52,7 @@ struct NamedProgram {
 std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
 #define HOOK_FK(stem, fn) {"txr_fentry_" #stem, s.progs.txr_fentry_##stem}, {"txr_kprobe_" #stem, s.progs.txr_kprobe_##stem}
 #define HOOK_FK_OPT(stem, fn) HOOK_FK(stem, fn)
+#define HOOK_FK_ELSE(stem, fn) HOOK_FK(stem, fn)
 #define HOOK_TP(prog, target) {#prog, s.progs.prog}
 #define HOOK_TP_OPT(prog, target) HOOK_TP(prog, target)
 #define HOOK_CGROUP(prog) {#prog, s.progs.prog}

@@ -225,3 +225,42 @@ TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
     EXPECT_EQ(payload, bytes) << "segments and unsegmented skbs carry every byte once";
     EXPECT_EQ(left_uplink, r.counted) << "records sent through the uplink = its tx_packets";
 }
+
+// The pod's TCP to the router's own address: the router forwards, so the
+// pod's hand-off waits for its receive side, and here a local socket takes
+// each segment (sk_filter_trim_cap, where cgroup ingress runs, or its fentry/
+// kprobe stand-in before 6.2), which later frees it with no tracepoint
+// (__kfree_skb at recv() or after the ACK). Every segment ends there: one
+// record, "sent", on the pod's veth only, none left unfinished; as many as
+// the pod's veth counted; its data what the sink received.
+TEST_F(Hops, PodTcpToTheRouterItselfEndsWhereItsSocketTakesIt) {
+    ForwardTopology topo(false);
+    const int port = 9344;
+    const long bytes = 256 * 1024;
+    const std::string name = scratch_dir() + "/hops-tcp-local";
+    Child sink({"/usr/sbin/ip", "netns", "exec", topo.router, tcptest_bin(), "sink", "--port", std::to_string(port),
+                "--seconds", "8", "--once"},
+               name + "-sink.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Recorded r = record_counted(name, [&] { return tx_packets_in(topo.pod, topo.pod_if); }, [&] {
+        RunResult s = run("ip netns exec " + topo.pod + " " + tcptest_bin() + " send --to " + topo.net +
+                          ".1.1 --port " + std::to_string(port) + " --bytes " + std::to_string(bytes) + " --write 4096");
+        EXPECT_EQ(s.status, 0) << s.out;
+    }, {"--proto", "tcp", "--port", std::to_string(port)});
+    EXPECT_EQ(sink.wait(15), 0);
+    EXPECT_NE(read_file(name + "-sink.log").find("received " + std::to_string(bytes)), std::string::npos);
+
+    std::uint64_t from_pod = 0;
+    long payload = 0;
+    for (const Packet& p : r.trace.packets) {
+        if (p.flow.proto != 6 || p.flow.dport != port) continue;
+        ++from_pod;
+        SCOPED_TRACE("packet " + std::to_string(p.id) + " flags " + std::to_string(p.tcp_flags));
+        EXPECT_EQ(p.outcome_string(), "sent") << "ended where the router's socket took it";
+        ASSERT_EQ(p.hops.size(), 1u);
+        EXPECT_EQ(p.hops[0].ifname, topo.pod_if);
+        if (!p.retransmit && tcp_payload(p) > 0) payload += tcp_payload(p);
+    }
+    EXPECT_EQ(from_pod, r.counted) << "one record per skb the pod's veth sent";
+    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes the sink received";
+}

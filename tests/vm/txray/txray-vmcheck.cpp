@@ -17,6 +17,10 @@
 //       exactly N UDP packets to port P, each "sent" through the devices D0,
 //       D1, ... (its hops, by name), with the stages S on hop K: the receive
 //       that led to it first, the others after it in kernel order.
+//   txray-vmcheck delivered NAME FILE --port P --bytes B --device D
+//       every TCP packet to port P is "sent" on the one device D (a hand-off
+//       whose receive side delivered it to a local socket), none is left
+//       unfinished, and their data (retransmissions aside) is B bytes.
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -373,6 +377,52 @@ int cmd_hops(int argc, char** argv) {
     return 0;
 }
 
+// TCP to a socket in the namespace a hand-off led into: each segment ends
+// where the socket takes it (cgroup ingress, or sk_filter_trim_cap's fentry/
+// kprobe before 6.2), not left waiting for a free that has no tracepoint.
+int cmd_delivered(int argc, char** argv) {
+    if (argc < 10) return 2;
+    std::string name = argv[2], file = argv[3], device;
+    int port = 0;
+    long bytes = -1;
+    for (int i = 4; i + 1 < argc; i += 2) {
+        std::string k = argv[i], v = argv[i + 1];
+        if (k == "--port") port = std::atoi(v.c_str());
+        else if (k == "--bytes") bytes = std::atol(v.c_str());
+        else if (k == "--device") device = v;
+        else return 2;
+    }
+    if (!port || bytes < 0 || device.empty()) return 2;
+    Trace t;
+    if (!load(name, file, t)) return 1;
+    std::size_t n = 0, wrong = 0;
+    long data = 0;
+    std::string why;
+    for (const Packet& p : t.packets) {
+        if (p.flow.proto != 6 || p.flow.dport != port) continue;
+        ++n;
+        std::string path;
+        for (const Hop& h : p.hops) path += (path.empty() ? "" : ">") + h.ifname;
+        if (p.outcome_string() != "sent" || path != device) {
+            if (!wrong++) why = "packet " + std::to_string(p.id) + ": " + p.outcome_string() + " through " + path;
+            continue;
+        }
+        long len = static_cast<std::uint32_t>(p.tcp_end_seq - p.tcp_seq);
+        len -= (p.tcp_flags & 0x02 ? 1 : 0) + (p.tcp_flags & 0x01 ? 1 : 0);  // SYN, FIN
+        if (!p.retransmit && len > 0) data += len;
+    }
+    if (wrong) why = std::to_string(wrong) + "/" + std::to_string(n) + " packets wrong, first " + why;
+    else if (!n || data != bytes)
+        why = std::to_string(n) + " packets with " + std::to_string(data) + "/" + std::to_string(bytes) + " bytes";
+    if (!why.empty()) {
+        fail(name, why);
+        return 1;
+    }
+    pass(name, std::to_string(n) + " packets sent on " + device + ", " + std::to_string(data) + "/" +
+                   std::to_string(bytes) + " bytes (the sink's count)");
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -381,6 +431,7 @@ int main(int argc, char** argv) {
     if (cmd == "trace") rc = cmd_trace(argc, argv);
     else if (cmd == "compare") rc = cmd_compare(argc, argv);
     else if (cmd == "hops") rc = cmd_hops(argc, argv);
-    if (rc == 2) std::fprintf(stderr, "usage: txray-vmcheck trace|compare|hops NAME ... (see the source)\n");
+    else if (cmd == "delivered") rc = cmd_delivered(argc, argv);
+    if (rc == 2) std::fprintf(stderr, "usage: txray-vmcheck trace|compare|hops|delivered NAME ... (see the source)\n");
     return rc;
 }
