@@ -18,6 +18,24 @@ veth_pair() {
 	{ ip link show $2 >/dev/null 2>&1 || ip link set veth0 name $2; }
 }
 
+# The traffic of one recording $n (record_during): 10 datagrams from the pod
+# to the remote namespace's receiver; 200 kB of TCP from the pod to a sink in
+# this namespace.
+forward_udp() {
+	$R txray-testsend recv --port 9201 --count 10 --seconds 30 >$T/$n.recv 2>&1 &
+	fw_rcv=$!
+	wait_for $T/$n.recv ready 20
+	$P txray-testsend send --to 10.78.2.2 --port 9201 --count 10 --size 100 >$T/$n.send 2>&1
+	wait $fw_rcv
+}
+forward_tcp() {
+	txray-tcptest sink --port 9202 --seconds 30 --once >$T/$n.sink 2>&1 &
+	fw_snk=$!
+	wait_for $T/$n.sink ready 20
+	$P txray-tcptest send --to 10.78.1.1 --port 9202 --bytes 204800 --write 4096 >$T/$n.send 2>&1
+	wait $fw_snk
+}
+
 forward_test() {
 	unshare -n sleep 1000 &
 	fpod=$!
@@ -43,17 +61,8 @@ forward_test() {
 	else
 		for h in auto kprobe tracepoint; do
 			n=forward.$h
-			txray record -o $T/$n.json --proto udp --port 9201 --hooks $h >$T/$n.log 2>&1 &
-			rec=$!
-			wait_for $T/$n.json '"format":"txray-trace"' 60 || vm_fail $n.record "did not start: $(tail -c 300 $T/$n.log)"
-			$R txray-testsend recv --port 9201 --count 10 --seconds 30 >$T/$n.recv 2>&1 &
-			rcv=$!
-			wait_for $T/$n.recv ready 20
-			$P txray-testsend send --to 10.78.2.2 --port 9201 --count 10 --size 100 >$T/$n.send 2>&1
-			wait $rcv
-			sleep 1
-			kill -INT $rec
-			wait $rec || vm_fail $n.record "txray record exit $?: $(tail -c 300 $T/$n.log)"
+			record_during $n 1 forward_udp --proto udp --port 9201 --hooks $h
+			[ $rec_rc = 0 ] || vm_fail $n.record "txray record exit $rec_rc: $(tail -c 300 $T/$n.log)"
 			grep -q "^9201 10 " $T/$n.recv || vm_fail $n.received "$(tr '\n' ' ' <$T/$n.recv)"
 			on_uplink=netif_receive,dev_queue_xmit,driver_xmit,netif_rx,xmit_done
 			[ $h != tracepoint ] && on_uplink=netif_receive,ip_output,neigh_output,dev_queue_xmit,driver_xmit,netif_rx,xmit_done
@@ -64,17 +73,8 @@ forward_test() {
 		done
 		for h in auto tracepoint; do
 			n=forward.tcp.$h
-			txray record -o $T/$n.json --proto tcp --port 9202 --hooks $h >$T/$n.log 2>&1 &
-			rec=$!
-			wait_for $T/$n.json '"format":"txray-trace"' 60 || vm_fail $n.record "did not start: $(tail -c 300 $T/$n.log)"
-			txray-tcptest sink --port 9202 --seconds 30 --once >$T/$n.sink 2>&1 &
-			snk=$!
-			wait_for $T/$n.sink ready 20
-			$P txray-tcptest send --to 10.78.1.1 --port 9202 --bytes 204800 --write 4096 >$T/$n.send 2>&1
-			wait $snk
-			sleep 1
-			kill -INT $rec
-			wait $rec || vm_fail $n.record "txray record exit $?: $(tail -c 300 $T/$n.log)"
+			record_during $n 1 forward_tcp --proto tcp --port 9202 --hooks $h
+			[ $rec_rc = 0 ] || vm_fail $n.record "txray record exit $rec_rc: $(tail -c 300 $T/$n.log)"
 			got=$(sed -n 's/^received //p' $T/$n.sink)
 			txray-vmcheck delivered $n $T/$n.json --port 9202 --bytes ${got:-0} --device vfp1 >$T/$n.check
 			if [ $h = auto ]; then
