@@ -283,22 +283,24 @@ static __always_inline struct txr_hops *hop_at_queue(struct txr_packet *p, struc
 	return h;
 }
 
-/* Whether the skb is inside its current hop's ndo_start_xmit (its driver
- * stage stamped, not yet its return). An IP stage there is a tunnel's
- * sending the same skb on with outer headers: ip_tunnel_xmit (GRE, IPIP)
- * and udp_tunnel_xmit_skb (VXLAN, Geneve) -> iptunnel_xmit -> ip_local_out. */
-static __always_inline bool inside_device_xmit(struct txr_packet *p, struct txr_hops *h)
+/* Whether its current hop's device has taken the skb (its driver stage is
+ * stamped). An IP stage now is that device sending the same skb on with
+ * outer headers: from inside its ndo_start_xmit, ip_tunnel_xmit (GRE, IPIP)
+ * and udp_tunnel_xmit_skb (VXLAN, Geneve) -> iptunnel_xmit -> ip_local_out;
+ * after it returned, WireGuard's kworker (wg_packet_tx_worker ->
+ * wg_socket_send_skb_to_peer -> udp_tunnel_xmit_skb) with the skb wg_xmit
+ * queued. A skb that leaves no other way re-enters IP after its driver. */
+static __always_inline bool past_device_xmit(struct txr_packet *p, struct txr_hops *h)
 {
 	__u64 *driver = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
-	__u64 *done = hop_stamp(p, h, TXR_ST_XMIT_DONE);
-	return driver && *driver && done && !*done;
+	return driver && *driver;
 }
 
 /* At an IP stage (__ip_local_out, ip_output, ip_finish_output2 on
  * fentry/kprobe kernels) of a followed skb that is leaving its hop before
  * its next __dev_queue_xmit: forwarded from a hand-off's receive path
  * (ip_forward -> dst_output -> ip_output), or sent on by a tunnel device
- * inside its xmit (inside_device_xmit). The stage belongs to the hop it will
+ * after its driver stage (past_device_xmit). The stage belongs to the hop it will
  * leave through, opened now on the route's device (skb_dst(skb)->dev, as
  * ip_output reads it; the tunnel's outer route, iptunnel_xmit set it) and
  * settled at its __dev_queue_xmit (hop_at_queue): the headers are read

@@ -115,7 +115,8 @@ static __always_inline void refresh_fragment(struct sk_buff *skb, struct txr_pac
  * its kworker, after wg0's xmit_done: ip_local_out of its outer headers). A
  * creating stage seen again is told apart for TCP by the sequence number in
  * the skb's header: a new segment's is not the record's (a retransmitted
- * clone's is, and stays merged). Read only on this rare path. */
+ * clone's is, and stays merged), unless the headers are a tunnel's outer
+ * ones. Read only on this rare path. */
 static __always_inline bool superseded(const struct txr_packet *p, struct sk_buff *skb, enum txr_stage stage,
 				       bool trusted)
 {
@@ -140,9 +141,18 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 	if (!p->ts[stage] || p->proto != IPPROTO_TCP)
 		return false;
 	unsigned char *head = KREAD(trusted, skb, head);
-	__u16 th = KREAD(trusted, skb, transport_header);
+	__u16 nh = KREAD(trusted, skb, network_header), th = KREAD(trusted, skb, transport_header);
+	__u8 ip[10];
 	__be32 seq;
-	if (!head || th == (__u16)~0U || bpf_probe_read_kernel(&seq, sizeof(seq), head + th + 4))
+	if (!head || th == (__u16)~0U || bpf_probe_read_kernel(ip, sizeof(ip), head + nh) ||
+	    bpf_probe_read_kernel(&seq, sizeof(seq), head + th + 4))
+		return false;
+	/* Sent on by its device's worker with outer headers that are not
+	 * TCP's: the same skb (WireGuard's kworker: iptunnel_xmit pushed an
+	 * IPv4/IPv6 header and udp_tunnel_xmit_skb a UDP one, where the
+	 * sequence read above finds no sequence number). */
+	__u8 l4 = ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0;
+	if ((p->flags & TXR_PF_WORKER_XMIT) && l4 != IPPROTO_TCP)
 		return false;
 	return bpf_ntohl(seq) != p->tcp_seq;
 }
@@ -180,7 +190,7 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 		h = hop_at_queue(p, skb, trusted);
 	else {
 		h = hops_of(p); /* NULL on the first device: no lookup */
-		if (is_ip_stage(stage) && (p->hop_state || inside_device_xmit(p, h)))
+		if (is_ip_stage(stage) && (p->hop_state || past_device_xmit(p, h)))
 			h = hop_before_queue(p, skb, trusted);
 	}
 	__u64 *t = hop_stamp(p, h, stage);

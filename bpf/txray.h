@@ -56,6 +56,11 @@ enum txr_rec_kind {
  * before POST_ROUTING: its __dev_queue_xmit settles the hop's device, flow
  * and filters (bpf/hops.bpf.h). Never seen by user space. */
 #define TXR_PF_HOP_EARLY (1u << 10)
+/* Its first device sends the skb on later from a worker, after its
+ * ndo_start_xmit returned (WireGuard: wg_xmit queues it, its kworker
+ * encrypts it in place and sends it through udp_tunnel_xmit_skb). Never
+ * seen by user space. */
+#define TXR_PF_WORKER_XMIT (1u << 11)
 
 /* txr_packet.txq_stopped: the TX queue's state right after this packet's
  * ndo_start_xmit (netdev_queue.state, enum netdev_queue_state_t). */

@@ -66,11 +66,27 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	return 0;
 }
 
-static __always_inline bool loops_back(const struct net_device *dev)
+/* What a device's ndo_start_xmit does with the skb. */
+enum txr_xmit_kind {
+	TXR_XMIT_DRIVER,     /* keeps it until its TX completion */
+	TXR_XMIT_LOOPS_BACK, /* lo and veth pass the skb itself to a receive path
+			      * (loopback_xmit, veth_xmit -> __netif_rx); no TX
+			      * completion will come */
+	TXR_XMIT_WORKER,     /* WireGuard: queued for its kworker, which sends the
+			      * same skb on after wg_xmit returned */
+};
+
+/* One read of the device's kind for both questions. */
+static __always_inline enum txr_xmit_kind xmit_kind(const struct net_device *dev)
 {
-	/* lo and veth pass the skb itself to a receive path (loopback_xmit,
-	 * veth_xmit -> __netif_rx); no TX completion will come. */
-	return (dev->flags & IFF_LOOPBACK) || LINK_KIND_IS(dev, "veth");
+	if (dev->flags & IFF_LOOPBACK)
+		return TXR_XMIT_LOOPS_BACK;
+	char kind[TXR_LINK_KIND_MAX] = {};
+	if (!link_kind_read(dev, kind, sizeof("wireguard")))
+		return TXR_XMIT_DRIVER;
+	if (LINK_KIND_EQ(kind, "veth"))
+		return TXR_XMIT_LOOPS_BACK;
+	return LINK_KIND_EQ(kind, "wireguard") ? TXR_XMIT_WORKER : TXR_XMIT_DRIVER;
 }
 
 /* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's queues. */
@@ -266,10 +282,13 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 		}
 		if (gso_size)
 			encap_xmit_begin(p, dev, key, gso_segs);
-		if (loops_back(dev))
+		enum txr_xmit_kind xk = xmit_kind(dev);
+		if (xk == TXR_XMIT_LOOPS_BACK)
 			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
 		else if (first_device)
 			read_bql(p, tx_queue(dev, p->queue));
+		if (xk == TXR_XMIT_WORKER && first_device)
+			p->flags |= TXR_PF_WORKER_XMIT;
 	}
 	slot_leave(s);
 	return 0;

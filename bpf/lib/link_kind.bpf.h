@@ -9,8 +9,9 @@
 
 #define TXR_LINK_KIND_MAX 16
 
-/* Whether dev's kind is `want`, n bytes with its NUL (use LINK_KIND_IS). */
-static __always_inline bool link_kind_is(const struct net_device *dev, const char *want, __u32 n)
+/* The first n bytes of dev's kind into kind (zeroed by the caller); false
+ * for a device without one. */
+static __always_inline bool link_kind_read(const struct net_device *dev, char kind[TXR_LINK_KIND_MAX], __u32 n)
 {
 	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
 	if (!ops)
@@ -18,8 +19,14 @@ static __always_inline bool link_kind_is(const struct net_device *dev, const cha
 	const char *k = ops->kind;
 	if (!k)
 		return false;
-	char kind[TXR_LINK_KIND_MAX] = {};
 	bpf_probe_read_kernel(kind, n < TXR_LINK_KIND_MAX ? n : TXR_LINK_KIND_MAX, k);
+	return true;
+}
+
+/* Whether a kind read by link_kind_read is `want`, n bytes with its NUL
+ * (use LINK_KIND_EQ). */
+static __always_inline bool link_kind_eq(const char kind[TXR_LINK_KIND_MAX], const char *want, __u32 n)
+{
 #pragma unroll
 	for (__u32 i = 0; i < TXR_LINK_KIND_MAX; i++) {
 		if (i >= n)
@@ -28,6 +35,14 @@ static __always_inline bool link_kind_is(const struct net_device *dev, const cha
 			return false;
 	}
 	return true;
+}
+#define LINK_KIND_EQ(kind, literal) link_kind_eq(kind, literal, sizeof(literal))
+
+/* Whether dev's kind is `want`, n bytes with its NUL (use LINK_KIND_IS). */
+static __always_inline bool link_kind_is(const struct net_device *dev, const char *want, __u32 n)
+{
+	char kind[TXR_LINK_KIND_MAX] = {};
+	return link_kind_read(dev, kind, n) && link_kind_eq(kind, want, n);
 }
 #define LINK_KIND_IS(dev, literal) link_kind_is(dev, literal, sizeof(literal))
 
