@@ -73,10 +73,11 @@ static __always_inline bool lean_may_pass_down(const struct net_device *dev)
 {
 	if (!may_leave_elsewhere(dev))
 		return false;
-	char kind[8] = {};
+	/* Probe reads: the device may come from a kprobe's argument, where
+	 * link_kind_read's plain loads are not allowed. */
+	char kind[TXR_LINK_KIND_MAX] = {};
 	bpf_probe_read_kernel_str(kind, sizeof(kind), BPF_CORE_READ(dev, rtnl_link_ops, kind));
-	return !(kind[0] == 'v' && kind[1] == 'e' && kind[2] == 't' && kind[3] == 'h' && !kind[4]) &&
-	       !(kind[0] == 't' && kind[1] == 'u' && kind[2] == 'n' && !kind[3]);
+	return !LINK_KIND_EQ(kind, "veth") && !LINK_KIND_EQ(kind, "tun");
 }
 
 enum lean_verdict {
