@@ -141,19 +141,24 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 	if (!p->ts[stage] || p->proto != IPPROTO_TCP)
 		return false;
 	unsigned char *head = KREAD(trusted, skb, head);
-	__u16 nh = KREAD(trusted, skb, network_header), th = KREAD(trusted, skb, transport_header);
-	__u8 ip[10];
+	__u16 th = KREAD(trusted, skb, transport_header);
 	__be32 seq;
-	if (!head || th == (__u16)~0U || bpf_probe_read_kernel(ip, sizeof(ip), head + nh) ||
-	    bpf_probe_read_kernel(&seq, sizeof(seq), head + th + 4))
+	if (!head || th == (__u16)~0U || bpf_probe_read_kernel(&seq, sizeof(seq), head + th + 4))
 		return false;
 	/* Sent on by its device's worker with outer headers that are not
 	 * TCP's: the same skb (WireGuard's kworker: iptunnel_xmit pushed an
 	 * IPv4/IPv6 header and udp_tunnel_xmit_skb a UDP one, where the
-	 * sequence read above finds no sequence number). */
-	__u8 l4 = ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0;
-	if ((p->flags & TXR_PF_WORKER_XMIT) && l4 != IPPROTO_TCP)
-		return false;
+	 * sequence read above finds no sequence number). The IP header is read
+	 * only for such a record. */
+	if (p->flags & TXR_PF_WORKER_XMIT) {
+		__u16 nh = KREAD(trusted, skb, network_header);
+		__u8 ip[10];
+		if (bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
+			return false;
+		__u8 l4 = ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0;
+		if (l4 != IPPROTO_TCP)
+			return false;
+	}
 	return bpf_ntohl(seq) != p->tcp_seq;
 }
 
