@@ -65,6 +65,10 @@
 #   PROG_STATS=0         1: then where the time goes: a `txray record` (and floor)
 #                        run with kernel.bpf_stats_enabled=1, ns per program run
 #                        and per packet sent, from `bpftool prog show`
+#   QDISC=               e.g. pfifo: that qdisc on the sender's veth (tc qdisc add
+#                        ... root QDISC), so every datagram is queued and dequeued
+#                        and its record leaves the thread's slot for the hash, as a
+#                        NIC's packets do (default: veth's noqueue)
 #   KEEP=0               1: keep the trace files (in OUT)
 #   TXRAY_BASE=path      another txray binary (the code before a change): a mode
 #                        named MODE-base (record-null-base, ...) runs MODE with it,
@@ -124,6 +128,9 @@ ip link set "$HIF" up
 ip netns exec "$NS" ip addr add "$PEER_IP/24" dev "$PIF"
 ip netns exec "$NS" ip link set "$PIF" up
 ip netns exec "$NS" ip link set lo up
+if [ -n "${QDISC:-}" ]; then
+    tc qdisc add dev "$HIF" root $QDISC || die "tc qdisc add dev $HIF root $QDISC failed"
+fi
 # Nobody listens in the namespace: the datagrams are dropped there (no socket);
 # ICMP errors back are rate limited. The same for every mode.
 
@@ -292,7 +299,7 @@ print(lost, d + (",lost_by_stage:" + by if by else ""))
 
 # ------------------------------------------------------------------ rounds
 echo "# txray overhead: $(uname -r), $(nproc) CPUs, ${#modes[@]} modes x $ROUNDS rounds x ${SECS}s, out $OUT"
-echo "# sender: txray-testsend sendto 100 B -> $PEER_IP over veth $HIF (netns $NS)"
+echo "# sender: txray-testsend sendto 100 B -> $PEER_IP over veth $HIF (netns $NS)${QDISC:+, qdisc $QDISC}"
 : >"$OUT/results"
 send 1 >/dev/null  # warm up (neighbour entry, caches)
 for ((r = 1; r <= ROUNDS; r++)); do

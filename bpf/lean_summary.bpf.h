@@ -27,6 +27,7 @@ struct {
 	__type(key, __u64);     /* skb address */
 	__type(value, struct txr_lean);
 } txr_lean_inflight SEC(".maps");
+__u64 txr_lean_inflight_entries = 0; /* lib/counted_hash.bpf.h */
 
 struct txr_lean_slot {
 	__u64 key;  /* skb address; 0: empty */
@@ -126,13 +127,13 @@ static __always_inline struct txr_lean_slot *lean_slot_enter(bool create)
 
 static __always_inline struct txr_lean *lean_find(struct txr_lean_slot *s, __u64 key)
 {
-	return slot_find(s, key, l, &txr_lean_inflight);
+	return slot_find(s, key, l, txr_lean_inflight);
 }
 
 /* The slot's packet goes on elsewhere: into the hash. */
 static __always_inline void lean_spill(struct txr_lean_slot *s)
 {
-	slot_spill(s, l, &txr_lean_inflight);
+	slot_spill(s, l, txr_lean_inflight);
 }
 
 static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean *l, __u64 key, __u64 now,
@@ -156,7 +157,7 @@ remove:
 	if (s && s->key == key)
 		s->key = 0;
 	else
-		bpf_map_delete_elem(&txr_lean_inflight, &key);
+		counted_delete(txr_lean_inflight, &key);
 }
 
 /* The stages a device adds, from its queue to the driver's return. */
@@ -223,7 +224,7 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 			lean_spill(s); /* the thread's previous packet, if still here */
 			s->l = n;
 			s->key = key;
-		} else if (bpf_map_update_elem(&txr_lean_inflight, &key, &n, BPF_NOEXIST)) {
+		} else if (counted_insert(txr_lean_inflight, &key, &n)) {
 			count(TXR_C_INFLIGHT_FULL);
 		}
 		return NULL;
@@ -256,7 +257,7 @@ static __always_inline void lean_skb_stage(struct sk_buff *skb, enum txr_stage s
 	/* Accepted by a qdisc (dequeued by whichever CPU runs it next), or
 	 * resolving its neighbour (may wait in its queue): out of the slot. */
 	if (stage == TXR_ST_QDISC_ENQUEUE || stage == TXR_ST_NEIGH_RESOLVE)
-		slot_spill_if_holds(s, (__u64)skb, l, &txr_lean_inflight);
+		slot_spill_if_holds(s, (__u64)skb, l, txr_lean_inflight);
 	slot_leave(s);
 }
 
@@ -308,7 +309,7 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 	}
 	/* Left with the driver (its TX completion frees it, on any CPU), or
 	 * NETDEV_TX_BUSY (requeued, sent again later). */
-	slot_spill_if_holds(s, key, l, &txr_lean_inflight);
+	slot_spill_if_holds(s, key, l, txr_lean_inflight);
 	slot_leave(s);
 }
 

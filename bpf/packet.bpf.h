@@ -417,7 +417,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->flags |= TXR_PF_PENDING_FILTER;
 	if (in_slot && s) {
 		s->key = key;
-	} else if (bpf_map_update_elem(&txr_inflight, &key, p, BPF_NOEXIST)) {
+	} else if (counted_insert(txr_inflight, &key, p)) {
 		count(TXR_C_INFLIGHT_FULL);
 		return false;
 	}

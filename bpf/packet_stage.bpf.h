@@ -33,7 +33,7 @@ static __always_inline void forget_packet(struct txr_pkt_slot *s, __u64 key)
 	if (s && s->key == key)
 		s->key = 0;
 	else
-		bpf_map_delete_elem(&txr_inflight, &key);
+		counted_delete(txr_inflight, &key);
 }
 
 /* Emit the whole record and forget the skb (p: found in s or the hash). */

@@ -125,6 +125,7 @@ struct {
 	__type(key, __u64); /* skb address */
 	__type(value, struct txr_packet);
 } txr_inflight SEC(".maps");
+__u64 txr_inflight_entries = 0; /* lib/counted_hash.bpf.h */
 
 /* The packet the current thread carries (lib/thread_slot.bpf.h); spilled into
  * txr_inflight when it may go on elsewhere. */
@@ -236,18 +237,18 @@ static __always_inline struct txr_pkt_slot *pkt_slot_enter(void)
 /* The skb's record: in the thread's slot, else in txr_inflight. */
 static __always_inline struct txr_packet *find_packet(struct txr_pkt_slot *s, __u64 key)
 {
-	return slot_find(s, key, p, &txr_inflight);
+	return slot_find(s, key, p, txr_inflight);
 }
 
 /* The slot's packet may go on in another context: into txr_inflight. */
 static __always_inline void spill_packet(struct txr_pkt_slot *s)
 {
-	slot_spill(s, p, &txr_inflight);
+	slot_spill(s, p, txr_inflight);
 }
 
 static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 {
-	slot_spill_if_holds(s, key, p, &txr_inflight);
+	slot_spill_if_holds(s, key, p, txr_inflight);
 }
 
 /* A finished record into the ring buffer (counted, lost ones by the stage

@@ -52,7 +52,7 @@ int BPF_PROG(txr_tp_qdisc_dequeue, struct Qdisc *q, const struct netdev_queue *t
 	/* Spilled at enqueue: in the hash. */
 	for (int i = 0; i < 8 && skb; i++) {
 		__u64 key = (__u64)skb;
-		struct txr_packet *p = bpf_map_lookup_elem(&txr_inflight, &key);
+		struct txr_packet *p = counted_lookup(txr_inflight, &key);
 		__u64 *t = p ? hop_stamp(p, hops_of(p), TXR_ST_QDISC_DEQUEUE) : NULL;
 		if (t) {
 			if (*t) {
@@ -215,7 +215,7 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 	struct txr_packet *par = gso_parent_of(skb, &slot);
 	if (!par)
 		return NULL;
-	if (bpf_map_update_elem(&txr_inflight, &key, par, BPF_NOEXIST)) {
+	if (counted_insert(txr_inflight, &key, par)) {
 		count(TXR_C_INFLIGHT_FULL);
 		return NULL;
 	}
@@ -233,7 +233,7 @@ static __always_inline struct txr_packet *gso_segment(struct sk_buff *skb, __u64
 	p->tcp_flags = 0;
 	parse_headers(skb, p, true);
 	if (p->hop && !gso_segment_hops(p, par, slot, skb)) {
-		bpf_map_delete_elem(&txr_inflight, &key);
+		counted_delete(txr_inflight, &key);
 		return NULL;
 	}
 	return p;

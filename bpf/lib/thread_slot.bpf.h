@@ -20,6 +20,8 @@
  * that may call bpf_task_storage_get (user space sets slots_on). */
 #pragma once
 
+#include "counted_hash.bpf.h"
+
 const volatile __u8 slots_on = 0;
 
 /* NULL unless the slot is free for this program, which then holds it until
@@ -45,15 +47,16 @@ const volatile __u8 slots_on = 0;
 	} while (0)
 
 /* The in-flight value for skb address `k` (an lvalue): in the taken slot
- * `s` (its value member `field`), else in the hash `map`. */
-#define slot_find(s, k, field, map) ((s) && (s)->key == (k) ? &(s)->field : bpf_map_lookup_elem(map, &(k)))
+ * `s` (its value member `field`), else in the counted hash `map` (its name:
+ * lib/counted_hash.bpf.h). */
+#define slot_find(s, k, field, map) ((s) && (s)->key == (k) ? &(s)->field : counted_lookup(map, &(k)))
 
 /* The slot's packet may go on in another context: into the hash `map`
  * (counted; a full hash loses it, counted too). */
 #define slot_spill(s, field, map)                                                    \
 	do {                                                                         \
 		if ((s) && (s)->key) {                                               \
-			if (bpf_map_update_elem(map, &(s)->key, &(s)->field, BPF_NOEXIST)) \
+			if (counted_insert(map, &(s)->key, &(s)->field))             \
 				count(TXR_C_INFLIGHT_FULL);                          \
 			else                                                         \
 				count(TXR_C_SPILLED);                                \

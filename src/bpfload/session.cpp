@@ -482,6 +482,12 @@ void for_each_skb_key(int fd, F&& f) {
     }
 }
 
+// An entry this sweep deleted leaves its hash's count (bpf/lib/counted_hash.bpf.h),
+// which the programs raise and lower with atomics on the same mapped page.
+void forget_counted(__u64& entries) {
+    __atomic_fetch_sub(&entries, 1, __ATOMIC_SEQ_CST);
+}
+
 }  // namespace
 
 std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
@@ -498,6 +504,7 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
     for (auto k : stale) {
         // Read again and delete: if the kernel finished it meanwhile, it is gone.
         if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
+            forget_counted(skel_->bss->txr_inflight_entries);
             // No hop passed the filters (yet): left out, as the kernel would.
             if (p.flags & TXR_PF_PENDING_FILTER) continue;
             p.end = TXR_END_EXPIRED;
@@ -518,7 +525,10 @@ std::size_t Session::sweep_lean(std::uint64_t before_ns) {
     for (auto k : stale) {
         // Read again and delete; a pending one (no device passed the
         // filters) was never counted: left out, not expired.
-        if (bpf_map_lookup_elem(fd, &k, &l) == 0 && bpf_map_delete_elem(fd, &k) == 0) n += !l.pending;
+        if (bpf_map_lookup_elem(fd, &k, &l) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
+            forget_counted(skel_->bss->txr_lean_inflight_entries);
+            n += !l.pending;
+        }
     }
     return n;
 }
