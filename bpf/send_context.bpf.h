@@ -135,6 +135,16 @@ static __always_inline bool note_holds(__u32 which)
 	return n && n->valid && n->tid == tid && n->switches == task_switches();
 }
 
+/* bpf_get_current_cgroup_id() (task_dfl_cgroup(current)->kn->id) by plain
+ * loads from the task's BTF pointer where it exists: ~30 ns less per send
+ * (perf: the helper's own frame in txr_enter_sendto). */
+static __always_inline __u64 current_cgroup_id(void)
+{
+	if (!task_btf)
+		return bpf_get_current_cgroup_id();
+	return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id;
+}
+
 static __always_inline struct txr_send_ctx *thread_ctx(void)
 {
 	if (sends_in_task_storage)
@@ -198,7 +208,7 @@ static __always_inline int send_enter_file(__u32 nr, int fd, struct file *fixed)
 	c->send_id = send_id;
 	c->enter_ts = c->msg_ts = bpf_ktime_get_ns();
 	c->sk = (__u64)sk;
-	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->cgroup_id = current_cgroup_id();
 	c->pid = tgid;
 	c->tid = tid;
 	c->syscall_nr = nr;
