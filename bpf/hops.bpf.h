@@ -112,7 +112,7 @@ static __always_inline bool other_device(const struct txr_packet *p, const struc
 	__u32 ns = p->netns, i = k - 1;
 	if (k && h && HOP_INDEX_OK(i))
 		ns = h->hop[i].netns;
-	__u32 dev_ns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	__u32 dev_ns = dev_netns(dev, trusted);
 	return ns && dev_ns && ns != dev_ns;
 }
 

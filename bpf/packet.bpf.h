@@ -17,6 +17,14 @@
  * is a constant in each program after inlining; the other branch is gone. */
 #define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
+/* The inode of dev's network namespace (dev_net(dev)): two plain loads from
+ * a tp_btf argument (a faulting load reads 0, as a probe read would), not two
+ * probe reads. */
+static __always_inline __u32 dev_netns(const struct net_device *dev, bool trusted)
+{
+	return trusted ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
+}
+
 /* Bytes read at once from the IP header on: an IPv6 header, or an IPv4 one
  * without options and the first 20 bytes after it (the ports, ICMP type and
  * code, TCP's sequence, offset and flags). One probe read where there were

@@ -89,11 +89,17 @@ static __always_inline enum txr_xmit_kind xmit_kind(const struct net_device *dev
 	return LINK_KIND_EQ(kind, "wireguard") ? TXR_XMIT_WORKER : TXR_XMIT_DRIVER;
 }
 
-/* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's queues. */
+/* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's
+ * queues. dev is a tp_btf argument: plain loads, but for another queue than
+ * the first _tx is probe-read: 5.10's verifier refuses a variable offset on
+ * a BTF pointer ("math between ptr_ pointer and register with unbounded min
+ * value"). The queue's own fields are probe-read by the callers. */
 static __always_inline struct netdev_queue *tx_queue(const struct net_device *dev, __u16 q)
 {
-	if (q >= BPF_CORE_READ(dev, num_tx_queues))
+	if (q >= dev->num_tx_queues)
 		return NULL;
+	if (!q)
+		return dev->_tx;
 	return (void *)((char *)BPF_CORE_READ(dev, _tx) + (__u64)q * bpf_core_type_size(struct netdev_queue));
 }
 
