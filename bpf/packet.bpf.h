@@ -253,11 +253,20 @@ static __always_inline bool made_by_current_task(struct sock *sk, bool trusted)
 	return KREAD(trusted, sk, sk_protocol) != IPPROTO_TCP || KREAD(trusted, sk, sk_lock.owned);
 }
 
+/* Plain loads from the task (as send_enter_file) where every program of
+ * the plan may call bpf_get_current_task_btf: user space checked cgroup_skb's
+ * helpers for task storage too (task_storage_refused; not on 6.12). */
 static __always_inline void take_current_process(struct txr_packet *p)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
+	if (sends_in_task_storage) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		p->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+		__builtin_memcpy(p->comm, t->comm, sizeof(p->comm)); /* NUL-padded */
+		return;
+	}
 	p->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
