@@ -222,7 +222,8 @@ enum txr_counter {
 	TXR_C_IF_OTHER,          /* packets counted under ifname "other": interface slots full */
 	TXR_C_CGROUP_FULL,       /* --by cgroup: packets counted as cgroup "other": txr_cgroups full */
 	TXR_C_SUPERSEDED,        /* records emitted unfinished: their skb's address came back as
-				  * another packet before their end was seen (packet_stage.bpf.h) */
+				  * another packet or skb before their end was seen
+				  * (packet_stage.bpf.h superseded, hooks/end.bpf.h) */
 	TXR_C_FOLDED,            /* sends folded into their only packet's record (TXR_PF_SEND_FOLDED) */
 	TXR_C_COUNT,
 };

@@ -54,6 +54,22 @@ static __always_inline void note_gso_parent(struct txr_packet *p, struct txr_hop
 	noted->p.ts[TXR_ST_FREE] = now; /* when, for gso_parent_of's latest: a later hop's free is in h */
 }
 
+/* A record still in its first device's qdisc (enqueued, never dequeued) whose
+ * skb address is freed for another socket: not its skb. A queued skb keeps
+ * its socket until its driver (veth_xmit orphans it after the dequeue), also
+ * when its qdisc drops it (__qdisc_drop, qdisc_reset: kfree_skb) and when
+ * validate_xmit_skb() consumes a GSO skb. Its dequeue ran without txray's
+ * programs (the 6.18 test host: a tbf watchdog's whole softirq, from
+ * qdisc_dequeue to the receiver's kfree_skb, without one run of them), and
+ * its freed skb came back as another one (a vsock skb the VM agent's kworker
+ * consumed, virtio_transport_tx_work): unfinished, as superseded() decides
+ * at a creating stage, not "consumed before its device". */
+static __always_inline bool left_its_qdisc_unseen(const struct txr_packet *p, const struct sk_buff *skb)
+{
+	return !p->hop && p->ts[TXR_ST_QDISC_ENQUEUE] && !p->ts[TXR_ST_QDISC_DEQUEUE] &&
+	       p->sk != (__u64)skb->sk;
+}
+
 SEC("tp_btf/consume_skb")
 int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 {
@@ -64,6 +80,11 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	__u64 key = (__u64)skb;
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
+	if (p && left_its_qdisc_unseen(p, skb)) {
+		finish_packet(s, p, key, TXR_ST_FREE, TXR_END_EXPIRED);
+		count(TXR_C_SUPERSEDED);
+		p = NULL;
+	}
 	if (p && end_after_handoff(s, p, skb, false, 0, 0))
 		p = NULL;
 	if (p) /* segmented by its device's ndo_start_xmit (wg_xmit)? */
@@ -118,6 +139,11 @@ int txr_tp_kfree_skb(__u64 *ctx)
 		if (ctx && ctx->sk == (__u64)skb->sk &&
 		    create_packet(&s, skb, key, TXR_ST_DROP, bpf_ktime_get_ns(), true, false))
 			p = bpf_map_lookup_elem(&txr_inflight, &key);
+	}
+	if (p && left_its_qdisc_unseen(p, skb)) {
+		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_EXPIRED);
+		count(TXR_C_SUPERSEDED);
+		p = NULL;
 	}
 	if (p && end_after_handoff(s, p, skb, true, kfree_skb_reason_arg(ctx), ctx[1]))
 		p = NULL;

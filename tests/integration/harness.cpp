@@ -94,6 +94,14 @@ long verbose_count(const std::string& output, const std::string& tail) {
 }
 }  // namespace
 
+std::string summary_lines(const std::string& output) {
+    std::string out;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("txray: ", 0) == 0) out += line + "\n";
+    return out;
+}
+
 long moved_from_slots(const std::string& output) {
     return verbose_count(output, " packets moved from their thread's slot");
 }

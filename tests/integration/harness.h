@@ -44,6 +44,8 @@ bool wait_for_header(const std::string& path, double timeout_s = 30);
 // From a --verbose run's output: "txray: N packets moved from their thread's
 // slot ..." (N), or -1 when the line is missing.
 long moved_from_slots(const std::string& output);
+// txray's own lines ("txray: ...") of a run's output, for failure messages.
+std::string summary_lines(const std::string& output);
 // --verbose: sends the kernel folded into their only packet's record.
 long folded_sends(const std::string& output);
 

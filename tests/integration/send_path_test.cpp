@@ -187,6 +187,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
     long dropped = 0, queued_long = 0, sent = 0, unseen_leaving = 0;
     std::map<std::string, int> drops_by_reason;  // for the failure message
+    std::string others;                           // records of another outcome, for it too
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9100) continue;
         if (p.outcome == OutcomeKind::unfinished) {
@@ -200,6 +201,8 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
             EXPECT_NE(p.find(Stage::qdisc_enqueue), nullptr) << "only a queued packet may lose its later stages";
             continue;
         }
+        if (p.outcome != OutcomeKind::dropped && p.outcome != OutcomeKind::sent)
+            others += "  id " + std::to_string(p.id) + " " + std::string(outcome_kind_name(p.outcome)) + "\n";
         if (p.outcome == OutcomeKind::dropped) {
             ++dropped;
             drops_by_reason[p.drop_reason + " at " + p.drop_site + " (hops " + std::to_string(p.hops.size()) + ")"]++;
@@ -216,7 +219,9 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
             if (deq->ts_ns - enq->ts_ns > 1'000'000) ++queued_long;
         }
     }
-    EXPECT_EQ(dropped + sent + unseen_leaving, 300) << "every packet is in the trace";
+    EXPECT_EQ(dropped + sent + unseen_leaving, 300)
+        << "every packet is in the trace (" << dropped << " dropped, " << sent << " sent, " << unseen_leaving
+        << " unfinished)\n" << others << summary_lines(read_file(dir + "/tbf.log"));
     EXPECT_LE(unseen_leaving, 3) << "a few skipped tracepoint runs, not a pattern";
     ASSERT_TRUE(t.footer.has_value());
     EXPECT_EQ(unseen_leaving, static_cast<long>(t.footer->unfinished)) << "the footer counts them";
