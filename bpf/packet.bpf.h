@@ -261,14 +261,8 @@ static __always_inline void take_current_process(struct txr_packet *p)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
-	if (sends_in_task_storage) {
-		struct task_struct *t = bpf_get_current_task_btf();
-		p->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
-		__builtin_memcpy(p->comm, t->comm, sizeof(p->comm)); /* NUL-padded */
-		return;
-	}
-	p->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	p->cgroup_id = current_cgroup_id_by(sends_in_task_storage);
+	current_comm_by(sends_in_task_storage, p->comm);
 }
 
 /* First sight of an skb: build its record from the skb and, when the current
