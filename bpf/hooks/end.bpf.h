@@ -20,12 +20,19 @@ static __always_inline void note_gso_parent(struct txr_packet *p, struct txr_hop
 	/* At its device: queued, or seen by its qdisc (tracepoints) when the
 	 * kernel skipped __dev_queue_xmit's fentry program (already running on
 	 * this CPU: a softirq's TCP transmit that interrupted it), as the 6.12
-	 * guest's trace showed for 2 of 501 parents. */
+	 * guest's trace showed for 2 of 501 parents; or past its neighbour
+	 * when that skip met an empty pfifo_fast (sch_direct_xmit: no qdisc
+	 * tracepoint), as a CI run of the 6.12 virtio guest showed (a parent of
+	 * 2 segments, both lost). A GSO skb consumed past neigh_output is
+	 * segmented at its device: ip_finish_output_gso segments before
+	 * ip_finish_output2. */
+	__u64 *neigh = hop_stamp(p, h, TXR_ST_NEIGH_OUTPUT);
 	__u64 *queued = hop_stamp(p, h, TXR_ST_DEV_QUEUE_XMIT);
 	__u64 *enqueued = hop_stamp(p, h, TXR_ST_QDISC_ENQUEUE);
 	__u64 *dequeued = hop_stamp(p, h, TXR_ST_QDISC_DEQUEUE);
 	__u64 *driver = hop_stamp(p, h, TXR_ST_DRIVER_XMIT);
-	bool at_device = (queued && *queued) || (enqueued && *enqueued) || (dequeued && *dequeued);
+	bool at_device = (neigh && *neigh) || (queued && *queued) || (enqueued && *enqueued) ||
+			 (dequeued && *dequeued);
 	if (!at_device || !driver || *driver)
 		return;
 	struct skb_shared_info *sh = (void *)(skb->head + skb->end);
