@@ -69,6 +69,12 @@
 #                        ... root QDISC), so every datagram is queued and dequeued
 #                        and its record leaves the thread's slot for the hash, as a
 #                        NIC's packets do (default: veth's noqueue)
+#   RECEIVE_IDLE_MS=200  the receive hooks' time without a hand-off before txray
+#                        detaches them (TXRAY_RECEIVE_IDLE_MS; txray's own default
+#                        is 5000): a round of a few seconds then measures a long
+#                        session on a host that forwards nothing, not its first
+#                        5 s (the sender's namespace does not forward: no hand-off
+#                        here brings them back)
 #   KEEP=0               1: keep the trace files (in OUT)
 #   TXRAY_BASE=path      another txray binary (the code before a change): a mode
 #                        named MODE-base (record-null-base, ...) runs MODE with it,
@@ -96,6 +102,7 @@ THROTTLE_SAMPLES=${THROTTLE_SAMPLES:-16 32}
 RSS_RUN=${RSS_RUN:-0}
 PROG_STATS=${PROG_STATS:-0}
 KEEP=${KEEP:-0}
+export TXRAY_RECEIVE_IDLE_MS=${RECEIVE_IDLE_MS:-200}
 OUT=${OUT:-$(mktemp -d /tmp/txray-overhead.XXXXXX)}
 mkdir -p "$OUT"
 

@@ -52,11 +52,27 @@ struct {
  * is lost. */
 __u64 txr_parked = 0;
 
+/* The receive hooks (stage netif_receive) on demand: they run for every skb
+ * any device receives, so user space attaches them only while hand-offs are
+ * being followed (Session::tend_receive_hooks, src/bpfload/receive_hooks.cpp).
+ * A park sets txr_parks_seen (user space clears it); after a few seconds
+ * without one user space clears txr_receive_live, then detaches them, and a
+ * later park brings them back at its next poll (within ~10 ms). A packet
+ * parked while they are away is followed without its receive: no
+ * netif_receive stamp, no bridge it was passed up to, and delivered locally
+ * no end (it expires unfinished); counted (TXR_C_RECEIVE_UNSEEN). */
+__u32 txr_receive_live = 0;
+__u32 txr_parks_seen = 0;
+
 static __always_inline void park(struct txr_packet *p)
 {
 	if (!p->hop_state)
 		__sync_fetch_and_add(&txr_parked, 1);
 	p->hop_state = TXR_HOP_PARKED;
+	if (!txr_parks_seen) /* read first: no store to a shared line per park */
+		txr_parks_seen = 1;
+	if (!txr_receive_live)
+		count(TXR_C_RECEIVE_UNSEEN);
 }
 
 static __always_inline void unpark(struct txr_packet *p)

@@ -132,7 +132,7 @@
 	   HOOK_CGROUP_OPT(txr_cgroup_ingress),                                                                 \
 	   /* before 6.2 (no bpf_cast_to_kern_ctx): the function that runs it */                             \
 	   HOOK_FK_ELSE(sk_filter, sk_filter_trim_cap),                                                         \
-	   HOOK_NOTE("after a veth/lo hand-off; on the hop it goes on to")),                                   \
+	   HOOK_NOTE("after a veth/lo hand-off; on the hop it goes on to; detached after 5 s without one")),  \
 	  "after a veth/loopback hand-off: the receive path took the skb (backlog, softirq)")                  \
 	X(FREE, free, END, 0, 1, 0x9d9d9d, (HOOK_TP(txr_tp_consume_skb, "consume_skb")),                        \
 	  "`consume_skb`: TX completion")                                                                        \

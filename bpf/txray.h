@@ -225,6 +225,9 @@ enum txr_counter {
 				  * another packet or skb before their end was seen
 				  * (packet_stage.bpf.h superseded, hooks/end.bpf.h) */
 	TXR_C_FOLDED,            /* sends folded into their only packet's record (TXR_PF_SEND_FOLDED) */
+	TXR_C_RECEIVE_UNSEEN,    /* packets handed off while the receive hooks were detached (no
+				  * hand-off for seconds, bpf/hops.bpf.h park): followed without
+				  * their receive */
 	TXR_C_COUNT,
 };
 /* Lost packet records are also counted per stage (the stage that emits). */

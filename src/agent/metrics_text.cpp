@@ -206,6 +206,10 @@ std::string render_metrics(const AgentSnapshot& s) {
         family(out, "txray_capture_unselected_packets_total", "counter",
                "Packets whose record the kernel did not emit: neither slower than --capture-slower-than nor dropped");
         line("txray_capture_unselected_packets_total", "", s.counters[TXR_C_UNSELECTED]);
+        family(out, "txray_capture_receive_unseen_packets_total", "counter",
+               "Packets handed off while the receive hooks were detached (seconds without a hand-off): captured "
+               "without their receive");
+        line("txray_capture_receive_unseen_packets_total", "", s.counters[TXR_C_RECEIVE_UNSEEN]);
         family(out, "txray_captured_packets_total", "counter", "Packets written to the capture files");
         line("txray_captured_packets_total", "", s.captured);
         family(out, "txray_capture_files_total", "counter", "Capture files opened (rotation, SIGHUP)");

@@ -355,28 +355,23 @@ void Session::attach(RecordHandler on_record) {
 
     for (auto& c : plan_.stages) {
         if (!c.available) continue;
+        const bool receive = c.stage == Stage::netif_receive;
         for (const auto& name : c.programs) {
-            bpf_program* p = program(name);
-            bpf_link* link = nullptr;
-            if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB) {
-                if (cgroup_fd_ < 0) {
-                    auto cg = cgroup2_mount();
-                    cgroup_fd_ = cg ? open(cg->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-                }
-                // A link (not a legacy attach): the kernel detaches it when
-                // txray's fd closes, even on SIGKILL.
-                link = cgroup_fd_ >= 0 ? bpf_program__attach_cgroup(p, cgroup_fd_) : nullptr;
-            } else {
-                link = bpf_program__attach(p);
-            }
+            bpf_link* link = attach_program(program(name));
             if (!link) {
                 int err = errno;
                 c.available = false;
                 c.rejected.push_back(hook_kind_name(c.kind) + ": attach " + name + " failed: " + errstr(err));
+                if (receive) receive_links_.clear();
                 break;
             }
-            (stage_info(c.stage).creates ? creator_links_ : links_).emplace_back(link);
+            (receive ? receive_links_ : stage_info(c.stage).creates ? creator_links_ : links_).emplace_back(link);
         }
+        if (receive && c.available) receive_programs_ = c.programs;
+    }
+    if (!receive_links_.empty()) {
+        skel_->bss->txr_receive_live = 1;
+        last_park_ns_ = monotonic_ns();
     }
     const bool any_creates = std::any_of(kStageTable.begin(), kStageTable.end(), [&](const StageInfo& s) {
         const StageChoice* c = plan_.find(s.stage);
@@ -385,6 +380,21 @@ void Session::attach(RecordHandler on_record) {
     if (!any_creates)
         throw TxrayError("no stage that sees packets first could be attached (ip_output, dev_queue_xmit...): "
                          "run `txray doctor`");
+}
+
+bpf_link* Session::attach_program(bpf_program* p) {
+    if (bpf_program__type(p) != BPF_PROG_TYPE_CGROUP_SKB) return bpf_program__attach(p);
+    if (cgroup_fd_ < 0) {
+        auto cg = cgroup2_mount();
+        cgroup_fd_ = cg ? open(cg->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    }
+    // A link (not a legacy attach): the kernel detaches it when txray's fd
+    // closes, even on SIGKILL.
+    if (cgroup_fd_ < 0) {
+        errno = ENOENT;
+        return nullptr;
+    }
+    return bpf_program__attach_cgroup(p, cgroup_fd_);
 }
 
 bpf_program* Session::program(const std::string& name) const {
@@ -407,6 +417,11 @@ void Session::detach() {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     creator_links_.clear();
+    // The receive links before the rest: destroyed last, their program was
+    // still listed by `bpftool prog show` right after txray exited (a raw
+    // tracepoint link puts its program after an RCU grace period).
+    receive_links_.clear();
+    receive_programs_.clear();
     links_.clear();
 }
 
@@ -420,6 +435,10 @@ int Session::on_record(void* ctx, void* data, std::size_t size) {
 
 int Session::poll(int timeout_ms) {
     if (!ring_) return 0;
+    tend_receive_hooks();
+    // While the receive hooks are away a park wakes no one (it emits no
+    // record): look more often, so that they are back within ~10 ms.
+    if (!receive_programs_.empty() && receive_links_.empty()) timeout_ms = std::min(timeout_ms, 10);
     budget_ = kRecordsPerPoll;
     int err = ring_buffer__poll(ring_.get(), behind_ ? 0 : timeout_ms);
     // With BPF_RB_NO_WAKEUP records wait without an epoll event: take them too.

@@ -113,10 +113,12 @@ public:
     void attach(RecordHandler on_record);
     // Destroys every link (idempotent): no new events after this.
     void detach();
-    bool attached() const { return !links_.empty() || !creator_links_.empty(); }
+    bool attached() const { return !links_.empty() || !creator_links_.empty() || !receive_links_.empty(); }
 
     // Reads the ring buffer, waiting up to timeout_ms for a wakeup first (not
-    // at all when the last call left records behind). Returns records
+    // at all when the last call left records behind), after tending the
+    // receive hooks (tend_receive_hooks; while they are detached, at most
+    // 10 ms). Returns records
     // consumed: at most kRecordsPerPoll, since while producers outpace the
     // reader libbpf's consume loop would otherwise never return, and the
     // caller's once-a-second work (progress, flush, expiry, Ctrl-C) with it.
@@ -168,6 +170,18 @@ private:
 
     // The skeleton's handle of a program the plan names (by its name there).
     bpf_program* program(const std::string& name) const;
+    // A link of one of the plan's programs (its cgroup's for cgroup_skb); null
+    // with errno set.
+    bpf_link* attach_program(bpf_program* p);
+
+    // The receive side of hand-offs (stage netif_receive) runs for every skb
+    // any device receives: attached only while hand-offs are followed
+    // (receive_hooks.cpp, bpf/hops.bpf.h txr_receive_live).
+    void attach_receive_hooks();
+    void tend_receive_hooks();
+    std::vector<std::string> receive_programs_;  // empty: the stage is not attached
+    std::uint64_t receive_idle_ns_ = 0;
+    std::uint64_t last_park_ns_ = 0;
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
     struct LinkDeleter { void operator()(bpf_link* l) const; };
     struct RingDeleter { void operator()(ring_buffer* r) const; };
@@ -192,7 +206,7 @@ private:
     StandInMaps stand_ins_;  // maps this kernel lacks (kernel_compat.h)
     int cgroup_fd_ = -1;
     // The programs of stages that may create a record (detached first), and the rest.
-    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> creator_links_, links_;
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> creator_links_, links_, receive_links_;
     std::unique_ptr<ring_buffer, RingDeleter> ring_;
     RecordHandler on_record_;
     std::size_t budget_ = SIZE_MAX;  // records this poll may still take

@@ -117,6 +117,7 @@ TraceFooter kernel_totals(const Counters& c) {
         if (auto n = c[TXR_LOST_STAGE_BASE + index(s)]) f.lost_by_stage[std::string(stage_name(s))] = n;
     f.untracked = c[TXR_C_INFLIGHT_FULL];
     f.unselected = c[TXR_C_UNSELECTED];
+    f.receive_unseen = c[TXR_C_RECEIVE_UNSEEN];
     return f;
 }
 

@@ -147,12 +147,19 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     f.unfinished = assembler.stats().unfinished;
     if (o.session.selecting()) f.unselected = c[TXR_C_UNSELECTED];
     f.missed_runs = session.missed_runs();
+    f.receive_unseen = c[TXR_C_RECEIVE_UNSEEN];
     consumer.on_end(f);
     if (o.session.verbose) print_slot_use(c);
     if (auto n = c[TXR_C_SUPERSEDED])
         std::fprintf(stderr,
                      "txray: %llu packets ended unfinished: their end was not seen before their skb came back as "
                      "another packet\n",
+                     static_cast<unsigned long long>(n));
+    if (auto n = f.receive_unseen)
+        std::fprintf(stderr,
+                     "txray: %llu handed-off packets were followed without their receive (no netif_receive stage, "
+                     "no bridge hop; delivered locally: unfinished): the receive hooks, detached after seconds "
+                     "without a hand-off, were being attached again\n",
                      static_cast<unsigned long long>(n));
     print_missed_runs(f.missed_runs);
     return 0;

@@ -13,7 +13,7 @@ namespace txray {
 
 inline constexpr const char* kTraceFormatName = "txray-trace";
 inline constexpr int kTraceVersionMajor = 1;
-inline constexpr int kTraceVersionMinor = 6;
+inline constexpr int kTraceVersionMinor = 7;
 
 // Which hook a stage used during the recording.
 struct StageHook {
@@ -52,6 +52,10 @@ struct TraceFooter {
     // Program runs the kernel skipped (already running on that CPU), per BPF
     // program: stage events lost without a ring record; only nonzero ones.
     std::map<std::string, std::uint64_t> missed_runs;
+    // Packets handed off while the receive hooks were detached (after
+    // seconds without a hand-off): followed without their netif_receive
+    // stage (format 1.7); absent when none.
+    std::uint64_t receive_unseen = 0;
 };
 
 }  // namespace txray

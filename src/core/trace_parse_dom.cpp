@@ -277,6 +277,7 @@ bool footer_from_json(const json& j, TraceFooter& f, std::string& err) {
         if (j.contains("unselected")) f.unselected = get_or<std::uint64_t>(j, "unselected", 0);
         if (auto it = j.find("lost_by_stage"); it != j.end() && it->is_object())
             for (auto& [k, v] : it->items()) f.lost_by_stage[k] = num<std::uint64_t>(v);
+        f.receive_unseen = get_or<std::uint64_t>(j, "receive_unseen", 0);
         if (auto it = j.find("missed_runs"); it != j.end() && it->is_object())
             for (auto& [k, v] : it->items()) f.missed_runs[k] = num<std::uint64_t>(v);
         return true;

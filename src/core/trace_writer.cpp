@@ -41,6 +41,7 @@ std::string footer_json(const TraceFooter& f) {
     if (f.unselected) j["unselected"] = *f.unselected;
     j["lost_by_stage"] = f.lost_by_stage;
     if (!f.missed_runs.empty()) j["missed_runs"] = f.missed_runs;
+    if (f.receive_unseen) j["receive_unseen"] = f.receive_unseen;
     return j.dump();
 }
 

@@ -101,7 +101,8 @@ json report_to_json(const Report& r) {
                      {"lost_sends", r.footer->lost_sends},
                      {"untracked", r.footer->untracked},
                      {"unfinished", r.footer->unfinished},
-                     {"missed_runs", r.footer->missed_runs}};
+                     {"missed_runs", r.footer->missed_runs},
+                     {"receive_unseen", r.footer->receive_unseen}};
     else j["lost"] = nullptr;
     if (r.footer && r.footer->unselected) j["lost"]["unselected"] = *r.footer->unselected;
     json& hk = j["hooks"] = json::array();

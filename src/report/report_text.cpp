@@ -148,6 +148,9 @@ void lost(std::string& out, const Report& r) {
     for (const auto& [stage, n] : f.lost_by_stage) out += fmt::format("    {:<16} {}\n", stage, n);
     if (!f.missed_runs.empty()) out += "  program runs the kernel skipped (already running on that CPU):\n";
     for (const auto& [prog, n] : f.missed_runs) out += fmt::format("    {:<24} {}\n", prog, n);
+    if (f.receive_unseen)
+        out += fmt::format("  handed off while the receive hooks were detached: {} packets without their receive\n",
+                           f.receive_unseen);
     if (f.unselected)
         out += fmt::format("  selected trace (--slower-than/--drops-only): {} packets not selected, not in this trace\n",
                            *f.unselected);

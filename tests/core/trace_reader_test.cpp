@@ -319,7 +319,10 @@ TEST(TraceReader, IntegerFieldWrittenAsAHugeFloatIsRejectedNotCast) {
 TEST(TraceReader, FooterKeepsTheProgramRunsTheKernelSkipped) {
     TraceFooter f = footer_with(0);
     f.missed_runs = {{"tp_net_dev_queue", 3}, {"tp_consume_skb", 1}};
+    f.receive_unseen = 7;
     const std::string line = footer_json(f);
+    EXPECT_NE(line.find("\"receive_unseen\":7"), std::string::npos) << line;
+    EXPECT_EQ(footer_json(footer_with(0)).find("receive_unseen"), std::string::npos) << "absent when none";
     EXPECT_NE(line.find("\"missed_runs\":{\"tp_consume_skb\":1,\"tp_net_dev_queue\":3}"), std::string::npos) << line;
     EXPECT_EQ(footer_json(footer_with(0)).find("missed_runs"), std::string::npos) << "absent when none were skipped";
 
@@ -331,4 +334,5 @@ TEST(TraceReader, FooterKeepsTheProgramRunsTheKernelSkipped) {
     ReadStatus st = read_text(header_json(synth_header(opt)) + "\n" + line + "\n", sink);
     EXPECT_TRUE(st.error.empty()) << st.summary();
     EXPECT_EQ(sink.got.missed_runs, f.missed_runs);
+    EXPECT_EQ(sink.got.receive_unseen, 7u);
 }

@@ -20,6 +20,17 @@ Tally tally(const Trace& t, int port, const std::string& uplink) {
     return n;
 }
 
+std::unique_ptr<Child> start_remote_receiver(const ForwardTopology& topo, int port, int seconds,
+                                             const std::string& log) {
+    auto recv = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", topo.remote,
+                                                                 testsend_bin(), "recv", "--port", std::to_string(port),
+                                                                 "--seconds", std::to_string(seconds)},
+                                        log);
+    for (int i = 0; i < 100 && read_file(log).find("ready") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return recv;
+}
+
 Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to, int port, int count,
                               const std::vector<std::string>& record_args, const std::string& record_netns) {
     // Per port: a trace of an earlier test in this process would pass for the header.
@@ -30,12 +41,7 @@ Recorded record_pod_datagrams(const ForwardTopology& topo, const std::string& to
         [&] {
             // The receiver's seconds start once the recorder is attached
             // (loading an expression's programs may take seconds).
-            recv = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", topo.remote,
-                                                                    testsend_bin(), "recv", "--port",
-                                                                    std::to_string(port), "--seconds", "6"},
-                                           name + "-recv.log");
-            for (int i = 0; i < 100 && read_file(name + "-recv.log").find("ready") == std::string::npos; ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            recv = start_remote_receiver(topo, port, 6, name + "-recv.log");
             RunResult s = run("ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + to +
                               " --port " + std::to_string(port) + " --way sendto --count " + std::to_string(count) +
                               " --size 100");

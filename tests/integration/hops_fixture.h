@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Tally {
     std::vector<const Packet*> ours;
 };
 Tally tally(const Trace& t, int port, const std::string& uplink);
+
+// A receiver of UDP `port` in the remote namespace for `seconds` (its log
+// `log`: "PORT COUNT ..." at its end), started and ready.
+std::unique_ptr<Child> start_remote_receiver(const ForwardTopology& topo, int port, int seconds,
+                                             const std::string& log);
 
 // Records (`txray record` with `record_args` added, run in namespace
 // `record_netns` if given: --iface names a device there) while the pod sends

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
@@ -263,4 +264,78 @@ TEST_F(Hops, PodTcpToTheRouterItselfEndsWhereItsSocketTakesIt) {
     }
     EXPECT_EQ(from_pod, r.counted) << "one record per skb the pod's veth sent";
     EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes the sink received";
+}
+
+// The receive hooks run for every skb any device receives, so they are
+// attached only while hand-offs are followed (src/bpfload/receive_hooks.cpp):
+// the kernel's own list of links says when they are gone (5 s without a
+// hand-off) and when the pod's next datagram brought them back. A datagram
+// handed off meanwhile is still one record through the uplink, without its
+// receive, and counted; the burst after that is followed as ever.
+static bool receive_hook_linked() {
+    return run("bpftool link list").out.find("tp 'netif_receive_skb'") != std::string::npos;
+}
+
+TEST_F(Hops, ReceiveHooksLeaveWhileNothingIsHandedOffAndComeBackForTheNext) {
+    ForwardTopology topo(false);
+    const int port = 9346, burst = 20;
+    const std::string name = scratch_dir() + "/hops-receive-on-demand";
+    std::unique_ptr<Child> recv;
+    bool linked_at_start = false, gone = false, back = false;
+    Recorded r = record_counted(name, [&] { return topo.uplink_tx(); }, [&] {
+        linked_at_start = receive_hook_linked();
+        for (int i = 0; i < 200 && !gone; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            gone = !receive_hook_linked();
+        }
+        recv = start_remote_receiver(topo, port, 4, name + "-recv.log");
+        const std::string send = "ip netns exec " + topo.pod + " " + testsend_bin() + " send --to " + topo.net +
+                                 ".2.2 --port " + std::to_string(port) + " --way sendto --count " +
+                                 std::to_string(burst) + " --size 100";
+        RunResult s = run(send);
+        EXPECT_EQ(s.status, 0) << s.out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        back = receive_hook_linked();
+        s = run(send);
+        EXPECT_EQ(s.status, 0) << s.out;
+    });
+    recv->wait(15);
+    EXPECT_TRUE(linked_at_start) << "attached with the other hooks";
+    EXPECT_TRUE(gone) << "detached after seconds without a hand-off";
+    EXPECT_TRUE(back) << "attached again after the first burst's hand-offs";
+    EXPECT_NE(read_file(name + "-recv.log").find(std::to_string(port) + " " + std::to_string(2 * burst) + " "),
+              std::string::npos)
+        << read_file(name + "-recv.log");
+
+    Tally n = tally(r.trace, port, topo.uplink);
+    ASSERT_EQ(n.ours.size(), static_cast<std::size_t>(2 * burst)) << "every datagram once";
+    EXPECT_EQ(n.orphans, 0) << "no second record for the forwarded copy";
+    EXPECT_EQ(static_cast<std::uint64_t>(n.via_uplink), r.counted) << "records through the uplink = its tx_packets";
+    std::sort(n.ours.begin(), n.ours.end(),
+              [](const Packet* a, const Packet* b) { return a->stages.front().ts_ns < b->stages.front().ts_ns; });
+    long without_receive = 0;
+    for (std::size_t i = 0; i < n.ours.size(); ++i) {
+        const Packet& p = *n.ours[i];
+        SCOPED_TRACE("datagram " + std::to_string(i) + ", packet " + std::to_string(p.id));
+        EXPECT_EQ(p.outcome_string(), "sent");
+        ASSERT_GE(p.hops.size(), 2u);
+        EXPECT_EQ(p.hops.back().ifname, topo.uplink);
+        without_receive += count_stage(p, Stage::netif_receive) == 0;
+        if (i >= static_cast<std::size_t>(burst)) {
+            EXPECT_EQ(count_stage(p, Stage::netif_receive), 1) << "the second burst: followed as ever";
+            EXPECT_EQ(p.hops.size(), 3u) << "through the bridge";
+        }
+    }
+    const std::string said = "handed-off packets were followed without their receive";
+    const auto at = r.log.find(said);
+    ASSERT_NE(at, std::string::npos) << "the first burst's hand-offs are counted: " << r.log;
+    const long counted = std::stol(r.log.substr(r.log.rfind("txray: ", at) + 7));
+    ASSERT_TRUE(r.trace.footer.has_value());
+    EXPECT_EQ(r.trace.footer->receive_unseen, static_cast<std::uint64_t>(counted)) << "the footer says it too";
+    std::cout << "receive hooks away: " << without_receive << " of " << 2 * burst
+              << " datagrams without their receive, " << counted << " counted\n";
+    EXPECT_GE(counted, 1);
+    EXPECT_LE(counted, burst);
+    EXPECT_GE(without_receive, 1) << "the first datagram's receive ran before the hooks were back";
+    EXPECT_LE(without_receive, counted) << "a datagram without its receive is counted";
 }

@@ -1,0 +1,77 @@
+// The receive side of hand-offs on demand (issue 19: a packet that ends on
+// its first device pays nothing for the devices after it). The stage
+// netif_receive's programs (the net:netif_receive_skb tracepoint, the local
+// socket's cgroup ingress or sk_filter_trim_cap) run for every skb any
+// device receives, forwarded or not. They matter only after a hand-off whose
+// peer may send the skb on (bpf/hops.bpf.h park): the session attaches them
+// with the others, detaches them after a few seconds without a park, and
+// attaches them again at the first poll after the next one. The kernel's side
+// of it is in bpf/hops.bpf.h (txr_receive_live, txr_parks_seen).
+#include <bpf/libbpf.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "session.h"
+#include "system.h"
+#include "txray.skel.h"
+
+namespace txray {
+
+namespace {
+
+// Long enough that a test's or a user's pause between two bursts keeps them,
+// short against a session that runs for minutes or days.
+constexpr std::uint64_t kReceiveIdleMs = 5000;
+
+// TXRAY_RECEIVE_IDLE_MS: bench/overhead.sh reaches a long session's steady
+// state (nothing forwarded for seconds) within a round of a few seconds.
+std::uint64_t receive_idle_ns() {
+    const char* env = std::getenv("TXRAY_RECEIVE_IDLE_MS");
+    char* end = nullptr;
+    const unsigned long long ms = env ? std::strtoull(env, &end, 10) : kReceiveIdleMs;
+    return (env && (end == env || *end) ? kReceiveIdleMs : ms) * 1'000'000ull;
+}
+
+}  // namespace
+
+void Session::tend_receive_hooks() {
+    if (receive_programs_.empty()) return;
+    if (!receive_idle_ns_) receive_idle_ns_ = receive_idle_ns();
+    auto& bss = *skel_->bss;
+    const std::uint64_t now = monotonic_ns();
+    if (std::atomic_ref<__u32>(bss.txr_parks_seen).exchange(0)) {
+        last_park_ns_ = now;
+        if (receive_links_.empty()) attach_receive_hooks();
+        return;
+    }
+    if (receive_links_.empty() || now - last_park_ns_ < receive_idle_ns_) return;
+    // The flag first: a packet parked from now on is counted as followed
+    // without its receive (TXR_C_RECEIVE_UNSEEN), not missed silently.
+    std::atomic_ref<__u32>(bss.txr_receive_live).store(0);
+    receive_links_.clear();
+}
+
+void Session::attach_receive_hooks() {
+    for (const std::string& name : receive_programs_) {
+        bpf_link* link = attach_program(program(name));
+        if (!link) {
+            const int err = errno;
+            receive_links_.clear();
+            receive_programs_.clear();  // not tried again at every poll
+            std::fprintf(stderr,
+                         "txray: cannot attach %s again (%s): handed-off packets are followed without their "
+                         "receive from now on\n",
+                         name.c_str(), std::strerror(err));
+            return;
+        }
+        receive_links_.emplace_back(link);
+    }
+    std::atomic_ref<__u32>(skel_->bss->txr_receive_live).store(1);
+}
+
+}  // namespace txray
