@@ -49,12 +49,6 @@ double wait_for_value(int prom_port, const std::string& promql, double want, dou
     return v;
 }
 
-long tc_dropped(const std::string& dev) {
-    RunResult st = run("tc -s qdisc show dev " + dev);
-    auto pos = st.out.find("dropped ");
-    return pos == std::string::npos ? -1 : std::stol(st.out.substr(pos + 8));
-}
-
 bool have(const char* tool) { return run(std::string("command -v ") + tool + " >/dev/null").status == 0; }
 
 class Agent : public NetnsTest {
@@ -151,7 +145,7 @@ TEST_F(Agent, PrometheusSeesWhatTheDeviceAndTcCount) {
     send_udp(300, 1000);
     // The queue drains within ~30 ms; then both sides stop moving.
     std::this_thread::sleep_for(1s);
-    const long dropped = tc_dropped(net->host_if);
+    const long dropped = qdisc_stats(net->host_if).dropped;
     ASSERT_GT(dropped, 0);
     const double tx_delta = static_cast<double>(net->tx_packets() - tx0_);
     // The agent's counters start at 0 when it attaches, before Prometheus's
@@ -242,7 +236,7 @@ TEST_F(AgentCapture, DroppedPacketsAreKeptInRotatingFilesAndCounted) {
     for (int i = 0; i < 100 && read_file(log_).find("SIGHUP") == std::string::npos; ++i) std::this_thread::sleep_for(50ms);
     send_udp(200, 1000);
     std::this_thread::sleep_for(2500ms);  // the queue drains; the agent's tick publishes
-    const long dropped = tc_dropped(net->host_if);
+    const long dropped = qdisc_stats(net->host_if).dropped;
     ASSERT_GT(dropped, 0);
     HttpReply m = http_request(port_, "GET", "/metrics");
     ASSERT_EQ(m.status, 200);

@@ -43,15 +43,6 @@ long bss_value(long id, const std::string& var) {
     return -1;
 }
 
-// "backlog 3000b 3p": the packets qdisc `root` of dev holds, per tc.
-long tc_queued_packets(const std::string& dev) {
-    RunResult r = run("tc -s qdisc show dev " + dev);
-    auto pos = r.out.find("backlog ");
-    if (pos == std::string::npos) return -1;
-    pos = r.out.find(' ', pos + 8);
-    return pos == std::string::npos ? -1 : std::atol(r.out.c_str() + pos + 1);
-}
-
 class CountedHash : public NetnsTest {
 protected:
     CountedHash() : NetnsTest("ch") {}
@@ -80,7 +71,7 @@ TEST_F(CountedHash, CountIsTheEntriesWhileQueuedAndAfterTheirDrop) {
     for (int i = 0; i < 5 && count != entries; ++i) {
         count = bss_value(bss, "txr_inflight_entries");
         entries = map_entries(inflight);
-        queued = tc_queued_packets(net->host_if);
+        queued = qdisc_stats(net->host_if).backlog_packets;
         if (bss_value(bss, "txr_inflight_entries") != count) count = -1;
     }
     EXPECT_EQ(count, entries) << "the count is the hash's entries";

@@ -30,6 +30,17 @@ RunResult run(const std::string& shell_cmd) {
     return r;
 }
 
+QdiscStats qdisc_stats(const std::string& dev) {
+    QdiscStats s;
+    s.text = run("tc -s qdisc show dev " + dev).out;
+    if (auto pos = s.text.find("dropped "); pos != std::string::npos) s.dropped = std::atol(s.text.c_str() + pos + 8);
+    if (auto pos = s.text.find("backlog "); pos != std::string::npos) {
+        pos = s.text.find(' ', pos + 8);
+        if (pos != std::string::npos) s.backlog_packets = std::atol(s.text.c_str() + pos + 1);
+    }
+    return s;
+}
+
 Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
     pid_ = fork();
     if (pid_ == 0) {

@@ -22,6 +22,15 @@ struct RunResult {
 };
 RunResult run(const std::string& shell_cmd);
 
+// `tc -s qdisc show dev DEV`'s first qdisc (the root): what it dropped
+// ("dropped N") and holds ("backlog 3000b 3p"); -1 where tc did not say.
+struct QdiscStats {
+    long dropped = -1;
+    long backlog_packets = -1;
+    std::string text;  // tc's output, for a failure message
+};
+QdiscStats qdisc_stats(const std::string& dev);
+
 // A child process with stdout+stderr to `log_path`.
 class Child {
 public:

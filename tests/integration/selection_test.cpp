@@ -130,10 +130,9 @@ TEST_F(Selection, SlowerThanAndDropsOnlyKeepExactlyTheirPackets) {
         kept_dropped.insert(ip_len(p));
     }
     EXPECT_EQ(kept_dropped, full_dropped);
-    RunResult st = run("tc -s qdisc show dev " + net->host_if);
-    const auto pos = st.out.find("dropped ");
-    ASSERT_NE(pos, std::string::npos) << st.out;
-    EXPECT_EQ(static_cast<long>(kept_dropped.size()), std::stol(st.out.substr(pos + 8))) << st.out;
+    const QdiscStats st = qdisc_stats(net->host_if);
+    ASSERT_NE(st.dropped, -1) << st.text;
+    EXPECT_EQ(static_cast<long>(kept_dropped.size()), st.dropped) << st.text;
     ASSERT_TRUE(drops.footer && drops.footer->unselected);
     EXPECT_EQ(drops.packets.size() + *drops.footer->unselected, static_cast<std::size_t>(kCount));
     // The traces say what they hold.

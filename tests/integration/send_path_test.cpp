@@ -179,9 +179,8 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     ASSERT_EQ(s.status, 0) << s.out;
     std::this_thread::sleep_for(std::chrono::milliseconds(800));  // let the queue drain
     ASSERT_EQ(rec.interrupt_and_wait(), 0) << read_file(dir + "/tbf.log");
-    RunResult st = run("tc -s qdisc show dev " + net->host_if);
-    long tc_dropped = -1;
-    if (auto pos = st.out.find("dropped "); pos != std::string::npos) tc_dropped = std::stol(st.out.substr(pos + 8));
+    const QdiscStats st = qdisc_stats(net->host_if);
+    const long tc_dropped = st.dropped;
 
     Trace t = load_trace(trace);
     ASSERT_TRUE(t.status.error.empty()) << t.status.summary();
@@ -229,7 +228,7 @@ TEST_F(SendPath, QueueingAndOverflowInTbf) {
     std::string reasons;
     for (const auto& [r, n] : drops_by_reason) reasons += "  " + std::to_string(n) + " " + r + "\n";
     EXPECT_EQ(dropped, tc_dropped) << "trace drops vs tc's counter (" << sent << " sent, " << unseen_leaving
-                                   << " unfinished)\n" << reasons << st.out;
+                                   << " unfinished)\n" << reasons << st.text;
     EXPECT_GT(queued_long, 10) << "queueing delay must show between qdisc_enqueue and qdisc_dequeue";
     // Each packet the qdisc accepted left its thread's slot for the hash at
     // enqueue (dequeued later, in the qdisc's softirq); a drop ended in it.

@@ -109,11 +109,10 @@ TEST_F(Summary, SyscallsAddTheSyscallAndRouteStages) {
 TEST_F(Summary, LeanDropsMatchTheQdiscCounter) {
     ASSERT_EQ(run("tc qdisc add dev " + net->host_if + " root tbf rate 4mbit burst 4kb limit 10kb").status, 0);
     SummaryOutput s = run_summary({"--verbose"}, 300, "tbf");
-    RunResult st = run("tc -s qdisc show dev " + net->host_if);
-    long tc_dropped = -1;
-    if (auto pos = st.out.find("dropped "); pos != std::string::npos) tc_dropped = std::stol(st.out.substr(pos + 8));
+    const QdiscStats st = qdisc_stats(net->host_if);
+    const long tc_dropped = st.dropped;
     EXPECT_GT(s.drops, 0) << s.text;
-    EXPECT_EQ(s.drops, tc_dropped) << s.text << st.out;
+    EXPECT_EQ(s.drops, tc_dropped) << s.text << st.text;
     // Every datagram is counted once: ended (sent or dropped), or reported
     // unfinished. Only a packet the qdisc accepted can be unfinished: the
     // kernel can skip its later stages' programs (README, Known limits).
