@@ -46,10 +46,9 @@ struct {
 #define HOP_INDEX_OK(i) ({ asm volatile("" : "+r"(i)); (i) < TXR_MAX_HOPS - 1; })
 
 /* Handed-off records waiting for their receive, host-wide: while there are
- * none (no forwarding path in use), the receive hooks skip their hash lookup,
- * so a packet that ends on its first device pays nothing for them. A record
- * the user-space sweep expires while parked leaves it high: only the shortcut
- * is lost. */
+ * none (no forwarding path in use), the receive hooks skip their hash lookup.
+ * The user-space sweep lowers it for a record it expires while parked
+ * (Session::sweep). */
 __u64 txr_parked = 0;
 
 /* The receive hooks (stage netif_receive) on demand: they run for every skb

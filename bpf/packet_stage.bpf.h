@@ -79,6 +79,16 @@ static __always_inline void finish_packet(struct txr_pkt_slot *s, struct txr_pac
 	forget_packet(s, key);
 }
 
+/* A record whose end was never seen, its skb's address back as another
+ * packet or skb (superseded, hooks/end.bpf.h left_its_qdisc_unseen): emitted
+ * unfinished, as a sweep would, and counted. */
+static __always_inline void finish_superseded(struct txr_pkt_slot *s, struct txr_packet *p, __u64 key,
+					      enum txr_stage stage)
+{
+	finish_packet(s, p, key, stage, TXR_END_EXPIRED);
+	count(TXR_C_SUPERSEDED);
+}
+
 /* Stages that may see a packet first (and so create its record): the stage
  * table's `creates` column (stage_table.h). */
 static __always_inline bool creates(enum txr_stage stage)
@@ -186,8 +196,7 @@ static __always_inline struct txr_packet *skb_stage(struct txr_pkt_slot **sp, st
 	 * and __dev_queue_xmit's program is at the verifier's limit with an
 	 * expression (a second path into create_packet doubles it). */
 	if (p && creates(stage) && stage < TXR_ST_DEV_QUEUE_XMIT && superseded(p, skb, stage, trusted)) {
-		finish_packet(*sp, p, key, stage, TXR_END_EXPIRED); /* unfinished, as a sweep would */
-		count(TXR_C_SUPERSEDED);
+		finish_superseded(*sp, p, key, stage);
 		p = NULL;
 	}
 

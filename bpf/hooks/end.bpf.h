@@ -88,8 +88,7 @@ int BPF_PROG(txr_tp_consume_skb, struct sk_buff *skb)
 	struct txr_pkt_slot *s = pkt_slot_enter();
 	struct txr_packet *p = find_packet(s, key);
 	if (p && left_its_qdisc_unseen(p, skb)) {
-		finish_packet(s, p, key, TXR_ST_FREE, TXR_END_EXPIRED);
-		count(TXR_C_SUPERSEDED);
+		finish_superseded(s, p, key, TXR_ST_FREE);
 		p = NULL;
 	}
 	if (p && end_after_handoff(s, p, skb, false, 0, 0))
@@ -148,8 +147,7 @@ int txr_tp_kfree_skb(__u64 *ctx)
 			p = bpf_map_lookup_elem(&txr_inflight, &key);
 	}
 	if (p && left_its_qdisc_unseen(p, skb)) {
-		finish_packet(s, p, key, TXR_ST_DROP, TXR_END_EXPIRED);
-		count(TXR_C_SUPERSEDED);
+		finish_superseded(s, p, key, TXR_ST_DROP);
 		p = NULL;
 	}
 	if (p && end_after_handoff(s, p, skb, true, kfree_skb_reason_arg(ctx), ctx[1]))

@@ -502,7 +502,8 @@ void for_each_skb_key(int fd, F&& f) {
 }
 
 // An entry this sweep deleted leaves its hash's count (bpf/lib/counted_hash.bpf.h),
-// which the programs raise and lower with atomics on the same mapped page.
+// or txr_parked, which the programs raise and lower with atomics on the same
+// mapped page.
 void forget_counted(__u64& entries) {
     __atomic_fetch_sub(&entries, 1, __ATOMIC_SEQ_CST);
 }
@@ -524,6 +525,8 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
         // Read again and delete: if the kernel finished it meanwhile, it is gone.
         if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
             forget_counted(skel_->bss->txr_inflight_entries);
+            // Parked for its receive (bpf/hops.bpf.h park): no longer.
+            if (p.hop_state) forget_counted(skel_->bss->txr_parked);
             // No hop passed the filters (yet): left out, as the kernel would.
             if (p.flags & TXR_PF_PENDING_FILTER) continue;
             p.end = TXR_END_EXPIRED;
