@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 
 #include "session.h"
@@ -39,6 +39,17 @@ std::uint64_t receive_idle_ns() {
 
 }  // namespace
 
+void Session::start_receive_hooks(StageChoice& choice) {
+    receive_programs_ = choice.programs;
+    if (auto failure = attach_receive_hooks()) {
+        choice.available = false;
+        choice.rejected.push_back(hook_kind_name(choice.kind) + ": " + *failure);
+        receive_programs_.clear();
+        return;
+    }
+    last_park_ns_ = monotonic_ns();
+}
+
 void Session::tend_receive_hooks() {
     if (receive_programs_.empty()) return;
     if (!receive_idle_ns_) receive_idle_ns_ = receive_idle_ns();
@@ -46,32 +57,34 @@ void Session::tend_receive_hooks() {
     const std::uint64_t now = monotonic_ns();
     if (std::atomic_ref<__u32>(bss.txr_parks_seen).exchange(0)) {
         last_park_ns_ = now;
-        if (receive_links_.empty()) attach_receive_hooks();
+        if (!receive_hooks_away()) return;
+        if (auto failure = attach_receive_hooks()) {
+            receive_programs_.clear();  // not tried again at every poll
+            std::fprintf(stderr,
+                         "txray: cannot %s: handed-off packets are followed without their receive from now on\n",
+                         failure->c_str());
+        }
         return;
     }
-    if (receive_links_.empty() || now - last_park_ns_ < receive_idle_ns_) return;
+    if (receive_hooks_away() || now - last_park_ns_ < receive_idle_ns_) return;
     // The flag first: a packet parked from now on is counted as followed
     // without its receive (TXR_C_RECEIVE_UNSEEN), not missed silently.
     std::atomic_ref<__u32>(bss.txr_receive_live).store(0);
     receive_links_.clear();
 }
 
-void Session::attach_receive_hooks() {
+std::optional<std::string> Session::attach_receive_hooks() {
     for (const std::string& name : receive_programs_) {
         bpf_link* link = attach_program(program(name));
         if (!link) {
             const int err = errno;
             receive_links_.clear();
-            receive_programs_.clear();  // not tried again at every poll
-            std::fprintf(stderr,
-                         "txray: cannot attach %s again (%s): handed-off packets are followed without their "
-                         "receive from now on\n",
-                         name.c_str(), std::strerror(err));
-            return;
+            return attach_failure(name, err);
         }
         receive_links_.emplace_back(link);
     }
     std::atomic_ref<__u32>(skel_->bss->txr_receive_live).store(1);
+    return std::nullopt;
 }
 
 }  // namespace txray

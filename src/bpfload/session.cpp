@@ -355,23 +355,20 @@ void Session::attach(RecordHandler on_record) {
 
     for (auto& c : plan_.stages) {
         if (!c.available) continue;
-        const bool receive = c.stage == Stage::netif_receive;
+        if (c.stage == Stage::netif_receive) {
+            start_receive_hooks(c);  // receive_hooks.cpp: attached, later on demand
+            continue;
+        }
+        auto& links = stage_info(c.stage).creates ? creator_links_ : links_;
         for (const auto& name : c.programs) {
             bpf_link* link = attach_program(program(name));
             if (!link) {
-                int err = errno;
                 c.available = false;
-                c.rejected.push_back(hook_kind_name(c.kind) + ": attach " + name + " failed: " + errstr(err));
-                if (receive) receive_links_.clear();
+                c.rejected.push_back(hook_kind_name(c.kind) + ": " + attach_failure(name, errno));
                 break;
             }
-            (receive ? receive_links_ : stage_info(c.stage).creates ? creator_links_ : links_).emplace_back(link);
+            links.emplace_back(link);
         }
-        if (receive && c.available) receive_programs_ = c.programs;
-    }
-    if (!receive_links_.empty()) {
-        skel_->bss->txr_receive_live = 1;
-        last_park_ns_ = monotonic_ns();
     }
     const bool any_creates = std::any_of(kStageTable.begin(), kStageTable.end(), [&](const StageInfo& s) {
         const StageChoice* c = plan_.find(s.stage);
@@ -395,6 +392,10 @@ bpf_link* Session::attach_program(bpf_program* p) {
         return nullptr;
     }
     return bpf_program__attach_cgroup(p, cgroup_fd_);
+}
+
+std::string Session::attach_failure(const std::string& program, int err) {
+    return "attach " + program + " failed: " + errstr(err);
 }
 
 bpf_program* Session::program(const std::string& name) const {
@@ -438,7 +439,7 @@ int Session::poll(int timeout_ms) {
     tend_receive_hooks();
     // While the receive hooks are away a park wakes no one (it emits no
     // record): look more often, so that they are back within ~10 ms.
-    if (!receive_programs_.empty() && receive_links_.empty()) timeout_ms = std::min(timeout_ms, 10);
+    if (receive_hooks_away()) timeout_ms = std::min(timeout_ms, 10);
     budget_ = kRecordsPerPoll;
     int err = ring_buffer__poll(ring_.get(), behind_ ? 0 : timeout_ms);
     // With BPF_RB_NO_WAKEUP records wait without an epoll event: take them too.

@@ -177,8 +177,13 @@ private:
     // The receive side of hand-offs (stage netif_receive) runs for every skb
     // any device receives: attached only while hand-offs are followed
     // (receive_hooks.cpp, bpf/hops.bpf.h txr_receive_live).
-    void attach_receive_hooks();
+    void start_receive_hooks(StageChoice& choice);
+    // Attaches receive_programs_; on failure none stays attached and the
+    // reason is returned.
+    std::optional<std::string> attach_receive_hooks();
     void tend_receive_hooks();
+    bool receive_hooks_away() const { return !receive_programs_.empty() && receive_links_.empty(); }
+    static std::string attach_failure(const std::string& program, int err);
     std::vector<std::string> receive_programs_;  // empty: the stage is not attached
     std::uint64_t receive_idle_ns_ = 0;
     std::uint64_t last_park_ns_ = 0;
