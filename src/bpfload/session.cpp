@@ -363,8 +363,9 @@ void Session::attach(RecordHandler on_record) {
         for (const auto& name : c.programs) {
             bpf_link* link = attach_program(program(name));
             if (!link) {
+                const int err = errno;  // before the strings below allocate
                 c.available = false;
-                c.rejected.push_back(hook_kind_name(c.kind) + ": " + attach_failure(name, errno));
+                c.rejected.push_back(hook_kind_name(c.kind) + ": " + attach_failure(name, err));
                 break;
             }
             links.emplace_back(link);
