@@ -52,6 +52,24 @@ else
 fi
 echo "TXRAY-VM-NIC: driver $driver queues $queues"
 
+# --- a NIC that stops taking transmits ------------------------------------------
+# The kernel's TX watchdog (dev_watchdog: a stopped queue that completed
+# nothing for 5 s) means the emulated NIC stopped taking transmits; every
+# phase after it would wait for the host's timeout (600 s). End the boot at
+# once instead: everything but init is killed (init's tee of this script's
+# output too: the FAIL line goes to its file), init reports the FAIL, and
+# run-nic-matrix.sh boots the combination once more.
+(
+	while sleep 2; do
+		line=$(dmesg | grep -m1 'NETDEV WATCHDOG') || continue
+		echo "TXRAY-VM-TEST: FAIL nic.stall $line" | tee -a /tmp/txray-vm-out >/dev/console # init counts it
+		sync
+		kill -9 -1
+	done
+) </dev/null >/dev/null 2>&1 &
+watchdog=$!
+trap 'kill $watchdog 2>/dev/null' EXIT
+
 # --- record around the scripts -------------------------------------------------
 # record NAME SCRIPT [ARGS...]: `txray record ARGS $TXRAY_ARGS` while SCRIPT is
 # sourced; the trace and txray's output go to $T/NAME.json and $T/NAME.log.

@@ -12,7 +12,12 @@
 #             parallel downloads of 2 MiB (more flows, more skbs in the ring)
 # nic0's tx_packets goes to $OUT/counters before and after (after a pause,
 # so every completion has run).
-mark() { echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>$OUT/phases; }
+# (each phase also on the console: run-nic-matrix.sh names the phase a NIC
+# stalled in)
+mark() {
+	echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>$OUT/phases
+	echo "TXRAY-NIC-PHASE $1" >/dev/kmsg
+}
 txp() { cat /sys/class/net/nic0/statistics/tx_packets; }
 # ethtool -G (e1000e) and down/up reset the link: wait for it to come back.
 wait_carrier() {
