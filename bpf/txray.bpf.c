@@ -251,11 +251,23 @@ static __always_inline void spill_if_holds(struct txr_pkt_slot *s, __u64 key)
 	slot_spill_if_holds(s, key, p, txr_inflight);
 }
 
+/* The bytes of p that go into the ring: TXR_PACKET_SHORT when its tail is
+ * all 0 (most packets: no drop, fragment, TCP, qdisc, BQL or later hop). */
+static __always_inline __u32 packet_emit_size(const struct txr_packet *p)
+{
+	const __u64 *tail = (const void *)p + TXR_PACKET_SHORT;
+	__u64 any = 0;
+	for (int i = 0; i < (int)((sizeof(*p) - TXR_PACKET_SHORT) / 8); i++)
+		any |= tail[i];
+	return any ? sizeof(*p) : TXR_PACKET_SHORT;
+}
+
 /* A finished record into the ring buffer (counted, lost ones by the stage
  * that ended it). */
 static __always_inline void emit_packet(struct txr_packet *p, __u32 stage)
 {
-	if (bpf_ringbuf_output(&txr_events, p, sizeof(*p), rb_flags(sizeof(*p)))) {
+	__u32 size = packet_emit_size(p);
+	if (bpf_ringbuf_output(&txr_events, p, size, rb_flags(size))) {
 		count(TXR_C_LOST_PACKET);
 		count(TXR_LOST_STAGE_BASE + (stage < TXR_ST_COUNT ? stage : 0));
 	} else {

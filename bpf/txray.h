@@ -68,7 +68,13 @@ enum txr_rec_kind {
 #define TXR_TXQ_BQL    (1u << 1) /* __QUEUE_STATE_STACK_XOFF: Byte Queue Limits stopped it */
 
 /* One packet's whole timeline, assembled in the kernel (map txr_inflight)
- * and emitted once when it ends. ts[s] == 0: stage s not seen. */
+ * and emitted once when it ends. ts[s] == 0: stage s not seen.
+ *
+ * Fields most packets leave 0 (drops, fragments, TCP, qdiscs, BQL, hops
+ * past the first device, tunnels) are the tail, from `parent_id` on: a
+ * record whose tail is all 0 goes into the ring without it
+ * (TXR_PACKET_SHORT bytes; emit_packet), and user space reads the missing
+ * bytes as 0. The ring's copy is most of a record's emit cost. */
 struct txr_packet {
 	__u8 kind; /* TXR_REC_PACKET */
 	__u8 end;  /* enum txr_end */
@@ -78,56 +84,66 @@ struct txr_packet {
 	__u64 id;        /* unique per boot: (per-cpu counter << 8) | cpu */
 	__u64 skb;       /* skb address; (skb, id) survives address reuse */
 	__u64 send_id;   /* syscall that made it, 0 if none */
-	__u64 parent_id; /* first fragment of the same datagram, else 0 */
 	__u64 cgroup_id;
+	__u64 sk;        /* owning socket's address, 0 if none */
 	__u64 ts[TXR_ST_COUNT];
 	__u32 pid, tid;
 	__u32 netns;
 	__u32 ifindex;
 	__u32 len;       /* skb->len when first seen at the device, else first seen */
-	__u32 msg_index; /* message within the syscall (sendmmsg) */
-	__s32 xmit_rc;   /* ndo_start_xmit return (NETDEV_TX_OK = 0, BUSY = 0x10) */
-	__u32 drop_reason; /* enum skb_drop_reason */
+	__s32 send_ret;  /* TXR_PF_SEND_FOLDED: what the send returned */
 	__u16 sport, dport; /* host order */
 	__u16 queue;     /* skb->queue_mapping at the driver */
-	__u16 frag_off;  /* fragment offset in bytes */
-	__u16 requeues;
 	__u16 gso_segs, gso_size;
-	__u16 ethertype;    /* skb->protocol, host order (ETH_P_IP, ETH_P_ARP, ...) */
-	__u8 saddr[16], daddr[16]; /* v4 in the first 4 bytes */
-	char comm[TXR_COMM_LEN];
-	char ifname[TXR_IFNAME_LEN];
-	__u64 sk;           /* owning socket's address, 0 if none */
-	__u32 tcp_seq, tcp_end_seq; /* TCP: [seq, end_seq) incl. SYN/FIN */
-	__u16 tcp_flags;    /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
-	__u8 icmp_type, icmp_code; /* ICMP/ICMPv6 (not a later fragment) */
-	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
-	__u32 qdisc_qlen;    /* packets queued, same moment */
-	__u16 tcp_calls;     /* TCP data: calls its bytes span (tied to the first byte's) */
-	__u16 end_cpu;       /* the CPU its end ran on (end_ctx != TXR_END_CTX_NONE) */
-	__u64 drop_site;     /* kfree_skb's caller (its `location` argument), 0 if none */
-	/* The TX queue's Byte Queue Limits at driver_xmit (TXR_PF_BQL): bytes
-	 * the driver had queued and not completed before this packet
-	 * (dql.num_queued - num_completed), and dql.limit. */
-	__u32 bql_inflight, bql_limit;
-	__u8 txq_stopped;    /* TXR_TXQ_* */
+	__u16 ethertype; /* skb->protocol, host order (ETH_P_IP, ETH_P_ARP, ...) */
+	__u16 end_cpu;   /* the CPU its end ran on (end_ctx != TXR_END_CTX_NONE) */
+	__u8 end_ctx;    /* TXR_END_CTX_*: what ran the program that ended it */
 	/* Across devices (bpf/hooks/receive.bpf.h): the hop the packet is on
 	 * (0: its first device; stages of hops >= 1 are in its txr_hops record,
 	 * keyed by id), and whether a veth/lo hand-off passed it to a receive
-	 * path (TXR_HOP_*). rx_ts/rx_dev: the receive that followed the hand-off
-	 * (net:netif_receive_skb; rx_dev the latest device it arrived on, a
-	 * bridge once passed up), kept until the packet leaves through another
-	 * device, is delivered locally or dropped. */
+	 * path (TXR_HOP_*). rx_ts/rx_dev (the tail): the receive that followed
+	 * the hand-off (net:netif_receive_skb; rx_dev the latest device it
+	 * arrived on, a bridge once passed up), kept until the packet leaves
+	 * through another device, is delivered locally or dropped. */
 	__u8 hop;
 	__u8 hop_state;
-	__u8 end_ctx;   /* TXR_END_CTX_*: what ran the program that ended it */
-	__s32 send_ret; /* TXR_PF_SEND_FOLDED: what the send returned */
+	__u8 saddr[16], daddr[16]; /* v4 in the first 4 bytes */
+	char comm[TXR_COMM_LEN];
+	char ifname[TXR_IFNAME_LEN];
+	__u8 icmp_type, icmp_code; /* ICMP/ICMPv6 (not a later fragment) */
+	__u8 txq_stopped;  /* TXR_TXQ_* */
+	__s32 xmit_rc;     /* ndo_start_xmit return (NETDEV_TX_OK = 0, BUSY = 0x10) */
+	/* ---- the tail (see above) ---- */
+	__u64 parent_id; /* first fragment of the same datagram, else 0 */
+	__u64 drop_site; /* kfree_skb's caller (its `location` argument), 0 if none */
 	__u64 rx_ts;
 	__u64 rx_dev;
 	/* The packet this one carries when a tunnel made a new skb for it
 	 * (WireGuard's segments of a GSO skb: bpf/encap.bpf.h), else 0. */
 	__u64 encap_of;
+	__u32 tcp_seq, tcp_end_seq; /* TCP: [seq, end_seq) incl. SYN/FIN */
+	__u32 qdisc_backlog; /* bytes queued in the qdisc when it was enqueued */
+	__u32 qdisc_qlen;    /* packets queued, same moment */
+	/* The TX queue's Byte Queue Limits at driver_xmit (TXR_PF_BQL): bytes
+	 * the driver had queued and not completed before this packet
+	 * (dql.num_queued - num_completed), and dql.limit. */
+	__u32 bql_inflight, bql_limit;
+	__u32 drop_reason; /* enum skb_drop_reason */
+	__u32 msg_index;   /* message within the syscall (sendmmsg) */
+	__u16 tcp_flags;   /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	__u16 tcp_calls;   /* TCP data: calls its bytes span (tied to the first byte's) */
+	__u16 frag_off;    /* fragment offset in bytes */
+	__u16 requeues;
 };
+
+/* The bytes of a record whose tail is all 0 (struct txr_packet). */
+#define TXR_PACKET_SHORT __builtin_offsetof(struct txr_packet, parent_id)
+#ifdef __cplusplus
+static_assert(TXR_PACKET_SHORT % 8 == 0 && sizeof(struct txr_packet) % 8 == 0, "the tail is whole 8-byte words");
+#else
+_Static_assert(TXR_PACKET_SHORT % 8 == 0 && sizeof(struct txr_packet) % 8 == 0,
+	       "the tail is whole 8-byte words (emit_packet reads it so)");
+#endif
 
 /* txr_packet.end_ctx: where its end (TX completion, drop, hand-off) ran. A
  * driver's TX completion runs in its interrupt handler or NAPI poll, on the

@@ -103,7 +103,13 @@ void Assembler::on_record(const void* data, std::size_t size, std::uint64_t now_
     if (size < 1) return;
     switch (*static_cast<const std::uint8_t*>(data)) {
     case TXR_REC_PACKET:
-        if (size >= sizeof(txr_packet)) on_packet(*static_cast<const txr_packet*>(data), now_ns);
+        if (size >= sizeof(txr_packet)) {
+            on_packet(*static_cast<const txr_packet*>(data), now_ns);
+        } else if (size == TXR_PACKET_SHORT) { // its tail was all 0 (bpf/txray.h)
+            txr_packet p{};
+            std::memcpy(&p, data, size);
+            on_packet(p, now_ns);
+        }
         break;
     case TXR_REC_SEND:
         if (size >= sizeof(txr_send)) on_send(*static_cast<const txr_send*>(data), now_ns);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 
 #include "collector/assembler.h"
@@ -436,4 +437,29 @@ TEST_F(Fixture, RecordsAreDispatchedByKind) {
     a.on_record(&unknown, 1, 0);
     a.on_record(&unknown, 0, 0);
     EXPECT_EQ(out.size(), 1u);
+}
+
+// A record whose tail is all 0 comes without it (bpf/txray.h,
+// TXR_PACKET_SHORT): read as if the tail were there, 0.
+TEST_F(Fixture, ARecordWithoutItsZeroTailReadsAsTheWholeRecord) {
+    txr_packet p = rec(1, 0xa0, 0, 1000, TXR_END_FREE);
+    p.sport = 5000;
+    p.dport = 53;
+    std::array<std::byte, sizeof(txr_packet)> ring{};
+    std::memcpy(ring.data(), &p, sizeof p);
+    std::memset(ring.data() + TXR_PACKET_SHORT, 0xff, sizeof p - TXR_PACKET_SHORT); // past the record
+    a.on_record(ring.data(), TXR_PACKET_SHORT - 8, 0); // cut inside the head: ignored
+    a.on_record(ring.data(), TXR_PACKET_SHORT + 8, 0); // neither short nor whole: ignored
+    EXPECT_TRUE(out.empty());
+    a.on_record(ring.data(), TXR_PACKET_SHORT, 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].id, 1u);
+    EXPECT_EQ(out[0].flow.sport, 5000);
+    EXPECT_EQ(out[0].flow.dport, 53);
+    // the tail: 0, not the bytes after the record
+    EXPECT_EQ(out[0].parent_id, 0u);
+    EXPECT_EQ(out[0].msg_index, 0u);
+    EXPECT_EQ(out[0].frag_offset, 0);
+    EXPECT_EQ(out[0].requeues, 0);
+    EXPECT_FALSE(out[0].xmit_rc.value_or(0));
 }
