@@ -33,9 +33,10 @@ if [ $build = 1 ]; then
 	fi
 	echo "vm: static build $(($(date +%s) - start))s"
 fi
-# guest_tx_stall CONSOLE: "nic0's TX queue stalled at Ns in phase P" when
-# the guest's console has the kernel's TX watchdog (traffic.sh writes each
-# phase to the console as TXRAY-NIC-PHASE), else nothing.
+# guest_tx_stall CONSOLE: "nic0 TX queue stalled (NETDEV WATCHDOG at Ns,
+# traffic phase P)" when the guest's console has the kernel's TX watchdog
+# (traffic.sh writes each phase to the console as TXRAY-NIC-PHASE), else
+# nothing.
 guest_tx_stall() {
 	awk '/TXRAY-NIC-PHASE/ { phase = $NF }
 		/NETDEV WATCHDOG/ {
@@ -77,8 +78,9 @@ for combo in "${combos[@]}"; do
 		if [ $boot = 1 ] && [ -n "$stalled" ]; then
 			echo "TXRAY-VM-NOTE: nic.$name: $stalled; booting it once more"
 			retried=", on a second boot: the first ended in $stalled"
-			mv "$dir/trace.console.log" "$dir/../$name.stalled.console.log"
-			rm -rf "$dir" && mkdir -p "$dir" && mv "$dir/../$name.stalled.console.log" "$dir/stalled.console.log"
+			# The first boot's console is kept; whatever else it left goes.
+			find "$dir" -mindepth 1 -maxdepth 1 ! -name trace.console.log -exec rm -rf {} +
+			mv "$dir/trace.console.log" "$dir/stalled.console.log"
 			continue
 		fi
 		[ $rc = 0 ] || ok=0

@@ -62,7 +62,8 @@ echo "TXRAY-VM-NIC: driver $driver queues $queues"
 (
 	while sleep 2; do
 		line=$(dmesg | grep -m1 'NETDEV WATCHDOG') || continue
-		echo "TXRAY-VM-TEST: FAIL nic.stall $line" | tee -a /tmp/txray-vm-out >/dev/console # init counts it
+		# vm_fail's count stays in this subshell: init counts the line.
+		vm_fail nic.stall "$line" | tee -a /tmp/txray-vm-out >/dev/console
 		sync
 		kill -9 -1
 	done
