@@ -42,6 +42,12 @@ for m in $modes; do
     grep -q "^| $m | " "$out/log" || { cat "$out/log"; fail "no summary row for $m"; }
 done
 
+# Issue 21's targets, each with its fastest rounds' ratio beside the median.
+targets=$(sed -n '/^issue 21 targets/,$p' "$out/log" | grep -cE '^  [0-9]\.')
+[ "$targets" -ge 6 ] || { cat "$out/log"; fail "issue 21's targets: $targets lines"; }
+[ "$(sed -n '/^issue 21 targets/,$p' "$out/log" | grep -cE '^  [0-9]\..*; best rounds -?[0-9.]+$')" = "$targets" ] ||
+    { cat "$out/log"; fail "a target without its fastest rounds' ratio"; }
+
 # Each mode attached what it says (bpftool's names: the full function names).
 progs() { cat "$out/$1.r1.progs" 2>/dev/null; }
 for m in floor-clock floor-skb record-null record-zst record-nosys select-none agent-select-none agent-select-syscalls; do
