@@ -220,7 +220,9 @@ static __always_inline int send_enter(__u32 nr, int fd)
  * sees the thread as `current`, but what it makes is not the thread's. */
 static __always_inline struct txr_send_ctx *current_send(void)
 {
-	if (in_interrupt_ctx())
+	/* --no-syscalls: the syscall and io_uring hooks, which make send
+	 * contexts, are off (Session::choose_plan); no task storage lookup. */
+	if (no_syscalls || in_interrupt_ctx())
 		return NULL;
 	struct txr_send_ctx *ctx = thread_ctx();
 	return ctx && ctx->active ? ctx : NULL;
