@@ -331,12 +331,17 @@ __noinline int txr_summarise(__u32 depth)
 
 /* --slower-than / --drops-only: is this packet's record emitted? Slower:
  * first to last stage stamped in the kernel (the syscall's return is not in
- * the packet's record) above select_slower_ns. */
+ * the packet's record) above select_slower_ns. One whose end was never seen
+ * (superseded: its skb's address came back first, finish_superseded) is
+ * emitted unfinished either way, as user space's sweep emits the ones it
+ * expires: how long it took, or whether it was dropped, is not known. */
 __noinline int txr_selected(__u32 depth)
 {
 	struct txr_summary_row *p = summary_row(depth);
 	if (!p)
 		return 0;
+	if (p->end == TXR_END_EXPIRED)
+		return 1;
 	if (select_drops && p->end == TXR_END_DROP)
 		return 1;
 	if (!select_slower_ns)
