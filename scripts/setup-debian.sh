@@ -16,6 +16,7 @@ build_pkgs=(
   nftables ethtool               # drop rules and offload settings in the integration tests
   libpcap-dev                    # tcpdump filter expressions (compiled in user space, run in BPF)
   help2man                       # man pages made from the programs' --help at build time
+  file                           # CPack's Debian package: finds the ELF files for dpkg-shlibdeps (Depends)
   libcivetweb-dev                # txray agent: the /metrics HTTP server
 )
 test_pkgs=(
