@@ -61,11 +61,26 @@ std::optional<std::string> mount_point_of(const std::string& fstype) {
         if (type == fstype) return dir;
     return std::nullopt;
 }
+
+bool mounted_at(const std::string& dir, const std::string& fstype) {
+    std::ifstream in("/proc/self/mounts");
+    std::string dev, at, type, rest;
+    while (in >> dev >> at >> type && std::getline(in, rest))
+        if (at == dir && type == fstype) return true;
+    return false;
+}
 }  // namespace
 
+// Where libbpf reads a tracepoint's id (tracefs_path() in libbpf.c; bpftrace
+// does the same): /sys/kernel/debug/tracing when that exists (debugfs
+// mounted: tracefs automounts there), else /sys/kernel/tracing. A tracefs
+// mounted anywhere else is no use to it (seen: a chroot's bind of /sys,
+// listed first in the view of an `ip netns exec`, whose fresh /sys has none).
 std::optional<std::string> ensure_tracefs(std::string& err) {
-    if (auto dir = mount_point_of("tracefs")) return dir;
+    const char* debugfs_dir = "/sys/kernel/debug/tracing";
     const char* target = "/sys/kernel/tracing";
+    if (access(debugfs_dir, F_OK) == 0) return std::string(debugfs_dir);
+    if (mounted_at(target, "tracefs")) return std::string(target);
     if (mount("nodev", target, "tracefs", 0, nullptr) != 0) {
         err = std::string("cannot mount tracefs on ") + target + ": " + std::strerror(errno);
         return std::nullopt;

@@ -17,8 +17,9 @@ std::string kernel_release();
 std::string host_name();
 bool have_vmlinux_btf();
 
-// Mounts tracefs at /sys/kernel/tracing if no tracefs is mounted. Returns the
-// tracefs root, or nullopt with `err` set.
+// The tracefs libbpf attaches tracepoints through (/sys/kernel/debug/tracing
+// if that exists, else /sys/kernel/tracing, mounted there if need be).
+// Returns its root, or nullopt with `err` set.
 std::optional<std::string> ensure_tracefs(std::string& err);
 // The cgroup v2 mount point (e.g. /sys/fs/cgroup or /sys/fs/cgroup/unified).
 std::optional<std::string> cgroup2_mount();
