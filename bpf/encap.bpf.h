@@ -107,7 +107,7 @@ static __always_inline void encap_note_parent(const struct txr_packet *p, struct
 static __always_inline void encap_xmit_begin(const struct txr_packet *p, const struct net_device *dev, __u64 key,
 					     __u16 segs)
 {
-	if (segs < 2 || !LINK_KIND_IS(dev, "wireguard"))
+	if (segs < 2 || link_kind_of(dev) != TXR_LINK_WIREGUARD)
 		return;
 	__u32 zero = 0;
 	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);

@@ -76,17 +76,12 @@ enum txr_xmit_kind {
 			      * same skb on after wg_xmit returned */
 };
 
-/* One read of the device's kind for both questions. */
 static __always_inline enum txr_xmit_kind xmit_kind(const struct net_device *dev)
 {
 	if (dev->flags & IFF_LOOPBACK)
 		return TXR_XMIT_LOOPS_BACK;
-	char kind[TXR_LINK_KIND_MAX] = {};
-	if (!link_kind_read(dev, kind, sizeof("wireguard")))
-		return TXR_XMIT_DRIVER;
-	if (LINK_KIND_EQ(kind, "veth"))
-		return TXR_XMIT_LOOPS_BACK;
-	return LINK_KIND_EQ(kind, "wireguard") ? TXR_XMIT_WORKER : TXR_XMIT_DRIVER;
+	enum txr_link_kind k = link_kind_of(dev);
+	return k == TXR_LINK_VETH ? TXR_XMIT_LOOPS_BACK : k == TXR_LINK_WIREGUARD ? TXR_XMIT_WORKER : TXR_XMIT_DRIVER;
 }
 
 /* dev->_tx[q], sized by the running kernel's BTF; NULL past the device's
