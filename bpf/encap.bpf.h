@@ -101,13 +101,12 @@ static __always_inline void encap_note_parent(const struct txr_packet *p, struct
 	txr_encap_last_ns = bpf_ktime_get_ns();
 }
 
-/* net_dev_start_xmit of followed packet p (skb at key): a GSO skb of segs
- * segments on a device that segments it in its ndo_start_xmit (wg_xmit)?
- * Then this CPU transmits it now. */
-static __always_inline void encap_xmit_begin(const struct txr_packet *p, const struct net_device *dev, __u64 key,
-					     __u16 segs)
+/* net_dev_start_xmit of followed packet p (skb at key), a GSO skb of segs
+ * segments, on a device that segments it in its ndo_start_xmit (wg_xmit:
+ * the caller's xmit_kind is TXR_XMIT_WORKER): this CPU transmits it now. */
+static __always_inline void encap_xmit_begin(const struct txr_packet *p, __u64 key, __u16 segs)
 {
-	if (segs < 2 || link_kind_of(dev) != TXR_LINK_WIREGUARD)
+	if (segs < 2)
 		return;
 	__u32 zero = 0;
 	struct txr_cpu_state *c = bpf_map_lookup_elem(&txr_cpu, &zero);

@@ -281,9 +281,9 @@ int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_de
 			p->gso_segs = gso_segs;
 			set_device(p, dev, true);
 		}
-		if (gso_size)
-			encap_xmit_begin(p, dev, key, gso_segs);
 		enum txr_xmit_kind xk = xmit_kind(dev);
+		if (gso_size && xk == TXR_XMIT_WORKER)
+			encap_xmit_begin(p, key, gso_segs);
 		if (xk == TXR_XMIT_LOOPS_BACK)
 			p->end = TXR_END_HANDOFF; /* provisional: finished at net_dev_xmit */
 		else if (first_device)
