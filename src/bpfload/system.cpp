@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace txray {
 
@@ -54,20 +55,13 @@ std::string host_name() {
 bool have_vmlinux_btf() { return fs::exists("/sys/kernel/btf/vmlinux"); }
 
 namespace {
-std::optional<std::string> mount_point_of(const std::string& fstype) {
-    std::ifstream in("/proc/self/mounts");
-    std::string dev, dir, type, rest;
-    while (in >> dev >> dir >> type && std::getline(in, rest))
-        if (type == fstype) return dir;
-    return std::nullopt;
-}
-
-bool mounted_at(const std::string& dir, const std::string& fstype) {
+// The first mount of `fstype` in /proc/self/mounts (at `dir` if one is given).
+std::optional<std::string> find_mount(std::string_view fstype, std::string_view dir = {}) {
     std::ifstream in("/proc/self/mounts");
     std::string dev, at, type, rest;
     while (in >> dev >> at >> type && std::getline(in, rest))
-        if (at == dir && type == fstype) return true;
-    return false;
+        if (type == fstype && (dir.empty() || at == dir)) return at;
+    return std::nullopt;
 }
 }  // namespace
 
@@ -80,7 +74,7 @@ std::optional<std::string> ensure_tracefs(std::string& err) {
     const char* debugfs_dir = "/sys/kernel/debug/tracing";
     const char* target = "/sys/kernel/tracing";
     if (access(debugfs_dir, F_OK) == 0) return std::string(debugfs_dir);
-    if (mounted_at(target, "tracefs")) return std::string(target);
+    if (find_mount("tracefs", target)) return std::string(target);
     if (mount("nodev", target, "tracefs", 0, nullptr) != 0) {
         err = std::string("cannot mount tracefs on ") + target + ": " + std::strerror(errno);
         return std::nullopt;
@@ -88,7 +82,7 @@ std::optional<std::string> ensure_tracefs(std::string& err) {
     return std::string(target);
 }
 
-std::optional<std::string> cgroup2_mount() { return mount_point_of("cgroup2"); }
+std::optional<std::string> cgroup2_mount() { return find_mount("cgroup2"); }
 
 std::optional<bool> kernel_config_enabled(const std::string& option) {
     std::string text;
