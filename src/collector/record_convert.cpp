@@ -108,17 +108,17 @@ Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_nam
     default: break;  // not ended in the kernel, or the context was not tracked
     }
     // The first device: hop 0 (the only one, unless a txr_hops record adds more).
-    if (r.ifindex || r.ifname[0]) p.hops.push_back({p.ifname, p.ifindex, p.netns, std::nullopt});
+    if (r.ifindex || r.ifname[0]) p.hops.push_back(Hop{.ifname = p.ifname, .ifindex = p.ifindex, .netns = p.netns});
     p.sort_stages();
     return p;
 }
 
 void add_hops(Packet& p, const txr_hops& h) {
-    if (p.hops.empty()) p.hops.push_back({p.ifname, p.ifindex, p.netns, std::nullopt});
+    if (p.hops.empty()) p.hops.push_back(Hop{.ifname = p.ifname, .ifindex = p.ifindex, .netns = p.netns});
     const int count = std::min<int>(h.count, TXR_MAX_HOPS);
     for (int k = 1; k < count; ++k) {
         const txr_hop& k_hop = h.hop[k - 1];
-        Hop hop{fixed_string(k_hop.ifname, sizeof k_hop.ifname), k_hop.ifindex, k_hop.netns, std::nullopt};
+        Hop hop{.ifname = fixed_string(k_hop.ifname, sizeof k_hop.ifname), .ifindex = k_hop.ifindex, .netns = k_hop.netns};
         if (k_hop.has_flow) {
             Flow f;
             fill_flow(f, k_hop);

@@ -50,11 +50,11 @@ struct Hop {
     std::string ifname;
     std::uint32_t ifindex = 0;
     std::uint32_t netns = 0;  // network namespace inode
-    std::optional<Flow> flow;
+    std::optional<Flow> flow{};
     // Captured bytes from the IP header on as it left this device (NAT,
     // encapsulation change them); empty when not captured there. Hop 0's are
     // the packet's `headers`. JSON: the hop object's "headers" (hex).
-    std::vector<std::uint8_t> headers;
+    std::vector<std::uint8_t> headers{};
 
     bool operator==(const Hop&) const = default;
 };
@@ -139,7 +139,7 @@ struct Packet {
 
     // Captured bytes from the IP header on, up to the recording's snaplen
     // (`txray record --headers`); empty when not captured. JSON: "headers": "<hex>".
-    std::vector<std::uint8_t> headers;
+    std::vector<std::uint8_t> headers{};
 
     // "sent", "dropped:QDISC_DROP", "error:ENOBUFS", ...
     std::string outcome_string() const;

@@ -56,7 +56,9 @@ TEST(HopsModel, EachHopIsANamedSegmentOfThePacketsBar) {
         EXPECT_NEAR(mine[i]->x1, v.to_px(static_cast<double>(spans[i].end_ns)), 1e-2);
         EXPECT_LT(mine[i]->y0, mine[i]->y1);
         EXPECT_LE(mine[i]->bar_y0, mine[i]->y0);
-        if (i) EXPECT_NEAR(mine[i]->x0, mine[i - 1]->x1, 1e-2);  // hops follow each other
+        if (i) {
+            EXPECT_NEAR(mine[i]->x0, mine[i - 1]->x1, 1e-2);  // hops follow each other
+        }
     }
     EXPECT_NE(hop_color(0), hop_color(1));
     // The host's own, one-device packet has no hop strip.
