@@ -80,7 +80,8 @@ TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
         ASSERT_TRUE(p.has_tcp);
         EXPECT_NE(p.sock, 0u);
         if (tcp_payload(p) <= 0) continue;  // SYN, pure ACK, FIN
-        EXPECT_FALSE(p.retransmit) << "no loss on this path";
+        if (p.retransmit) continue;         // its bytes again (a busy host may make TCP resend;
+                                            // ForcedRetransmissionIsMarkedAndLinked checks the link)
         payload += tcp_payload(p);
         EXPECT_NE(p.send_id, 0u) << "data segment " << p.id << " not tied to a write";
         EXPECT_EQ(p.comm, "txray-tcptest");
@@ -118,7 +119,7 @@ TEST_F(Path, SoftwareGsoSegmentsArePacketsLinkedToTheirParent) {
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9402 || !p.gso_segment) continue;
         ++segments;
-        segment_bytes += tcp_payload(p);
+        if (!p.retransmit) segment_bytes += tcp_payload(p);  // a resent segment carries its bytes again
         EXPECT_EQ(p.outcome, OutcomeKind::sent);
         EXPECT_LE(p.len, 1500u + 14u) << "a wire-sized segment";
         ASSERT_TRUE(by_id.count(p.parent_id)) << "segment " << p.id << " without its parent";
