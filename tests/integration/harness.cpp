@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -177,6 +178,36 @@ long tcp_payload(const Packet& p) {
     if (p.tcp_flags & 0x02) --len;  // SYN
     if (p.tcp_flags & 0x01) --len;  // FIN
     return len;
+}
+
+void expect_linked_to_first_transmission(const Packet& resent, const std::map<std::uint64_t, const Packet*>& by_id) {
+    auto it = by_id.find(resent.retransmit_of);
+    if (resent.retransmit_of == 0 || it == by_id.end()) {
+        ADD_FAILURE() << "retransmission " << resent.id << " not linked to a record of the trace (retransmit_of "
+                      << resent.retransmit_of << ")";
+        return;
+    }
+    const Packet& first = *it->second;
+    EXPECT_FALSE(first.retransmit) << "retransmission " << resent.id << " linked to another retransmission";
+    // The first carried the resent segment's first byte (a resend may start
+    // inside an earlier TSO skb): sequence numbers compared mod 2^32.
+    EXPECT_LE(static_cast<std::int32_t>(first.tcp_seq - resent.tcp_seq), 0) << "retransmission " << resent.id;
+    EXPECT_GT(static_cast<std::int32_t>(first.tcp_end_seq - resent.tcp_seq), 0) << "retransmission " << resent.id;
+}
+
+TcpPayloadTally::TcpPayloadTally(const Trace& t) {
+    for (const Packet& p : t.packets) by_id[p.id] = &p;
+}
+
+long TcpPayloadTally::add(const Packet& p) {
+    if (p.retransmit) {
+        ++retransmissions;
+        expect_linked_to_first_transmission(p, by_id);
+        return 0;
+    }
+    const long n = std::max(0L, tcp_payload(p));
+    bytes += n;
+    return n;
 }
 
 namespace {

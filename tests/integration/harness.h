@@ -6,9 +6,10 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <set>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,23 @@ std::string tcptest_bin();
 std::uint64_t tx_packets_in(const std::string& ns, const std::string& dev);
 // A TCP record's payload bytes (its sequence range less SYN and FIN).
 long tcp_payload(const Packet& p);
+
+// TCP data as its receiver counts it: each byte once. A retransmission (a
+// busy host makes TCP resend when an ACK comes late) carries bytes counted
+// already: it adds none, and must be linked (retransmit_of) to the first
+// transmission that carried its first byte (Assembler::finish_tcp), which
+// add() checks.
+struct TcpPayloadTally {
+    explicit TcpPayloadTally(const Trace& t);
+    // What p adds: its payload, or 0 (SYN, pure ACK, FIN, a retransmission).
+    long add(const Packet& p);
+    long bytes = 0;
+    int retransmissions = 0;
+    std::map<std::uint64_t, const Packet*> by_id;  // the trace's records
+};
+// gtest checks that retransmission `resent` is linked to a record of `by_id`
+// that was a first transmission and carried its first byte.
+void expect_linked_to_first_transmission(const Packet& resent, const std::map<std::uint64_t, const Packet*>& by_id);
 std::string scratch_dir();  // per-run directory for traces and logs
 
 // Ids of loaded BPF programs whose name starts with "txr_" (txray's). Tests

@@ -122,7 +122,7 @@ TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
     const std::string pod_addr = topo.net + ".1.2";
     std::vector<const Packet*> ours;
     int orphans = 0, via_uplink = 0, acks_back = 0;
-    long payload = 0;
+    TcpPayloadTally payload(r.trace);
     std::set<std::uint32_t> pod_pids;
     for (const Packet& p : r.trace.packets) {
         via_uplink += left_through(p, topo.uplink);
@@ -143,15 +143,14 @@ TEST_F(Hops, PodTcpSegmentsAreOneRecordEachThroughForwardingAndMasquerade) {
         EXPECT_EQ(p->hops[2].ifname, topo.uplink);
         ASSERT_TRUE(p->hops[2].flow.has_value()) << "masqueraded on the uplink";
         EXPECT_EQ(addr_to_string(4, p->hops[2].flow->saddr), topo.net + ".2.1");
-        if (tcp_payload(*p) <= 0) continue;  // SYN, ACK, FIN
-        if (p->retransmit) continue;          // its bytes again (a busy host may make TCP resend)
-        payload += tcp_payload(*p);
+        if (!payload.add(*p)) continue;  // SYN, ACK, FIN, a retransmission
         EXPECT_NE(p->send_id, 0u) << "a data segment tied to the write of its first byte";
         EXPECT_EQ(p->comm, "txray-tcptest");
         pod_sends.insert(p->send_id);
         pod_pids.insert(p->pid);
     }
-    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes written";
+    EXPECT_EQ(payload.bytes, bytes) << "the data segments carry exactly the bytes written ("
+                                    << payload.retransmissions << " retransmissions apart)";
     EXPECT_GE(pod_sends.size(), 1u);
     EXPECT_LE(pod_sends.size(), static_cast<std::size_t>(bytes / write_size));
     EXPECT_EQ(orphans, 0) << "no second record for a forwarded segment";
@@ -186,13 +185,11 @@ TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
     Recorded r = record_pod_tcp(topo, scratch_dir() + "/hops-tcp-gso", port, bytes, write_size);
     ASSERT_TRUE(hops_readable(r.trace));
 
-    std::map<std::uint64_t, const Packet*> by_id;
-    for (const Packet& p : r.trace.packets) by_id[p.id] = &p;
+    TcpPayloadTally payload(r.trace);
+    const auto& by_id = payload.by_id;
     const std::string pod_addr = topo.net + ".1.2";
     int segments = 0, orphans = 0;
     std::uint64_t left_uplink = 0;
-    long payload = 0;  // first transmissions' TCP payload
-    int retransmissions = 0;
     std::set<std::uint64_t> parents;
     for (const Packet& p : r.trace.packets) {
         if (p.outcome == OutcomeKind::sent && left_through(p, topo.uplink)) ++left_uplink;
@@ -202,14 +199,7 @@ TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
             ++orphans;  // a segment recorded apart, starting on the uplink
             continue;
         }
-        // A busy host may make TCP retransmit (seen with a build beside it):
-        // the retransmission carries its bytes again, linked to the first.
-        if (p.retransmit) {
-            ++retransmissions;
-            EXPECT_TRUE(by_id.count(p.retransmit_of)) << "retransmission not linked to its first transmission";
-        } else if (p.outcome == OutcomeKind::sent) {
-            payload += std::max(0L, tcp_payload(p));
-        }
+        if (p.outcome == OutcomeKind::sent) payload.add(p);  // not the GSO skbs (consumed)
         if (!p.gso_segment) continue;
         ++segments;
         EXPECT_EQ(p.outcome_string(), "sent");
@@ -224,7 +214,7 @@ TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
         EXPECT_EQ(count_stage(p, Stage::dev_queue_xmit), 2) << "the parent's queueing on both devices";
         EXPECT_EQ(count_stage(p, Stage::driver_xmit), 2) << "the pod's veth's and its own on the uplink";
         ASSERT_TRUE(by_id.count(p.parent_id)) << "without its parent";
-        const Packet& parent = *by_id[p.parent_id];
+        const Packet& parent = *by_id.at(p.parent_id);
         EXPECT_EQ(parent.outcome, OutcomeKind::consumed) << "the GSO skb ends in its segmentation";
         EXPECT_EQ(parent.hops.size(), 3u) << "segmented on the uplink, not before";
         EXPECT_GT(parent.len, p.len);
@@ -233,8 +223,8 @@ TEST_F(Hops, ForwardedGsoSegmentedOnTheUplinkGoesOnFromItsHop) {
     EXPECT_GT(segments, 10) << "the pod's GSO skbs were segmented on the uplink";
     EXPECT_GE(parents.size(), 1u);
     EXPECT_EQ(orphans, 0) << "no segment restarts as a record of its own";
-    EXPECT_EQ(payload, bytes) << "segments and unsegmented skbs carry every byte once (" << retransmissions
-                              << " retransmissions apart)";
+    EXPECT_EQ(payload.bytes, bytes) << "segments and unsegmented skbs carry every byte once ("
+                                    << payload.retransmissions << " retransmissions apart)";
     EXPECT_EQ(left_uplink, r.counted) << "records sent through the uplink = its tx_packets";
 }
 
@@ -263,7 +253,7 @@ TEST_F(Hops, PodTcpToTheRouterItselfEndsWhereItsSocketTakesIt) {
     EXPECT_NE(read_file(name + "-sink.log").find("received " + std::to_string(bytes)), std::string::npos);
 
     std::uint64_t from_pod = 0;
-    long payload = 0;
+    TcpPayloadTally payload(r.trace);
     for (const Packet& p : r.trace.packets) {
         if (p.flow.proto != 6 || p.flow.dport != port) continue;
         ++from_pod;
@@ -271,10 +261,11 @@ TEST_F(Hops, PodTcpToTheRouterItselfEndsWhereItsSocketTakesIt) {
         EXPECT_EQ(p.outcome_string(), "sent") << "ended where the router's socket took it";
         ASSERT_EQ(p.hops.size(), 1u);
         EXPECT_EQ(p.hops[0].ifname, topo.pod_if);
-        if (!p.retransmit && tcp_payload(p) > 0) payload += tcp_payload(p);
+        payload.add(p);
     }
     EXPECT_EQ(from_pod, r.counted) << "one record per skb the pod's veth sent";
-    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes the sink received";
+    EXPECT_EQ(payload.bytes, bytes) << "the data segments carry exactly the bytes the sink received ("
+                                    << payload.retransmissions << " retransmissions apart)";
 }
 
 // The receive hooks run for every skb any device receives, so they are

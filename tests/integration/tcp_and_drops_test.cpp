@@ -72,17 +72,15 @@ TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
     ASSERT_EQ(sink.wait(15), 0);
     EXPECT_NE(read_file(scratch_dir() + "/sink.log").find("received " + std::to_string(bytes)), std::string::npos);
 
-    long payload = 0, to_peer = 0;
+    TcpPayloadTally payload(t);
+    long to_peer = 0;
     std::set<std::uint64_t> sends;
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9400 || p.outcome != OutcomeKind::sent) continue;
         ++to_peer;
         ASSERT_TRUE(p.has_tcp);
         EXPECT_NE(p.sock, 0u);
-        if (tcp_payload(p) <= 0) continue;  // SYN, pure ACK, FIN
-        if (p.retransmit) continue;         // its bytes again (a busy host may make TCP resend;
-                                            // ForcedRetransmissionIsMarkedAndLinked checks the link)
-        payload += tcp_payload(p);
+        if (!payload.add(p)) continue;  // SYN, pure ACK, FIN, a retransmission
         EXPECT_NE(p.send_id, 0u) << "data segment " << p.id << " not tied to a write";
         EXPECT_EQ(p.comm, "txray-tcptest");
         if (p.send_id) sends.insert(p.send_id);
@@ -92,7 +90,8 @@ TEST_F(Path, TcpBulkTransferIsTiedToItsWrites) {
             EXPECT_GT(p.gso_size, 0);
         }
     }
-    EXPECT_EQ(payload, bytes) << "the data segments carry exactly the bytes written";
+    EXPECT_EQ(payload.bytes, bytes) << "the data segments carry exactly the bytes written ("
+                                    << payload.retransmissions << " retransmissions apart)";
     EXPECT_EQ(to_peer, segs1 - segs0) << "segments traced vs the peer's Tcp InSegs";
     EXPECT_GE(sends.size(), 1u);
     EXPECT_LE(sends.size(), static_cast<std::size_t>(bytes / write_size));
@@ -112,18 +111,18 @@ TEST_F(Path, SoftwareGsoSegmentsArePacketsLinkedToTheirParent) {
         ASSERT_EQ(r.status, 0) << r.out;
     });
     ASSERT_EQ(sink.wait(15), 0);
-    std::map<std::uint64_t, const Packet*> by_id;
-    for (const auto& p : t.packets) by_id[p.id] = &p;
-    long segment_bytes = 0, segments = 0;
+    TcpPayloadTally payload(t);  // the segments', then the plain skbs'
+    const auto& by_id = payload.by_id;
+    long segments = 0;
     std::set<std::uint64_t> parents;
     for (const auto& p : t.packets) {
         if (p.flow.dport != 9402 || !p.gso_segment) continue;
         ++segments;
-        if (!p.retransmit) segment_bytes += tcp_payload(p);  // a resent segment carries its bytes again
+        payload.add(p);
         EXPECT_EQ(p.outcome, OutcomeKind::sent);
         EXPECT_LE(p.len, 1500u + 14u) << "a wire-sized segment";
         ASSERT_TRUE(by_id.count(p.parent_id)) << "segment " << p.id << " without its parent";
-        const Packet& parent = *by_id[p.parent_id];
+        const Packet& parent = *by_id.at(p.parent_id);
         EXPECT_EQ(parent.outcome, OutcomeKind::consumed) << "the GSO skb is consumed by segmentation";
         EXPECT_GT(parent.len, p.len);
         EXPECT_NE(p.find(Stage::dev_queue_xmit), nullptr) << "inherits the parent's earlier stages";
@@ -131,11 +130,11 @@ TEST_F(Path, SoftwareGsoSegmentsArePacketsLinkedToTheirParent) {
     }
     EXPECT_GT(segments, 10);
     EXPECT_GE(parents.size(), 1u);
-    long direct = 0;  // data that left in skbs small enough to need no segmentation
+    // Data that left in skbs small enough to need no segmentation.
     for (const auto& p : t.packets)
-        if (p.flow.dport == 9402 && !p.gso_segment && p.outcome == OutcomeKind::sent && !p.retransmit)
-            direct += std::max(0L, tcp_payload(p));
-    EXPECT_EQ(segment_bytes + direct, bytes) << "segments + plain skbs carry every byte once";
+        if (p.flow.dport == 9402 && !p.gso_segment && p.outcome == OutcomeKind::sent) payload.add(p);
+    EXPECT_EQ(payload.bytes, bytes) << "segments + plain skbs carry every byte once (" << payload.retransmissions
+                                    << " retransmissions apart)";
 }
 
 TEST_F(Path, ForcedRetransmissionIsMarkedAndLinked) {
@@ -156,25 +155,19 @@ TEST_F(Path, ForcedRetransmissionIsMarkedAndLinked) {
     });
     ASSERT_EQ(sink.wait(15), 0);
     EXPECT_NE(read_file(scratch_dir() + "/sink2.log").find("received " + std::to_string(bytes)), std::string::npos);
-    std::map<std::uint64_t, const Packet*> by_id;
-    for (const auto& p : t.packets) by_id[p.id] = &p;
-    int retrans = 0;
+    TcpPayloadTally payload(t);  // checks each retransmission's link
     for (const auto& p : t.packets) {
-        if (!p.retransmit) continue;
-        ++retrans;
-        ASSERT_NE(p.retransmit_of, 0u) << "retransmission " << p.id << " not linked";
-        ASSERT_TRUE(by_id.count(p.retransmit_of));
-        const Packet& orig = *by_id[p.retransmit_of];
-        // The original carried the resent segment's first byte (a resend may
-        // start inside an earlier TSO skb) and left the host before it.
-        EXPECT_LE(static_cast<std::int32_t>(orig.tcp_seq - p.tcp_seq), 0);
-        EXPECT_GT(static_cast<std::int32_t>(orig.tcp_end_seq - p.tcp_seq), 0);
+        if (p.flow.dport != 9401 || p.outcome != OutcomeKind::sent) continue;
+        payload.add(p);
+        if (!p.retransmit || !payload.by_id.count(p.retransmit_of)) continue;
+        // The first transmission left the host before it.
+        const Packet& orig = *payload.by_id.at(p.retransmit_of);
         ASSERT_NE(orig.find(Stage::driver_xmit), nullptr);
         ASSERT_NE(p.find(Stage::driver_xmit), nullptr);
         EXPECT_LT(orig.find(Stage::driver_xmit)->ts_ns, p.find(Stage::driver_xmit)->ts_ns);
-        EXPECT_FALSE(orig.retransmit);
     }
-    EXPECT_GT(retrans, 0) << "the dropped segments must be resent";
+    EXPECT_GT(payload.retransmissions, 0) << "the dropped segments must be resent";
+    EXPECT_EQ(payload.bytes, bytes) << "first transmissions carry every byte once, resends none";
 }
 
 TEST_F(Path, UnansweredNeighbourWaitsThenDrops) {
