@@ -74,11 +74,8 @@ static __always_inline bool lean_may_pass_down(const struct net_device *dev)
 {
 	if (!may_leave_elsewhere(dev))
 		return false;
-	/* Probe reads: the device may come from a kprobe's argument, where
-	 * link_kind_of's plain loads are not allowed. */
-	char kind[TXR_LINK_KIND_MAX] = {};
-	bpf_probe_read_kernel_str(kind, sizeof(kind), BPF_CORE_READ(dev, rtnl_link_ops, kind));
-	return !LINK_KIND_EQ(kind, "veth") && !LINK_KIND_EQ(kind, "tun");
+	enum txr_link_kind k = link_kind_of_untrusted(dev); /* dev: from skb->dev's probe read */
+	return k != TXR_LINK_VETH && k != TXR_LINK_TUN;
 }
 
 enum lean_verdict {

@@ -7,6 +7,8 @@
 #ifndef TXRAY_LIB_LINK_KIND_BPF_H
 #define TXRAY_LIB_LINK_KIND_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
 #define TXR_LINK_KIND_MAX 16
 
 /* Whether a kind read from rtnl_link_ops->kind is `want`, n bytes with its NUL
@@ -29,6 +31,7 @@ enum txr_link_kind {
 	TXR_LINK_NONE,      /* no rtnl_link_ops: registered by its driver (a NIC, lo) */
 	TXR_LINK_VETH,
 	TXR_LINK_WIREGUARD,
+	TXR_LINK_TUN,       /* tun and tap: tun_set_iff gives both tun_link_ops ("tun") */
 	TXR_LINK_OTHER,
 };
 
@@ -57,12 +60,11 @@ struct {
 	__type(value, struct txr_link_kind_cache);
 } txr_link_kinds SEC(".maps");
 
-/* dev's kind (plain loads: dev is a tp_btf argument). */
-static __always_inline enum txr_link_kind link_kind_of(const struct net_device *dev)
+/* The kind of a device whose rtnl_link_ops is `ops` and ops->kind `name`,
+ * read by the caller (link_kind_of, link_kind_of_untrusted). */
+static __always_inline enum txr_link_kind link_kind_at(const struct rtnl_link_ops *ops, const char *name)
 {
-	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
-	const char *name = ops ? ops->kind : NULL;
-	if (!name)
+	if (!ops || !name)
 		return TXR_LINK_NONE;
 	__u32 zero = 0;
 	struct txr_link_kind_cache *c = bpf_map_lookup_elem(&txr_link_kinds, &zero);
@@ -76,6 +78,7 @@ static __always_inline enum txr_link_kind link_kind_of(const struct net_device *
 	bpf_probe_read_kernel(kind, sizeof("wireguard"), name);
 	enum txr_link_kind k = LINK_KIND_EQ(kind, "veth")	  ? TXR_LINK_VETH
 			       : LINK_KIND_EQ(kind, "wireguard") ? TXR_LINK_WIREGUARD
+			       : LINK_KIND_EQ(kind, "tun")	  ? TXR_LINK_TUN
 								  : TXR_LINK_OTHER;
 	if (c) {
 		/* ops last: a program nested on this CPU between these stores
@@ -91,6 +94,21 @@ static __always_inline enum txr_link_kind link_kind_of(const struct net_device *
 		c->e[i].ops = (__u64)ops;
 	}
 	return k;
+}
+
+/* dev's kind (plain loads: dev is a tp_btf argument). */
+static __always_inline enum txr_link_kind link_kind_of(const struct net_device *dev)
+{
+	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
+	return link_kind_at(ops, ops ? ops->kind : NULL);
+}
+
+/* The same for a device read from memory or a kprobe's argument (probe reads:
+ * plain loads are refused there). */
+static __always_inline enum txr_link_kind link_kind_of_untrusted(const struct net_device *dev)
+{
+	const struct rtnl_link_ops *ops = BPF_CORE_READ(dev, rtnl_link_ops);
+	return link_kind_at(ops, ops ? BPF_CORE_READ(ops, kind) : NULL);
 }
 
 #endif /* TXRAY_LIB_LINK_KIND_BPF_H */
