@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace txray {
 
 CgroupPaths::CgroupPaths(std::string mount) : mount_(std::move(mount)) {}
@@ -15,13 +17,13 @@ void CgroupPaths::rescan() {
     if (mount_.empty()) return;
     namespace fs = std::filesystem;
     struct stat st {};
-    if (stat(mount_.c_str(), &st) == 0) paths_[st.st_ino] = "/";
+    if (stat(mount_.c_str(), &st) == 0) paths_[st.st_ino] = std::string(1, '/');
     std::error_code ec;
     for (fs::recursive_directory_iterator it(mount_, fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end; it.increment(ec)) {
         if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
         if (stat(it->path().c_str(), &st) == 0)
-            paths_[st.st_ino] = "/" + it->path().lexically_relative(mount_).string();
+            paths_[st.st_ino] = fmt::format("/{}", it->path().lexically_relative(mount_).string());
     }
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "syscalls.h"
 
 namespace txray {
@@ -135,7 +137,7 @@ void add_hops(Packet& p, const txr_hops& h) {
 std::string errno_name_for_ret(std::int64_t ret) {
     if (ret >= 0) return "";
     const char* n = strerrorname_np(static_cast<int>(-ret));
-    return n ? n : "E" + std::to_string(-ret);
+    return n ? n : fmt::format("E{}", -ret);
 }
 
 std::string syscall_name(std::uint32_t nr) {

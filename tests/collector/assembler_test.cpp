@@ -49,7 +49,9 @@ txr_send send_rec(std::uint64_t send, std::uint32_t packets, std::int64_t ret, s
 struct Fixture : ::testing::Test {
     std::vector<Packet> out;
     Assembler a{[this](Packet&& p) { out.push_back(std::move(p)); },
-                [](std::uint32_t r) { return r == 2 ? std::string("QDISC_DROP") : "R" + std::to_string(r); }};
+                [](std::uint32_t r) {
+                    return r == 2 ? std::string("QDISC_DROP") : std::string("R").append(std::to_string(r));
+                }};
 };
 
 }  // namespace

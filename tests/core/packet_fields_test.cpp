@@ -145,7 +145,7 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     std::string line;
     append_packet_json(line, p);
     for (const auto& f : packet_fields::kFields)
-        EXPECT_NE(line.find("\"" + std::string(f.key) + "\":"), std::string::npos) << f.key << " not written";
+        EXPECT_NE(line.find(std::string("\"").append(f.key).append("\":")), std::string::npos) << f.key << " not written";
 
     Packet fast, dom;
     test::read_both(line, fast, dom);

@@ -374,7 +374,7 @@ TEST(Cli, DoctorNamesAHookOrAReasonForEveryStage) {
     // What this project's kernel (no kprobes, fentry refused) must still cover.
     for (const char* s : {"sendmsg", "route", "ip_output", "dev_queue_xmit", "qdisc_enqueue", "qdisc_dequeue",
                           "driver_xmit", "xmit_done", "free", "drop", "sendmsg_return"}) {
-        auto pos = r.out.find("\n" + std::string(s) + " ");
+        auto pos = r.out.find(std::string("\n").append(s).append(" "));
         ASSERT_NE(pos, std::string::npos) << s;
         std::string line = r.out.substr(pos + 1, r.out.find('\n', pos + 1) - pos - 1);
         EXPECT_NE(line.find(" ok "), std::string::npos) << line;

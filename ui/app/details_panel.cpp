@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/hops.h"
 #include "packet_tooltip.h"
 #include "palette.h"
@@ -57,7 +59,7 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingFixedFit, {360, 0})) {
         const char* child = p.gso_segment ? " (GSO segment of " : " (fragment of ";
         fact("packet", std::to_string(p.id) + (p.parent_id ? child + std::to_string(p.parent_id) + ")" : ""));
-        fact("flow", "#" + std::to_string(f.id) + " " + f.label);
+        fact("flow", fmt::format("#{} {}", f.id, f.label));
         fact("outcome", p.outcome_string() +
                             (p.end_cpu >= 0 ? ", ended on CPU " + std::to_string(p.end_cpu) +
                                                   (p.end_context.empty() ? "" : " in " + p.end_context)
@@ -84,7 +86,7 @@ void draw_details_panel(AppState& s, const PanelRects& r) {
         if (p.has_qdisc)
             fact("qdisc backlog", std::to_string(p.qdisc_backlog) + " bytes, " + std::to_string(p.qdisc_qlen) + " packets");
         if (!p.stages.empty()) {
-            fact("start", "+" + format_duration(static_cast<double>(p.first_ts()) - s.t0(), 3));
+            fact("start", fmt::format("+{}", format_duration(static_cast<double>(p.first_ts()) - s.t0(), 3)));
             fact("duration", format_duration(static_cast<double>(p.last_ts() - p.first_ts())));
         }
         ImGui::EndTable();

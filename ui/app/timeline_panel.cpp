@@ -7,6 +7,8 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "packet_tooltip.h"
 #include "palette.h"
 #include "panels.h"
@@ -193,10 +195,10 @@ void draw_timeline_panel(AppState& s, const PanelRects& r) {
         const FlowTrack& f = s.data->flows[hd.flow];
         const float y = canvas0.y + hd.y;
         dl->AddRectFilled({canvas0.x, y}, {canvas0.x + w, y + m.header_h - 2}, IM_COL32(40, 44, 54, 255));
-        const std::string label = "#" + std::to_string(f.id) + "  " + f.label + "   " + f.comm + "  " + f.ifname + "   " +
-                                  std::to_string(f.packets) + " packets" +
-                                  (f.drops ? ", " + std::to_string(f.drops) + " dropped" : "") + "   " +
-                                  std::to_string(f.lanes.size()) + (f.lanes.size() == 1 ? " lane" : " lanes");
+        const std::string label =
+            fmt::format("#{}  {}   {}  {}   {} packets{}   {} {}", f.id, f.label, f.comm, f.ifname, f.packets,
+                        f.drops ? fmt::format(", {} dropped", f.drops) : "", f.lanes.size(),
+                        f.lanes.size() == 1 ? "lane" : "lanes");
         dl->AddText({canvas0.x + 6, y + 2}, IM_COL32(230, 230, 235, 255), label.c_str());
     }
     const float ox = canvas0.x, oy = canvas0.y;
