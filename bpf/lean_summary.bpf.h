@@ -72,10 +72,11 @@ static __always_inline bool lean_device_passes(struct sk_buff *skb, struct txr_p
  * a veth or tun/tap (their peer or reader receives it). */
 static __always_inline bool lean_may_pass_down(const struct net_device *dev)
 {
-	if (!may_leave_elsewhere(dev))
+	if (!dev || (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK))
 		return false;
-	enum txr_link_kind k = link_kind_of_untrusted(dev); /* dev: from skb->dev's probe read */
-	return k != TXR_LINK_VETH && k != TXR_LINK_TUN;
+	/* dev: from skb->dev's probe read. NONE: no rtnl_link_ops (a NIC's). */
+	enum txr_link_kind k = link_kind_of_untrusted(dev);
+	return k != TXR_LINK_NONE && k != TXR_LINK_VETH && k != TXR_LINK_TUN;
 }
 
 enum lean_verdict {
