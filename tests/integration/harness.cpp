@@ -180,6 +180,9 @@ long tcp_payload(const Packet& p) {
     return len;
 }
 
+namespace {
+// gtest checks that retransmission `resent` is linked to a record of `by_id`
+// that was a first transmission and carried its first byte.
 void expect_linked_to_first_transmission(const Packet& resent, const std::map<std::uint64_t, const Packet*>& by_id) {
     auto it = by_id.find(resent.retransmit_of);
     if (resent.retransmit_of == 0 || it == by_id.end()) {
@@ -194,6 +197,7 @@ void expect_linked_to_first_transmission(const Packet& resent, const std::map<st
     EXPECT_LE(static_cast<std::int32_t>(first.tcp_seq - resent.tcp_seq), 0) << "retransmission " << resent.id;
     EXPECT_GT(static_cast<std::int32_t>(first.tcp_end_seq - resent.tcp_seq), 0) << "retransmission " << resent.id;
 }
+}  // namespace
 
 TcpPayloadTally::TcpPayloadTally(const Trace& t) {
     for (const Packet& p : t.packets) by_id[p.id] = &p;

@@ -109,9 +109,6 @@ struct TcpPayloadTally {
     int retransmissions = 0;
     std::map<std::uint64_t, const Packet*> by_id;  // the trace's records
 };
-// gtest checks that retransmission `resent` is linked to a record of `by_id`
-// that was a first transmission and carried its first byte.
-void expect_linked_to_first_transmission(const Packet& resent, const std::map<std::uint64_t, const Packet*>& by_id);
 std::string scratch_dir();  // per-run directory for traces and logs
 
 // Ids of loaded BPF programs whose name starts with "txr_" (txray's). Tests
