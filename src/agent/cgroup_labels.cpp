@@ -17,6 +17,8 @@ void CgroupPaths::rescan() {
     if (mount_.empty()) return;
     namespace fs = std::filesystem;
     struct stat st {};
+    // Not `= "/"`: GCC 12 warns -Wrestrict at that inlined assign (its false
+    // positive, PR 105329); a Release build stays warning-free.
     if (stat(mount_.c_str(), &st) == 0) paths_[st.st_ino] = std::string(1, '/');
     std::error_code ec;
     for (fs::recursive_directory_iterator it(mount_, fs::directory_options::skip_permission_denied, ec), end;
