@@ -144,8 +144,10 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     p.stages = {{Stage::sendmsg, 10}, {Stage::ip_output, 20, 1}, {Stage::drop, 30, 2}};
     std::string line;
     append_packet_json(line, p);
-    for (const auto& f : packet_fields::kFields)
-        EXPECT_NE(line.find(std::string("\"").append(f.key).append("\":")), std::string::npos) << f.key << " not written";
+    for (const auto& f : packet_fields::kFields) {
+        const std::string quoted_key = std::string("\"").append(f.key).append("\":");
+        EXPECT_NE(line.find(quoted_key), std::string::npos) << f.key << " not written";
+    }
 
     Packet fast, dom;
     test::read_both(line, fast, dom);
