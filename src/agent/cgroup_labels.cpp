@@ -16,16 +16,18 @@ void CgroupPaths::rescan() {
     paths_.clear();
     if (mount_.empty()) return;
     namespace fs = std::filesystem;
-    struct stat st {};
-    // Not `= "/"`: GCC 12 warns -Wrestrict at that inlined assign (its false
-    // positive, PR 105329); a Release build stays warning-free.
-    if (stat(mount_.c_str(), &st) == 0) paths_[st.st_ino] = std::string(1, '/');
+    // A cgroup's id is its directory's inode; its path is relative to the
+    // mount, "/" for the root.
+    auto remember = [this](const fs::path& dir, const std::string& relative) {
+        struct stat st {};
+        if (stat(dir.c_str(), &st) == 0) paths_[st.st_ino] = fmt::format("/{}", relative);
+    };
+    remember(mount_, "");
     std::error_code ec;
     for (fs::recursive_directory_iterator it(mount_, fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end; it.increment(ec)) {
         if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
-        if (stat(it->path().c_str(), &st) == 0)
-            paths_[st.st_ino] = fmt::format("/{}", it->path().lexically_relative(mount_).string());
+        remember(it->path(), it->path().lexically_relative(mount_).string());
     }
 }
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "collector/assembler.h"
 #include "syscalls.h"
 
@@ -50,7 +52,7 @@ struct Fixture : ::testing::Test {
     std::vector<Packet> out;
     Assembler a{[this](Packet&& p) { out.push_back(std::move(p)); },
                 [](std::uint32_t r) {
-                    return r == 2 ? std::string("QDISC_DROP") : std::string("R").append(std::to_string(r));
+                    return r == 2 ? std::string("QDISC_DROP") : fmt::format("R{}", r);
                 }};
 };
 

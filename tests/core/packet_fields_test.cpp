@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "both_readers.h"
 #include "core/packet_fields.h"
 #include "core/packet_json.h"
@@ -145,7 +147,7 @@ TEST(PacketFields, EveryFieldRoundTrips) {
     std::string line;
     append_packet_json(line, p);
     for (const auto& f : packet_fields::kFields) {
-        const std::string quoted_key = std::string("\"").append(f.key).append("\":");
+        const std::string quoted_key = fmt::format("\"{}\":", f.key);
         EXPECT_NE(line.find(quoted_key), std::string::npos) << f.key << " not written";
     }
 

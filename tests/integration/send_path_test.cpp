@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "harness.h"
 
 using namespace txray;
@@ -374,7 +376,7 @@ TEST(Cli, DoctorNamesAHookOrAReasonForEveryStage) {
     // What this project's kernel (no kprobes, fentry refused) must still cover.
     for (const char* s : {"sendmsg", "route", "ip_output", "dev_queue_xmit", "qdisc_enqueue", "qdisc_dequeue",
                           "driver_xmit", "xmit_done", "free", "drop", "sendmsg_return"}) {
-        auto pos = r.out.find(std::string("\n").append(s).append(" "));
+        auto pos = r.out.find(fmt::format("\n{} ", s));
         ASSERT_NE(pos, std::string::npos) << s;
         std::string line = r.out.substr(pos + 1, r.out.find('\n', pos + 1) - pos - 1);
         EXPECT_NE(line.find(" ok "), std::string::npos) << line;
