@@ -66,19 +66,6 @@ static __always_inline bool lean_device_passes(struct sk_buff *skb, struct txr_p
 	return flow_matches(p, dev_netns) && expression_matches(skb, false, p, stage, false);
 }
 
-/* Whether the skb may still be queued on another device from `dev` (the
- * lean summary follows no hand-off's receive side): a virtual device that
- * passes it down (vxlan, geneve, macvlan, vlan, bond, a bridge's port), not
- * a veth or tun/tap (their peer or reader receives it). */
-static __always_inline bool lean_may_pass_down(const struct net_device *dev)
-{
-	if (!dev || (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK))
-		return false;
-	/* dev: from skb->dev's probe read. NONE: no rtnl_link_ops (a NIC's). */
-	enum txr_link_kind k = link_kind_of_untrusted(dev);
-	return k != TXR_LINK_NONE && k != TXR_LINK_VETH && k != TXR_LINK_TUN;
-}
-
 enum lean_verdict {
 	LEAN_OUT,     /* left out (counted as filtered) */
 	LEAN_IN,      /* counted from here */
@@ -107,7 +94,8 @@ static __always_inline enum lean_verdict lean_admit(struct sk_buff *skb, enum tx
 	if (origin_matches(sk, false, p)) {
 		if (lean_device_passes(skb, p, stage))
 			return LEAN_IN;
-		if (lean_may_pass_down(lean_out_dev(skb)))
+		/* The lean summary follows no hand-off's receive side. */
+		if (may_leave_elsewhere(lean_out_dev(skb), false))
 			return LEAN_PENDING;
 	}
 	count(TXR_C_FILTERED);

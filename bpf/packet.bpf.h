@@ -222,14 +222,21 @@ static __always_inline struct net_device *skb_route_dev(struct sk_buff *skb, boo
 }
 
 /* Whether a packet that fails the device and header filters (--iface, the
- * flow filters, the expression) on its first device may still leave through
- * another, where they are tried again (hops.bpf.h, open_hop): that device is
- * a virtual one of some link type (veth, bridge, vxlan, macvlan, vlan,
- * bond...: rtnl_link_ops set; a veth's peer may forward it, the others queue
- * it on a lower device). A NIC or lo ends it there: left out at once. */
-static __always_inline bool may_leave_elsewhere(const struct net_device *dev)
+ * flow filters, the expression) on `dev` may still leave through another
+ * device, where they are tried again: `dev` is a virtual one of some link
+ * type that queues it on a lower device (vxlan, geneve, macvlan, vlan, bond,
+ * a bridge's port) or, where hand-offs are followed (capture mode,
+ * hops.bpf.h: open_hop; not the lean summary), one whose peer or reader
+ * receives it and may forward it (veth, tun/tap). A NIC (no rtnl_link_ops)
+ * or lo ends it there: left out at once. dev: from a probe read. */
+static __always_inline bool may_leave_elsewhere(const struct net_device *dev, bool follows_handoffs)
 {
-	return dev && BPF_CORE_READ(dev, rtnl_link_ops) && !(BPF_CORE_READ(dev, flags) & IFF_LOOPBACK);
+	if (!dev || (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK))
+		return false;
+	enum txr_link_kind k = link_kind_of_untrusted(dev);
+	if (k == TXR_LINK_NONE)
+		return false;
+	return follows_handoffs || (k != TXR_LINK_VETH && k != TXR_LINK_TUN);
 }
 
 /* --no-syscalls (no send context): the process that made the packet is the
@@ -396,7 +403,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 			return false;
 	}
 	bool here = flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0);
-	if (!here && !may_leave_elsewhere(out_dev)) {
+	if (!here && !may_leave_elsewhere(out_dev, true)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
@@ -415,7 +422,7 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 	}
 	if (here && !expression_matches(skb, own || call, p, stage, trusted)) {
 		here = false;
-		if (!may_leave_elsewhere(out_dev)) {
+		if (!may_leave_elsewhere(out_dev, true)) {
 			count(TXR_C_FILTERED);
 			return false;
 		}
