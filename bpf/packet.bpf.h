@@ -402,11 +402,6 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		if (sample_every > 1 && (note_holds(TXR_NOTE_SAMPLED_OUT) || bpf_get_prandom_u32() % sample_every))
 			return false;
 	}
-	bool here = flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0);
-	if (!here && !may_leave_elsewhere(out_dev, true)) {
-		count(TXR_C_FILTERED);
-		return false;
-	}
 	p->ts[stage] = now;
 	if (sk && trusted)
 		p->netns = sk->__sk_common.skc_net.net->ns.inum;
@@ -416,16 +411,18 @@ static __always_inline bool create_packet_in(struct txr_pkt_slot **sp, struct sk
 		p->netns = dev->nd_net.net->ns.inum;
 	else
 		p->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	/* The origin (--netns, --cgroup) decides here and now; the device and
+	 * headers (--iface, the flow filters, the expression) may still pass
+	 * on a later hop. */
 	if (!origin_matches(sk, own || call, p)) {
 		count(TXR_C_FILTERED);
 		return false;
 	}
-	if (here && !expression_matches(skb, own || call, p, stage, trusted)) {
-		here = false;
-		if (!may_leave_elsewhere(out_dev, true)) {
-			count(TXR_C_FILTERED);
-			return false;
-		}
+	bool here = flow_matches(p, f_ifindex && out_dev ? BPF_CORE_READ(out_dev, nd_net.net, ns.inum) : 0) &&
+		    expression_matches(skb, own || call, p, stage, trusted);
+	if (!here && !may_leave_elsewhere(out_dev, true)) {
+		count(TXR_C_FILTERED);
+		return false;
 	}
 	/* Not on this device's headers: pending until a later hop passes the
 	 * filters (hops.bpf.h); left out (counted) if none does. A later
