@@ -35,7 +35,8 @@
 #              /metrics (scraped once a second during the run, as Prometheus would)
 #   agent-select-none  (not run by default) txray agent --capture-slower-than 100s:
 #              the agent's selection on, nothing selected (issue 21's target 5):
-#              the record programs on the skb stages only (no --syscalls)
+#              the lean summary's programs with the selection's state
+#              (bpf/lean_select.bpf.h)
 #   agent-select-syscalls  (not run by default) the same with --syscalls: the
 #              record programs with their syscall and route hooks
 #   agent-cgroup  (not run by default) txray agent --by cgroup

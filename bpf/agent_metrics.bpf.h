@@ -187,17 +187,19 @@ struct txr_cgroup_row txr_cgroup_zero; /* a new entry's value (never written) */
  * bpf_skb_cgroup_id see: sock_cgroup_ptr(), set when the socket was made).
  * Before Linux 5.15 sock_cgroup_data has no plain pointer (a tagged union):
  * there the current task's cgroup stands in. */
-static __always_inline __u64 sk_cgroup_id(struct sock *sk)
+static __always_inline __u64 sk_cgroup_id(struct sock *sk, bool trusted)
 {
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
 		return bpf_get_current_cgroup_id();
 	if (!sk)
 		return 0;
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = KREAD(trusted, sk, __sk_common.skc_state);
 	if (state == 6 /* TCP_TIME_WAIT */ || state == 12 /* TCP_NEW_SYN_RECV */)
 		return 0; /* not a full socket: no cgroup data */
-	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	struct cgroup *cg = KREAD(trusted, sk, sk_cgrp_data.cgroup);
+	if (!cg)
+		return 0;
+	return trusted ? cg->kn->id : BPF_CORE_READ(cg, kn, id);
 }
 
 /* A packet ended: its cgroup's row (e2e_ns 0: no end-to-end time). Global:

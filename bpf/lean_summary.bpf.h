@@ -1,6 +1,7 @@
 /* Lean summary mode (txray live --summary): per-stage and end-to-end
  * histograms from the skb stages alone. A packet is 40 bytes (struct
- * txr_lean): no syscall context, no headers, no names, no records.
+ * txr_lean up to ts_off): no syscall context, no headers, no names, no
+ * records (the agent's capture keeps more: lean_select.bpf.h).
  * Each stage adds (now - previous stage) to its histogram row; the end adds
  * first stage -> out (driver, handoff or drop) to the end-to-end row.
  *
@@ -19,13 +20,20 @@
 
 const volatile __u8 lean_summary = 0;
 
+#include "lean_select.bpf.h"
+
 _Static_assert(TXR_ST_COUNT <= 32, "txr_lean.seen has a bit per stage");
 
+/* Its value is struct txr_lean, whose tail (from ts_off) only the agent's
+ * capture uses: without it user space makes the value that much shorter
+ * (Session::size_maps), and the verifier holds every read and write of the
+ * tail to the capture's code (select_on) there. Sizes, not BTF types: BTF
+ * would pin the value to the whole struct. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* sized by user space in lean summary mode */
-	__type(key, __u64);     /* skb address */
-	__type(value, struct txr_lean);
+	__uint(key_size, sizeof(__u64)); /* skb address */
+	__uint(value_size, sizeof(struct txr_lean));
 } txr_lean_inflight SEC(".maps");
 __u64 txr_lean_inflight_entries = 0; /* lib/counted_hash.bpf.h */
 
@@ -116,6 +124,37 @@ static __always_inline struct txr_lean *lean_find(struct txr_lean_slot *s, __u64
 	return slot_find(s, key, l, txr_lean_inflight);
 }
 
+/* A new packet's state, made where it will live (the thread's slot) or
+ * here, one per context level (as scratch_packet), before it goes into the
+ * hash: with lean_select's facts it is too big for the stage programs'
+ * stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXR_SCRATCH_NEST);
+	__type(key, __u32);
+	__type(value, struct txr_lean);
+} txr_lean_new SEC(".maps");
+
+/* A packet first seen at `stage`. A pending one claims no device slot
+ * until a device passes the filters. */
+static __always_inline void lean_init(struct txr_lean *n, struct sk_buff *skb, enum txr_stage stage, __u64 now,
+				      bool pending, bool trusted)
+{
+	/* The summary's part; the rest only when lean_select fills it. */
+	__builtin_memset(n, 0, __builtin_offsetof(struct txr_lean, ts_off));
+	n->first = now;
+	n->prev = now;
+	n->seen = 1u << stage;
+	n->last = stage;
+	n->pending = pending;
+	n->ifslot = pending ? TXR_IF_UNSET : lean_if_slot(skb);
+	n->cgroup_id = by_cgroup || select_on ? sk_cgroup_id(KREAD(trusted, skb, sk), trusted) : 0;
+	if (select_on) {
+		__builtin_memset(n->ts_off, 0, sizeof(*n) - __builtin_offsetof(struct txr_lean, ts_off));
+		lean_take_facts(n, skb, trusted);
+	}
+}
+
 /* The slot's packet goes on elsewhere: into the hash. */
 static __always_inline void lean_spill(struct txr_lean_slot *s)
 {
@@ -123,12 +162,15 @@ static __always_inline void lean_spill(struct txr_lean_slot *s)
 }
 
 static __always_inline void lean_finish(struct txr_lean_slot *s, struct txr_lean *l, __u64 key, __u64 now,
-					bool drop, __u32 before_drop, __u32 reason)
+					__u8 end, __u32 before_drop, __u32 reason)
 {
+	bool drop = end == TXR_END_DROP;
 	if (l->pending) {
 		count(TXR_C_FILTERED); /* no device passed the filters */
 		goto remove;
 	}
+	if (select_on)
+		lean_emit_if_selected(l, key, now, end, reason);
 	__u64 out = l->out ? l->out : now;
 	__u32 slot = l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot;
 	if (out > l->first)
@@ -180,6 +222,10 @@ static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff 
 		return; /* the same device's second hook (fentry and tracepoint) */
 	l->ifslot = slot;
 	l->seen = (l->seen & ~TXR_LEAN_DEVICE_STAGES) | (1u << TXR_ST_DEV_QUEUE_XMIT);
+	if (select_on) { /* its record: this device's stages, this device */
+		l->ts_off[TXR_ST_DEV_QUEUE_XMIT] = lean_offset(l, now);
+		l->dev = (__u64)BPF_CORE_READ(skb, dev);
+	}
 	l->out = 0; /* end to end: to this device's driver */
 	if (now >= l->prev)
 		hist_add(slot, TXR_ST_DEV_QUEUE_XMIT, now - l->prev);
@@ -188,10 +234,11 @@ static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff 
 }
 
 /* Stamp `stage` on the skb (creating its entry at a creating stage: in the
- * thread's slot if `may_slot`, past netfilter, see create_packet).
+ * thread's slot if `may_slot`, past netfilter, see create_packet; `trusted`:
+ * plain loads from skb, as create_packet_in's).
  * Returns the entry, or NULL when not followed or just created. */
 static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, struct sk_buff *skb,
-						   enum txr_stage stage, __u64 now, bool may_slot)
+						   enum txr_stage stage, __u64 now, bool may_slot, bool trusted)
 {
 	__u64 key = (__u64)skb;
 	struct txr_lean *l = lean_find(s, key);
@@ -201,18 +248,21 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 		enum lean_verdict v = lean_admit(skb, stage);
 		if (v == LEAN_OUT)
 			return NULL;
-		/* A pending packet claims no device slot until one passes. */
-		struct txr_lean n = {.first = now, .prev = now, .seen = 1u << stage, .last = stage,
-				     .pending = v == LEAN_PENDING,
-				     .ifslot = v == LEAN_PENDING ? TXR_IF_UNSET : lean_if_slot(skb),
-				     .cgroup_id = by_cgroup ? sk_cgroup_id(BPF_CORE_READ(skb, sk)) : 0};
+		struct txr_lean *n;
 		if (s && may_slot) {
 			lean_spill(s); /* the thread's previous packet, if still here */
-			s->l = n;
-			s->key = key;
-		} else if (counted_insert(txr_lean_inflight, &key, &n)) {
-			count(TXR_C_INFLIGHT_FULL);
+			n = &s->l;
+		} else {
+			__u32 level = ctx_level();
+			n = bpf_map_lookup_elem(&txr_lean_new, &level);
+			if (!n)
+				return NULL;
 		}
+		lean_init(n, skb, stage, now, v == LEAN_PENDING, trusted);
+		if (s && may_slot)
+			s->key = key;
+		else if (counted_insert(txr_lean_inflight, &key, n))
+			count(TXR_C_INFLIGHT_FULL);
 		return NULL;
 	}
 	if (l->seen & (1u << stage)) {
@@ -221,10 +271,15 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 		return l;
 	}
 	l->seen |= 1u << stage;
+	if (select_on)
+		lean_stamp(l, skb, stage, now);
 	if (!l->pending) {
 		/* No device when it was created (an IP stage before ip_output set it). */
-		if (l->ifslot == TXR_IF_UNSET)
+		if (l->ifslot == TXR_IF_UNSET) {
 			l->ifslot = lean_if_slot(skb);
+			if (select_on)
+				l->dev = (__u64)BPF_CORE_READ(skb, dev);
+		}
 		if (now >= l->prev)
 			hist_add(l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot, stage, now - l->prev);
 	}
@@ -236,10 +291,11 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 }
 
 /* A stage program's lean path: one stage on one skb. */
-static __always_inline void lean_skb_stage(struct sk_buff *skb, enum txr_stage stage, __u64 now, bool may_slot)
+static __always_inline void lean_skb_stage(struct sk_buff *skb, enum txr_stage stage, __u64 now, bool may_slot,
+					   bool trusted)
 {
 	struct txr_lean_slot *s = lean_slot_enter(creates(stage) && may_slot);
-	lean_stage(s, skb, stage, now, may_slot);
+	lean_stage(s, skb, stage, now, may_slot, trusted);
 	/* Accepted by a qdisc (dequeued by whichever CPU runs it next), or
 	 * resolving its neighbour (may wait in its queue): out of the slot. */
 	if (stage == TXR_ST_QDISC_ENQUEUE || stage == TXR_ST_NEIGH_RESOLVE)
@@ -252,7 +308,7 @@ static __always_inline void lean_dequeued(struct sk_buff *skb, __u64 now)
 {
 	struct txr_lean_slot *s = lean_slot_enter(false);
 	for (int i = 0; i < 8 && skb; i++) {
-		lean_stage(s, skb, TXR_ST_QDISC_DEQUEUE, now, false);
+		lean_stage(s, skb, TXR_ST_QDISC_DEQUEUE, now, false, false);
 		skb = skb->next;
 	}
 	slot_leave(s);
@@ -266,7 +322,7 @@ static __always_inline void lean_neigh_queued(void)
 	/* The tracepoint has no skb: the slot's key is its address, and a
 	 * non-creating stage uses nothing else of it. */
 	if (s && s->key && !(s->l.seen & (1u << TXR_ST_DEV_QUEUE_XMIT)))
-		lean_stage(s, (struct sk_buff *)s->key, TXR_ST_NEIGH_RESOLVE, bpf_ktime_get_ns(), false);
+		lean_stage(s, (struct sk_buff *)s->key, TXR_ST_NEIGH_RESOLVE, bpf_ktime_get_ns(), false, false);
 	lean_spill(s);
 	slot_leave(s);
 }
@@ -276,7 +332,7 @@ static __always_inline void lean_neigh_queued(void)
 static __always_inline void lean_netif_rx(struct sk_buff *skb)
 {
 	struct txr_lean_slot *s = lean_slot_enter(false);
-	struct txr_lean *l = lean_stage(s, skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns(), false);
+	struct txr_lean *l = lean_stage(s, skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns(), false, false);
 	if (l)
 		l->handoff = 1;
 	slot_leave(s);
@@ -287,11 +343,11 @@ static __always_inline void lean_xmit_done(struct sk_buff *skb, int rc)
 	struct txr_lean_slot *s = lean_slot_enter(false);
 	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
 	/* Only the address is used: a TX completion may have freed it. */
-	struct txr_lean *l = rc == 0 ? lean_stage(s, skb, TXR_ST_XMIT_DONE, now, false) : NULL;
+	struct txr_lean *l = rc == 0 ? lean_stage(s, skb, TXR_ST_XMIT_DONE, now, false, false) : NULL;
 	if (l) {
 		l->out = now; /* end to end: up to the driver's return */
 		if (l->handoff)
-			lean_finish(s, l, key, now, false, 0, 0);
+			lean_finish(s, l, key, now, TXR_END_HANDOFF, 0, 0);
 	}
 	/* Left with the driver (its TX completion frees it, on any CPU), or
 	 * NETDEV_TX_BUSY (requeued, sent again later). */
@@ -309,12 +365,15 @@ static __always_inline void lean_end(struct sk_buff *skb, bool drop, __u32 reaso
 	if (l) {
 		__u64 now = bpf_ktime_get_ns();
 		__u32 before_drop = l->last;
+		__u8 end = TXR_END_HANDOFF; /* freed by the receiver: not a drop */
 		if (!l->handoff) {
-			lean_stage(s, skb, drop ? TXR_ST_DROP : TXR_ST_FREE, now, false);
+			lean_stage(s, skb, drop ? TXR_ST_DROP : TXR_ST_FREE, now, false, false);
 			if (drop)
 				l->out = now;
+			end = drop ? TXR_END_DROP
+			    : (l->seen & (1u << TXR_ST_DRIVER_XMIT)) ? TXR_END_FREE : TXR_END_CONSUMED_EARLY;
 		}
-		lean_finish(s, l, key, now, drop && !l->handoff, before_drop, reason);
+		lean_finish(s, l, key, now, end, before_drop, reason);
 	}
 	slot_leave(s);
 }

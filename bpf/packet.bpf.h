@@ -10,13 +10,6 @@
 /* ------------------------------------------------------------------ */
 /* Packets                                                             */
 
-/* A field of a kernel object: a plain load where the verifier knows the
- * pointer's type (tp_btf and fentry arguments, the cgroup skb through
- * bpf_cast_to_kern_ctx: a faulting load reads 0, as a probe read would), a
- * probe read (a helper call) where it does not (kprobe arguments). `trusted`
- * is a constant in each program after inlining; the other branch is gone. */
-#define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
-
 /* The inode of dev's network namespace (dev_net(dev)): two plain loads from
  * a tp_btf argument (a faulting load reads 0, as a probe read would), not two
  * probe reads. */

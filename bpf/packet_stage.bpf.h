@@ -244,7 +244,7 @@ static __always_inline void skb_stage_prog(struct sk_buff *skb, enum txr_stage s
 					   bool may_slot)
 {
 	if (lean_summary) {
-		lean_skb_stage(skb, stage, bpf_ktime_get_ns(), may_slot);
+		lean_skb_stage(skb, stage, bpf_ktime_get_ns(), may_slot, trusted);
 		return;
 	}
 	struct txr_pkt_slot *s = pkt_slot_enter();

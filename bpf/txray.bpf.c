@@ -34,6 +34,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* A field of a kernel object: a plain load where the verifier knows the
+ * pointer's type (tp_btf and fentry arguments, the cgroup skb through
+ * bpf_cast_to_kern_ctx: a faulting load reads 0, as a probe read would), a
+ * probe read (a helper call) where it does not (kprobe arguments). `trusted`
+ * is a constant in each program after inlining; the other branch is gone. */
+#define KREAD(trusted, ptr, field) ((trusted) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
 #define NETDEV_TX_BUSY 0x10
 #define IFF_LOOPBACK 0x8
 #define S_IFMT 00170000

@@ -29,6 +29,7 @@ enum txr_rec_kind {
 	TXR_REC_RETRANS = 3,
 	TXR_REC_HEADERS = 4,
 	TXR_REC_HOPS = 5,
+	TXR_REC_LEAN = 6,
 };
 
 #define TXR_COMM_LEN 16
@@ -257,7 +258,43 @@ struct txr_lean {
 	__u8 ifslot; /* interface slot (agent_metrics.bpf.h); TXR_IF_UNSET until a device is seen */
 	__u8 last;   /* latest stage stamped (the drop's stage) */
 	__u8 pending; /* failed the device filters so far: not counted (lean_admit) */
-	__u64 cgroup_id; /* --by cgroup: the socket's cgroup v2 id (0: none) */
+	__u64 cgroup_id; /* --by cgroup or lean_select: the socket's cgroup v2 id (0: none) */
+	/* lean_select only (the agent's capture without syscall hooks): what the
+	 * record of a selected packet needs, taken as it goes (lean_take_facts,
+	 * lean_stage). Each stage's time as an offset from `first`, saturated
+	 * at ~4.29 s (`prev` and `out` stay exact). */
+	__u32 ts_off[TXR_ST_COUNT];
+	__u32 pid, tid;      /* the task that made it (0: the kernel's, a softirq's) */
+	char comm[TXR_COMM_LEN];
+	__u64 dev;           /* the net_device it is on, named when it is emitted */
+	__u64 sk;
+	__u32 len;           /* skb->len at its first device, else when made */
+	__u32 netns;         /* the socket's, else the device's */
+	__u16 sport, dport;  /* host order */
+	__u8 family, proto;
+	__u8 icmp_type, icmp_code;
+	__u8 saddr[16], daddr[16];
+	__u16 ethertype;     /* skb->protocol, host order */
+	__u8 pad2[6];
+};
+
+/* The agent's capture on the lean state (lean_select): a selected packet's
+ * state as its end left it, with what only its end knew. User space makes
+ * the packet's record from it (src/collector/lean_record.cpp), as from one
+ * it sweeps unfinished. */
+struct txr_lean_record {
+	__u8 kind;        /* TXR_REC_LEAN */
+	__u8 end;         /* enum txr_end */
+	__u8 end_ctx;     /* TXR_END_CTX_* */
+	__u8 pad;
+	__u32 drop_reason;
+	__u64 id;
+	__u64 skb;
+	__u32 ifindex;
+	__u16 end_cpu;
+	__u16 pad2;
+	char ifname[TXR_IFNAME_LEN];
+	struct txr_lean l;
 };
 
 #define TXR_LOST_STAGE_BASE ((int)TXR_C_COUNT)

@@ -68,6 +68,9 @@ std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
 }
 
 constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
+// The ids user space gives the lean packets it sweeps: the kernel's are
+// (per-CPU counter << 8) | cpu, far below this bit.
+constexpr std::uint64_t kSweptIdBit = 1ull << 63;
 
 // Where send contexts live: task storage, if every program the plan loads
 // may call bpf_task_storage_get (tracing types may, 5.11+; cgroup_skb may on
@@ -199,9 +202,18 @@ void Session::choose_plan() {
     auto tracefs = ensure_tracefs(tracefs_err);
     HookProber prober(*btf_, tracefs, cgroup2_mount());
     plan_ = choose_hooks(prober, opt_.hooks);
-    lean_ = opt_.summary && !opt_.summary_syscalls && !opt_.filters.tgid && opt_.filters.comm.empty();
+    // The agent's capture without syscall hooks judges its selection on the
+    // lean summary's state and makes a record only for a selected packet
+    // (bpf/lean_select.bpf.h): the full record made for every packet was most
+    // of its cost (issue 21, target 5). --pid/--comm and --headers need the
+    // record programs.
+    const bool lean_capture = opt_.summary_maps && opt_.selecting() && opt_.no_syscalls && !opt_.snaplen;
+    lean_ = (lean_capture || (opt_.summary && !opt_.summary_syscalls)) && !opt_.filters.tgid &&
+            opt_.filters.comm.empty();
     if (lean_)
-        switch_off(plan_, lean_summary_off_stages(), "off in the lean --summary (--syscalls keeps it)");
+        switch_off(plan_, lean_summary_off_stages(),
+                   lean_capture ? "off in the agent's capture (--syscalls keeps it)"
+                                : "off in the lean --summary (--syscalls keeps it)");
     else if (opt_.no_syscalls) {
         // netif_receive is an skb stage the lean summary lacks (it follows no
         // packet past its first device), not one that needs a syscall.
@@ -278,6 +290,10 @@ void Session::size_maps() {
     // One of the two in-flight tables is used; the other stays at one entry.
     bpf_map__set_max_entries(skel_->maps.txr_inflight, lean_ ? 1 : opt_.inflight_max);
     bpf_map__set_max_entries(skel_->maps.txr_lean_inflight, lean_ ? opt_.inflight_max : 1);
+    // The lean state's tail is the agent capture's (bpf/lean_select.bpf.h):
+    // without the selection the hash's entries are 40 bytes, not 216.
+    if (!opt_.selecting())
+        bpf_map__set_value_size(skel_->maps.txr_lean_inflight, offsetof(txr_lean, ts_off));
     bpf_map__set_max_entries(skel_->maps.txr_cgroups, opt_.by_cgroup ? TXR_CGROUP_ENTRIES : 1);
 }
 
@@ -538,23 +554,34 @@ std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
     return out;
 }
 
-std::size_t Session::sweep_lean(std::uint64_t before_ns) {
+std::vector<txr_lean_record> Session::sweep_lean(std::uint64_t before_ns) {
     int fd = bpf_map__fd(skel_->maps.txr_lean_inflight);
     std::vector<std::uint64_t> stale;
     txr_lean l{};
     for_each_skb_key(fd, [&](std::uint64_t key) {
-        if (bpf_map_lookup_elem(fd, &key, &l) == 0 && l.prev < before_ns) stale.push_back(key);
+        if (bpf_map_lookup_elem(fd, &key, &l) == 0 && (before_ns == UINT64_MAX || l.prev < before_ns))
+            stale.push_back(key);
     });
-    std::size_t n = 0;
+    std::vector<txr_lean_record> out;
     for (auto k : stale) {
         // Read again and delete; a pending one (no device passed the
         // filters) was never counted: left out, not expired.
-        if (bpf_map_lookup_elem(fd, &k, &l) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
-            forget_counted(skel_->bss->txr_lean_inflight_entries);
-            n += !l.pending;
+        txr_lean_record r{};
+        if (bpf_map_lookup_elem(fd, &k, &r.l) || bpf_map_delete_elem(fd, &k)) continue;
+        forget_counted(skel_->bss->txr_lean_inflight_entries);
+        if (r.l.pending) continue;
+        r.kind = TXR_REC_LEAN;
+        r.end = TXR_END_EXPIRED;
+        r.skb = k;
+        r.id = kSweptIdBit | ++swept_ids_;
+        if (r.l.ifslot != TXR_IF_UNSET && r.l.ifslot != 0 && r.l.ifslot < TXR_IF_SLOTS) {
+            const txr_iface& i = skel_->bss->txr_ifaces[r.l.ifslot];
+            r.ifindex = i.ifindex;
+            std::memcpy(r.ifname, i.name, sizeof r.ifname);
         }
+        out.push_back(r);
     }
-    return n;
+    return out;
 }
 
 std::size_t Session::inflight_count() const {

@@ -141,9 +141,13 @@ public:
     // lean summary, else txr_inflight); not those in a thread's slot, nor
     // those pending on the device filters.
     std::size_t inflight_count() const;
-    // Lean summary: forgets in-flight packets older than before_ns; returns how
-    // many of them were counted (not pending on the device filters).
-    std::size_t sweep_lean(std::uint64_t before_ns);
+    // Lean summary: removes in-flight packets older than before_ns (all:
+    // UINT64_MAX); returns those counted (not pending on the device filters)
+    // as records (end TXR_END_EXPIRED, named from their interface slot): the
+    // agent's capture writes them unfinished (src/collector/lean_record.h).
+    std::vector<txr_lean_record> sweep_lean(std::uint64_t before_ns);
+    // The summary's lean programs run: the lean --summary, or the agent's
+    // capture without syscall hooks (bpf/lean_select.bpf.h).
     bool lean_summary() const { return lean_; }
     // Where the per-thread send contexts live, and why (txray doctor).
     const std::string& send_context_storage() const { return send_storage_; }
@@ -194,6 +198,7 @@ private:
 
     SessionOptions opt_;
     bool lean_ = false;
+    std::uint64_t swept_ids_ = 0;  // sweep_lean's records so far
     bool by_cgroup_ = false;
     void read_cgroups(SummaryMaps& m) const;  // summary_maps.cpp
     std::string send_storage_;

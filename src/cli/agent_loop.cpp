@@ -82,7 +82,7 @@ int run_summary_agent(const AgentOptions& o) {
     auto refresh = [&] {
         const std::uint64_t now = monotonic_ns();
         const std::uint64_t before = now - static_cast<std::uint64_t>(o.trace.expire_s * 1e9);
-        expired += session.lean_summary() ? session.sweep_lean(before) : session.sweep(before).size();
+        expired += session.lean_summary() ? session.sweep_lean(before).size() : session.sweep(before).size();
         published.set(render_metrics(agent_snapshot(session, expired, cgroups.get())));
     };
     refresh();

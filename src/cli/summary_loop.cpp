@@ -101,7 +101,7 @@ int run_summary(const TraceOptions& o) {
         if (now < next && !done) continue;
         next = now + 1'000'000'000ull;
         const std::uint64_t before = now - static_cast<std::uint64_t>(o.expire_s * 1e9);
-        expired += session.lean_summary() ? session.sweep_lean(before) : session.sweep(before).size();
+        expired += session.lean_summary() ? session.sweep_lean(before).size() : session.sweep(before).size();
         const SummaryMaps m = session.summary_maps();
         Counters c = session.counters();
         fmt::print("{}-- {:.0f}s: {} packets, {} drops, {} sends, {} untracked{}\n", color ? "\033[1m" : "",

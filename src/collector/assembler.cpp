@@ -123,6 +123,10 @@ void Assembler::on_record(const void* data, std::size_t size, std::uint64_t now_
     case TXR_REC_HOPS:
         if (size >= sizeof(txr_hops)) on_hops(*static_cast<const txr_hops*>(data));
         break;
+    case TXR_REC_LEAN:
+        if (size >= sizeof(txr_lean_record))
+            on_packet(record_from_lean(*static_cast<const txr_lean_record*>(data)), now_ns);
+        break;
     }
 }
 

@@ -37,6 +37,40 @@ void fill_flow(Flow& f, const Rec& r) {
 }
 }  // namespace
 
+txr_packet record_from_lean(const txr_lean_record& r) {
+    const txr_lean& l = r.l;
+    txr_packet p{};
+    p.kind = TXR_REC_PACKET;
+    p.end = r.end;
+    p.flags = TXR_PF_NO_SEND;
+    p.id = r.id;
+    p.skb = r.skb;
+    p.cgroup_id = l.cgroup_id;
+    p.sk = l.sk;
+    for (int s = 0; s < TXR_ST_COUNT; ++s)
+        if (l.seen & (1u << s)) p.ts[s] = l.first + l.ts_off[s];
+    p.pid = l.pid;
+    p.tid = l.tid;
+    p.netns = l.netns;
+    p.ifindex = r.ifindex;
+    p.len = l.len;
+    p.sport = l.sport;
+    p.dport = l.dport;
+    p.family = l.family;
+    p.proto = l.proto;
+    p.icmp_type = l.icmp_type;
+    p.icmp_code = l.icmp_code;
+    p.ethertype = l.ethertype;
+    std::memcpy(p.saddr, l.saddr, sizeof p.saddr);
+    std::memcpy(p.daddr, l.daddr, sizeof p.daddr);
+    std::memcpy(p.comm, l.comm, sizeof p.comm);
+    std::memcpy(p.ifname, r.ifname, sizeof p.ifname);
+    p.end_cpu = r.end_cpu;
+    p.end_ctx = r.end == TXR_END_EXPIRED ? TXR_END_CTX_NONE : r.end_ctx;
+    p.drop_reason = r.drop_reason;
+    return p;
+}
+
 Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
                           const KernelSymbolNamer& symbol_name) {
     Packet p;

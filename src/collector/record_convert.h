@@ -18,6 +18,13 @@ using KernelSymbolNamer = std::function<std::string(std::uint64_t)>;
 Packet packet_from_record(const txr_packet& r, const DropReasonNamer& reason_name,
                           const KernelSymbolNamer& symbol_name = nullptr);
 
+// The agent's capture on the lean state (bpf/lean_select.bpf.h): a selected
+// packet's state, or one user space swept unfinished, as the kernel's packet
+// record the record programs would have made with --no-syscalls, less what
+// the lean state does not keep (hops, the qdisc's and BQL's figures, the
+// drop's location).
+txr_packet record_from_lean(const txr_lean_record& r);
+
 // The devices after the first one (a txr_hops record, emitted right before
 // its packet's): appended to p.hops (whose first entry packet_from_record
 // made from the top-level device), each with its stages (StageMark::hop) and

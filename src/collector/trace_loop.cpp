@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "assembler.h"
+#include "record_convert.h"
 #include "core/duration.h"
 #include "bpfload/kallsyms.h"
 #include "stop_signal.h"
@@ -48,6 +49,17 @@ void print_missed_runs(const std::map<std::string, std::uint64_t>& missed) {
                  "lost (%s)\n",
                  static_cast<unsigned long long>(total), which.c_str());
 }
+
+namespace {
+// The packets not seen since before_ns (all: UINT64_MAX) go out unfinished.
+void sweep_into(Assembler& assembler, Session& session, std::uint64_t before_ns, std::uint64_t now_ns) {
+    if (session.lean_summary()) {  // the agent's capture on the lean state
+        for (const txr_lean_record& r : session.sweep_lean(before_ns)) assembler.on_packet(record_from_lean(r), now_ns);
+        return;
+    }
+    for (const txr_packet& r : session.sweep(before_ns)) assembler.on_packet(r, now_ns);
+}
+}  // namespace
 
 int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     watch_stop_signals(OnHangup::report);
@@ -110,7 +122,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
         if (o.duration_s > 0 && now - start >= static_cast<std::uint64_t>(o.duration_s * 1e9)) break;
         if (now < next_tick) continue;
         next_tick = now + 1'000'000'000ull;
-        for (const txr_packet& r : session.sweep(now > expire_ns ? now - expire_ns : 0)) assembler.on_packet(r, now);
+        sweep_into(assembler, session, now > expire_ns ? now - expire_ns : 0, now);
         assembler.tick(now);
         Counters c = session.counters();
         tick.elapsed_s = (now - start) / 1e9;
@@ -130,7 +142,7 @@ int run_trace(const RecordingOptions& o, TraceConsumer& consumer) {
     session.detach();
     records_since_clock = 0;
     session.drain();
-    for (const txr_packet& r : session.sweep(UINT64_MAX)) assembler.on_packet(r, monotonic_ns());
+    sweep_into(assembler, session, UINT64_MAX, monotonic_ns());
     assembler.finish();
 
     Counters c = session.counters();

@@ -3,6 +3,7 @@
 // Prometheus stores must equal the device's and tc's own counters. Then
 // hostile HTTP, and nothing left loaded after SIGTERM.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -215,8 +216,9 @@ TEST_F(Agent, HostileHttpIsRefusedAndScrapesGoOn) {
     stop_agent();
 }
 
-// The agent with --capture-drops: the record programs fill the same
-// metrics, and the dropped packets' records go to rotating files.
+// The agent with --capture-drops: the lean programs fill the same metrics
+// and judge the selection (bpf/lean_select.bpf.h); the dropped packets'
+// records go to rotating files.
 class AgentCapture : public Agent {
 protected:
     void SetUp() override {
@@ -274,6 +276,76 @@ TEST_F(AgentCapture, DroppedPacketsAreKeptInRotatingFilesAndCounted) {
     EXPECT_EQ(unfinished, static_cast<long>(inflight));
     EXPECT_EQ(kept + unselected + unfinished, static_cast<long>(tx) + dropped)
         << "every packet: kept, counted unselected, or still in flight";
+}
+
+// --capture-slower-than 1ns keeps every packet: the lean programs make a
+// record of each at its end (bpf/lean_select.bpf.h). Each datagram once,
+// from its sender, with its flow, device, length and stages in kernel order;
+// the ARP request the first send made, with no process (the kernel made it
+// in the sender's thread); as many packets as the device counted.
+class AgentCaptureEvery : public Agent {
+protected:
+    void SetUp() override {
+        NetnsTest::SetUp();
+        if (IsSkipped()) return;
+        dir_ = scratch_dir() + "/capture-every-" + std::to_string(getpid());
+        start({"--capture-slower-than", "1ns", "--capture-dir", dir_});
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string dir_;
+};
+
+TEST_F(AgentCaptureEvery, EachPacketOnceFromItsSenderWithItsStagesAsTheDeviceCounted) {
+    constexpr int kSent = 300, kSize = 200;
+    send_udp(kSent, kSize);
+    std::this_thread::sleep_for(1500ms);
+    stop_agent();
+    const std::uint64_t tx = net->tx_packets() - tx0_;
+
+    std::vector<txray::Packet> all;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+        txray::Trace t = txray::load_trace(e.path().string());
+        ASSERT_TRUE(t.footer) << e.path() << " is a whole trace";
+        ASSERT_TRUE(t.footer->unselected);
+        EXPECT_EQ(*t.footer->unselected, 0u);
+        EXPECT_EQ(t.footer->lost, 0u);
+        for (const auto& h : t.header.stages) {  // the lean programs ran: no receive side
+            if (h.stage != txray::Stage::netif_receive) continue;
+            EXPECT_TRUE(!h.available && !h.rejected.empty() &&
+                        h.rejected.back().find("off in the agent's capture") != std::string::npos);
+        }
+        std::move(t.packets.begin(), t.packets.end(), std::back_inserter(all));
+    }
+    EXPECT_EQ(all.size(), tx) << "every packet the device sent, once";
+    std::set<std::uint64_t> ids;
+    int datagrams = 0, kernel_made = 0;
+    for (const auto& p : all) {
+        EXPECT_TRUE(ids.insert(p.id).second) << "id " << p.id << " twice";
+        EXPECT_EQ(p.outcome, txray::OutcomeKind::sent);
+        EXPECT_EQ(p.ifname, net->host_if);
+        const auto* queued = p.find(txray::Stage::dev_queue_xmit);
+        const auto* driver = p.find(txray::Stage::driver_xmit);
+        const auto* done = p.find(txray::Stage::xmit_done);
+        ASSERT_TRUE(queued && driver && done) << p.id;
+        EXPECT_LE(queued->ts_ns, driver->ts_ns);
+        EXPECT_LE(driver->ts_ns, done->ts_ns);
+        if (p.flow.proto != IPPROTO_UDP) {
+            ++kernel_made;
+            EXPECT_EQ(p.flow.ethertype, 0x0806) << "only the ARP request is not the test's";
+            EXPECT_EQ(p.pid, 0u) << "made in the sender's thread by the kernel: no process";
+            continue;
+        }
+        ++datagrams;
+        EXPECT_EQ(p.comm, "txray-testsend");
+        EXPECT_NE(p.pid, 0u);
+        EXPECT_EQ(p.flow.dport, 9400);
+        EXPECT_EQ(p.len, static_cast<std::uint32_t>(kSize + 28 + 14)) << "at the device: IP, UDP and Ethernet";
+        const auto* out = p.find(txray::Stage::ip_output);
+        ASSERT_TRUE(out) << p.id;
+        EXPECT_LE(out->ts_ns, queued->ts_ns);
+    }
+    EXPECT_EQ(datagrams, kSent);
+    EXPECT_LE(kernel_made, 1);
 }
 
 }  // namespace
