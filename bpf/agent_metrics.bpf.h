@@ -186,7 +186,7 @@ struct txr_cgroup_row txr_cgroup_zero; /* a new entry's value (never written) */
 /* The cgroup v2 id of the socket's cgroup (the one cgroup_skb programs and
  * bpf_skb_cgroup_id see: sock_cgroup_ptr(), set when the socket was made).
  * Before Linux 5.15 sock_cgroup_data has no plain pointer (a tagged union):
- * there the current task's cgroup stands in. */
+ * there the current task's cgroup stands in. `trusted`: plain loads (KREAD). */
 static __always_inline __u64 sk_cgroup_id(struct sock *sk, bool trusted)
 {
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))

@@ -19,7 +19,7 @@
 /* What only a packet's creation sees: the task that made it (as
  * create_packet_in with --no-syscalls: only a task's own send, never a
  * softirq's on its CPU), its socket, its headers as made. (Its cgroup is
- * the socket's, taken with --by cgroup's: lean_stage.) */
+ * the socket's, taken as --by cgroup takes it: lean_init.) */
 static __always_inline void lean_take_facts(struct txr_lean *l, struct sk_buff *skb, bool trusted)
 {
 	struct txr_packet *p = scratch_packet(); /* free again: lean_admit is done */
@@ -63,14 +63,15 @@ static __always_inline void lean_take_facts(struct txr_lean *l, struct sk_buff *
 		l->netns = dev_netns(dev, false); /* from the route: a probe read */
 }
 
-/* The stage's time, as an offset from the packet's first; its length at
- * its first device, as a record's (the MAC header pushed). */
+/* A time as an offset from the packet's first stage, saturated. */
 static __always_inline __u32 lean_offset(const struct txr_lean *l, __u64 now)
 {
 	__u64 off = now > l->first ? now - l->first : 0;
 	return off < 0xffffffffULL ? off : 0xffffffffU;
 }
 
+/* The stage's time; at the first device, the packet's length there, as a
+ * record's (the MAC header pushed). */
 static __always_inline void lean_stamp(struct txr_lean *l, struct sk_buff *skb, enum txr_stage stage, __u64 now)
 {
 	if ((__u32)stage < TXR_ST_COUNT)

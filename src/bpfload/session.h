@@ -144,7 +144,8 @@ public:
     // Lean summary: removes in-flight packets older than before_ns (all:
     // UINT64_MAX); returns those counted (not pending on the device filters)
     // as records (end TXR_END_EXPIRED, named from their interface slot): the
-    // agent's capture writes them unfinished (src/collector/lean_record.h).
+    // agent's capture writes them unfinished (record_from_lean,
+    // src/collector/record_convert.h).
     std::vector<txr_lean_record> sweep_lean(std::uint64_t before_ns);
     // The summary's lean programs run: the lean --summary, or the agent's
     // capture without syscall hooks (bpf/lean_select.bpf.h).
