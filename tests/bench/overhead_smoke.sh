@@ -5,6 +5,8 @@
 #   - every mode produced a rate, and each traced mode's tracer was running
 #     (peak RSS > 0: a mode that failed to start, or an unknown one, would
 #     otherwise be measured as untraced);
+#   - each run has its whole-run rate beside the faster CPU's, and the sender
+#     really moved between CPUs for its slices (txray-testsend --rotate-cpus);
 #   - the summary table has a row per mode;
 #   - the modes that leave hooks out really do (the programs each mode's
 #     tracer had loaded, listed by overhead.sh): record-nosys and floor-skb
@@ -34,8 +36,9 @@ MODES="$modes" ROUNDS=1 SECONDS_PER_RUN=1 OUT="$out" bash "$script" >"$out/log" 
 for m in $modes; do
     line=$(awk -v m="$m" '$1 == m && $2 == "r1"' "$out/results")
     [ -n "$line" ] || { cat "$out/log"; fail "no result for mode $m"; }
-    read -r _ _ pps _ rss _ <<<"$line"
+    read -r _ _ pps _ rss _ _ whole <<<"$line"
     awk -v p="$pps" 'BEGIN {exit !(p > 0)}' || fail "mode $m: rate $pps"
+    awk -v p="$whole" 'BEGIN {exit !(p > 0)}' || fail "mode $m: whole-run rate '$whole'"
     if [ "$m" != untraced ]; then
         awk -v r="$rss" 'BEGIN {exit !(r > 0)}' || fail "mode $m: its tracer was not running (rss $rss)"
     fi
@@ -48,6 +51,14 @@ targets=$(grep -cE '^  [0-9]\.' <<<"$section")
 [ "$targets" -ge 6 ] || { cat "$out/log"; fail "issue 21's targets: $targets lines"; }
 [ "$(grep -cE '^  [0-9]\..*; best rounds -?[0-9.]+$' <<<"$section")" = "$targets" ] ||
     { cat "$out/log"; fail "a target without its fastest rounds' ratio"; }
+
+# The slices' CPUs: as many as the sender may run on (up to the slices'
+# count), so the faster CPU's rate has more than one to choose from.
+allowed=$(nproc)
+sliced=$("$TESTSEND" send --to 127.0.0.1 --port 9 --seconds 1 --slice-ms 100 --rotate-cpus 1)
+cpus=$(awk '{for (i = 1; i < NF; i++) if ($i == "cpus") print $(i + 1)}' <<<"$sliced")
+[ "${cpus:-0}" = "$((allowed < 9 ? allowed : 9))" ] || fail "the sender's slices ran on ${cpus:-no} CPUs of $allowed: $sliced"
+grep -qE 'best_cpu_pps [1-9]' <<<"$sliced" || fail "no rate on the faster CPU: $sliced"
 
 # Each mode attached what it says (bpftool's names: the full function names).
 progs() { cat "$out/$1.r1.progs" 2>/dev/null; }

@@ -9,6 +9,10 @@
 //                       [--count N] [--size BYTES] [--batch B] [--gap-us U] [--size-step N]
 //                       [--seconds S]  (send for S seconds instead of --count;
 //                                       prints "sent N failed M seconds T pps R")
+//                       [--slice-ms M [--rotate-cpus 1]]  (with --seconds: also the
+//                                       rate per slice of M ms, the sender moved to
+//                                       its next allowed CPU at each slice; adds
+//                                       "slices N cpus C best_cpu_pps B": SliceRates)
 //   txray-testsend recv --port P[,P...] --seconds S [--count N]   (prints "port count bytes";
 //                                       with --count, stops early once N datagrams arrived)
 //   txray-testsend tapread --dev NAME --count N --wait-ms W --seconds S
@@ -22,15 +26,18 @@
 #include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +52,8 @@ namespace {
 struct Args {
     std::string mode, to, way = "sendto", ports, dev;
     int port = 0, count = 1, size = 100, batch = 8, gap_us = 0, wait_ms = 0;
+    int slice_ms = 0;          // send --seconds: the rate per slice too (SliceRates)
+    bool rotate_cpus = false;  // and a CPU per slice, in turn
     int size_step = 0;  // sendto: datagram i has size + i % size_step bytes (each one told apart by its length)
     double seconds = 2;
     bool timed = false;    // send: --seconds given, run for that long
@@ -69,6 +78,8 @@ Args parse(int argc, char** argv) {
         else if (k == "--wait-ms") a.wait_ms = std::atoi(v.c_str());
         else if (k == "--size-step") a.size_step = std::atoi(v.c_str());
         else if (k == "--seconds") a.seconds = std::atof(v.c_str()), a.timed = true;
+        else if (k == "--slice-ms") a.slice_ms = std::atoi(v.c_str());
+        else if (k == "--rotate-cpus") a.rotate_cpus = std::atoi(v.c_str()) != 0;
         else die("unknown option " + k);
     }
     return a;
@@ -92,6 +103,71 @@ sockaddr_storage address(const std::string& host, int port, socklen_t& len) {
     return ss;
 }
 
+// The send's rate per slice of time, and per CPU. bench/overhead.sh's host
+// slows its vCPUs by turns: measured with the sender pinned to each in turn,
+// untraced, one vCPU at ~0.65x of the other for seconds at a time while the
+// other ran at full speed. With the sender moved to the next CPU at each
+// slice (--rotate-cpus), the median slice of its faster CPU is its rate
+// without the stretch that slowed the other: best_cpu_pps.
+class SliceRates {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    SliceRates(int slice_ms, bool rotate, Clock::time_point t0)
+        : slice_(std::chrono::milliseconds(slice_ms)), start_(t0), next_(t0 + slice_) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+            for (int c = 0; c < CPU_SETSIZE; ++c)
+                if (CPU_ISSET(c, &set)) allowed_.push_back(c);
+        if (rotate && allowed_.size() > 1) move_to(0);
+    }
+
+    // At each look at the clock: a slice that is over is counted, and the
+    // sender goes on to the next CPU.
+    void tick(long sent, Clock::time_point now) {
+        if (now < next_) return;
+        const double secs = std::chrono::duration<double>(now - start_).count();
+        const int cpu = pinned_ >= 0 ? allowed_[pinned_] : sched_getcpu();
+        if (secs > 0) by_cpu_[cpu].push_back((sent - sent_at_start_) / secs);
+        ++slices_;
+        start_ = now;
+        next_ = now + slice_;
+        sent_at_start_ = sent;
+        if (pinned_ >= 0) move_to((pinned_ + 1) % static_cast<int>(allowed_.size()));
+    }
+
+    // The median slice of each CPU with three or more, the fastest of them.
+    double best_cpu_pps() const {
+        double best = 0;
+        for (const auto& entry : by_cpu_) {
+            std::vector<double> rates = entry.second;  // a copy to partition
+            if (rates.size() < 3) continue;
+            std::nth_element(rates.begin(), rates.begin() + rates.size() / 2, rates.end());
+            best = std::max(best, rates[rates.size() / 2]);
+        }
+        return best;
+    }
+    int slices() const { return slices_; }
+    std::size_t cpus() const { return by_cpu_.size(); }
+
+private:
+    void move_to(int index) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(allowed_[index], &one);
+        if (sched_setaffinity(0, sizeof one, &one) == 0) pinned_ = index;
+    }
+
+    Clock::duration slice_;
+    Clock::time_point start_, next_;
+    long sent_at_start_ = 0;
+    int slices_ = 0;
+    int pinned_ = -1;  // index in allowed_ while rotating
+    std::vector<int> allowed_;
+    std::map<int, std::vector<double>> by_cpu_;
+};
+
 int send_mode(const Args& a) {
     socklen_t len = 0;
     sockaddr_storage dst = address(a.to, a.port, len);
@@ -105,8 +181,14 @@ int send_mode(const Args& a) {
     const auto t_end = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                 std::chrono::duration<double>(a.seconds));
     const int count = a.timed ? INT_MAX : a.count;
+    std::optional<SliceRates> slices;
+    if (a.timed && a.slice_ms > 0) slices.emplace(a.slice_ms, a.rotate_cpus, t0);
     for (int i = 0, iter = 0; i < count; ++iter) {
-        if (a.timed && (iter & 255) == 0 && std::chrono::steady_clock::now() >= t_end) break;
+        if (a.timed && (iter & 255) == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= t_end) break;
+            if (slices) slices->tick(sent, now);
+        }
         long rc = 0;
         int n = 1;
         if (a.way == "sendto") {
@@ -155,7 +237,11 @@ int send_mode(const Args& a) {
     close(fd);
     if (a.timed) {
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("sent %ld failed %ld seconds %.3f pps %.0f\n", sent, failed, t, t > 0 ? sent / t : 0.0);
+        std::printf("sent %ld failed %ld seconds %.3f pps %.0f", sent, failed, t, t > 0 ? sent / t : 0.0);
+        if (slices)
+            std::printf(" slices %d cpus %zu best_cpu_pps %.0f", slices->slices(), slices->cpus(),
+                        slices->best_cpu_pps());
+        std::printf("\n");
         return 0;
     }
     std::printf("sent %ld failed %ld\n", sent, failed);
