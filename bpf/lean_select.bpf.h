@@ -71,13 +71,14 @@ static __always_inline __u32 lean_offset(const struct txr_lean *l, __u64 now)
 }
 
 /* The stage's time; at the first device, the packet's length there, as a
- * record's (the MAC header pushed). */
-static __always_inline void lean_stamp(struct txr_lean *l, struct sk_buff *skb, enum txr_stage stage, __u64 now)
+ * record's (the MAC header pushed). `trusted`: skb is a tp_btf argument. */
+static __always_inline void lean_stamp(struct txr_lean *l, struct sk_buff *skb, enum txr_stage stage, __u64 now,
+				       bool trusted)
 {
 	if ((__u32)stage < TXR_ST_COUNT)
 		l->ts_off[stage] = lean_offset(l, now);
 	if (stage == TXR_ST_DEV_QUEUE_XMIT)
-		l->len = BPF_CORE_READ(skb, len);
+		l->len = KREAD(trusted, skb, len);
 }
 
 /* The packet ended (`end`, enum txr_end): out if selected, as txr_selected

@@ -201,7 +201,7 @@ remove:
  * __dev_queue_xmit of the same skb: a packet on one device never gets here.
  * (A hand-off's receive side is not followed in the lean summary: a packet
  * forwarded from there is a new one, created on its next device.) */
-static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff *skb, __u64 now)
+static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff *skb, __u64 now, bool trusted)
 {
 	if (l->pending) {
 		/* The filters again, on this device and the headers it gets
@@ -224,7 +224,7 @@ static __always_inline void lean_next_device(struct txr_lean *l, struct sk_buff 
 	l->seen = (l->seen & ~TXR_LEAN_DEVICE_STAGES) | (1u << TXR_ST_DEV_QUEUE_XMIT);
 	if (select_on) { /* its record: this device's stages, this device */
 		l->ts_off[TXR_ST_DEV_QUEUE_XMIT] = lean_offset(l, now);
-		l->dev = (__u64)BPF_CORE_READ(skb, dev);
+		l->dev = (__u64)KREAD(trusted, skb, dev);
 	}
 	l->out = 0; /* end to end: to this device's driver */
 	if (now >= l->prev)
@@ -267,18 +267,18 @@ static __always_inline struct txr_lean *lean_stage(struct txr_lean_slot *s, stru
 	}
 	if (l->seen & (1u << stage)) {
 		if (stage == TXR_ST_DEV_QUEUE_XMIT)
-			lean_next_device(l, skb, now);
+			lean_next_device(l, skb, now, trusted);
 		return l;
 	}
 	l->seen |= 1u << stage;
 	if (select_on)
-		lean_stamp(l, skb, stage, now);
+		lean_stamp(l, skb, stage, now, trusted);
 	if (!l->pending) {
 		/* No device when it was created (an IP stage before ip_output set it). */
 		if (l->ifslot == TXR_IF_UNSET) {
 			l->ifslot = lean_if_slot(skb);
 			if (select_on)
-				l->dev = (__u64)BPF_CORE_READ(skb, dev);
+				l->dev = (__u64)KREAD(trusted, skb, dev);
 		}
 		if (now >= l->prev)
 			hist_add(l->ifslot == TXR_IF_UNSET ? 0 : l->ifslot, stage, now - l->prev);
