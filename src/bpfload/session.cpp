@@ -68,9 +68,6 @@ std::vector<NamedProgram> stage_programs(const txray_bpf& s) {
 }
 
 constexpr std::uint32_t kSendsByTid = 16384;  // txr_sends_by_tid's size when used
-// The ids user space gives the lean packets it sweeps: the kernel's are
-// (per-CPU counter << 8) | cpu, far below this bit.
-constexpr std::uint64_t kSweptIdBit = 1ull << 63;
 
 // Where send contexts live: task storage, if every program the plan loads
 // may call bpf_task_storage_get (tracing types may, 5.11+; cgroup_skb may on
@@ -500,105 +497,6 @@ Histograms Session::histograms() const {
         for (std::size_t b = 0; b < TXR_HIST_BUCKETS; ++b)
             h[(key % TXR_HIST_ROWS) * TXR_HIST_BUCKETS + b] += m.hist[key].buckets[b];
     return h;
-}
-
-namespace {
-
-// Calls f(key) for every key of a map keyed by skb address. When the kernel
-// deletes the current key meanwhile, the walk restarts at the first key
-// (htab_map_get_next_key), so a key may come twice: the sweeps' "read again
-// and delete" skips a repeat; a count is approximate.
-template <typename F>
-void for_each_skb_key(int fd, F&& f) {
-    std::uint64_t key = 0, next = 0;
-    bool first = true;
-    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
-        first = false;
-        key = next;
-        f(key);
-    }
-}
-
-// An entry this sweep deleted leaves its hash's count (bpf/lib/counted_hash.bpf.h),
-// or txr_parked, which the programs raise and lower with atomics on the same
-// mapped page.
-void forget_counted(__u64& entries) {
-    __atomic_fetch_sub(&entries, 1, __ATOMIC_SEQ_CST);
-}
-
-}  // namespace
-
-std::vector<txr_packet> Session::sweep(std::uint64_t before_ns) {
-    std::vector<txr_packet> out;
-    int fd = bpf_map__fd(skel_->maps.txr_inflight);
-    std::vector<std::uint64_t> stale;
-    txr_packet p{};
-    for_each_skb_key(fd, [&](std::uint64_t key) {
-        if (bpf_map_lookup_elem(fd, &key, &p)) return;
-        std::uint64_t newest = 0;
-        for (auto ts : p.ts) newest = ts > newest ? ts : newest;
-        if (before_ns == UINT64_MAX || newest < before_ns) stale.push_back(key);
-    });
-    for (auto k : stale) {
-        // Read again and delete: if the kernel finished it meanwhile, it is gone.
-        if (bpf_map_lookup_elem(fd, &k, &p) == 0 && bpf_map_delete_elem(fd, &k) == 0) {
-            forget_counted(skel_->bss->txr_inflight_entries);
-            // Parked for its receive (bpf/hops.bpf.h park): no longer.
-            if (p.hop_state) forget_counted(skel_->bss->txr_parked);
-            // No hop passed the filters (yet): left out, as the kernel would.
-            if (p.flags & TXR_PF_PENDING_FILTER) continue;
-            p.end = TXR_END_EXPIRED;
-            out.push_back(p);
-        }
-    }
-    return out;
-}
-
-std::vector<txr_lean_record> Session::sweep_lean(std::uint64_t before_ns) {
-    int fd = bpf_map__fd(skel_->maps.txr_lean_inflight);
-    std::vector<std::uint64_t> stale;
-    txr_lean l{};
-    for_each_skb_key(fd, [&](std::uint64_t key) {
-        if (bpf_map_lookup_elem(fd, &key, &l) == 0 && (before_ns == UINT64_MAX || l.prev < before_ns))
-            stale.push_back(key);
-    });
-    std::vector<txr_lean_record> out;
-    for (auto k : stale) {
-        // Read again and delete; a pending one (no device passed the
-        // filters) was never counted: left out, not expired.
-        txr_lean_record r{};
-        if (bpf_map_lookup_elem(fd, &k, &r.l) || bpf_map_delete_elem(fd, &k)) continue;
-        forget_counted(skel_->bss->txr_lean_inflight_entries);
-        if (r.l.pending) continue;
-        r.kind = TXR_REC_LEAN;
-        r.end = TXR_END_EXPIRED;
-        r.skb = k;
-        r.id = kSweptIdBit | ++swept_ids_;
-        if (r.l.ifslot != TXR_IF_UNSET && r.l.ifslot != 0 && r.l.ifslot < TXR_IF_SLOTS) {
-            const txr_iface& i = skel_->bss->txr_ifaces[r.l.ifslot];
-            r.ifindex = i.ifindex;
-            std::memcpy(r.ifname, i.name, sizeof r.ifname);
-        }
-        out.push_back(r);
-    }
-    return out;
-}
-
-std::size_t Session::inflight_count() const {
-    std::size_t n = 0;
-    const bpf_map* map = lean_ ? skel_->maps.txr_lean_inflight : skel_->maps.txr_inflight;
-    const int fd = bpf_map__fd(map);
-    txr_lean l{};
-    txr_packet p{};
-    // A packet pending on the device filters (no device passed them yet) is
-    // not one the output would count: left out if none does.
-    for_each_skb_key(fd, [&](std::uint64_t key) {
-        if (lean_)
-            n += bpf_map_lookup_elem(fd, &key, &l) == 0 && !l.pending;
-        else
-            n += bpf_map_lookup_elem(fd, &key, &p) == 0 && !(p.flags & TXR_PF_PENDING_FILTER);
-    });
-    return n;
 }
 
 }  // namespace txray
