@@ -130,7 +130,6 @@ public:
         const double secs = std::chrono::duration<double>(now - start_).count();
         const int cpu = pinned_ >= 0 ? allowed_[pinned_] : sched_getcpu();
         if (secs > 0) by_cpu_[cpu].push_back((sent - sent_at_start_) / secs);
-        ++slices_;
         start_ = now;
         next_ = now + slice_;
         sent_at_start_ = sent;
@@ -148,7 +147,11 @@ public:
         }
         return best;
     }
-    int slices() const { return slices_; }
+    int slices() const {
+        std::size_t n = 0;
+        for (const auto& entry : by_cpu_) n += entry.second.size();
+        return static_cast<int>(n);
+    }
     std::size_t cpus() const { return by_cpu_.size(); }
 
 private:
@@ -162,7 +165,6 @@ private:
     Clock::duration slice_;
     Clock::time_point start_, next_;
     long sent_at_start_ = 0;
-    int slices_ = 0;
     int pinned_ = -1;  // index in allowed_ while rotating
     std::vector<int> allowed_;
     std::map<int, std::vector<double>> by_cpu_;
