@@ -167,10 +167,9 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 	 * missed (README, "Counts against the device": under two CPU hogs the
 	 * 6.18 test host hit net_dev_queue 23 times in 64,093 without running
 	 * the program, by perf's count of the same tracepoint) and the skb was
-	 * freed; a
-	 * retransmission of that very segment, cloned at the same address
-	 * (skbuff_fclone_cache), would otherwise merge into the record: one
-	 * record for two transmissions, seen in CI. */
+	 * freed. A retransmission of that very segment, cloned at the same
+	 * address (skbuff_fclone_cache), would otherwise merge into the record:
+	 * one record for two transmissions, seen in CI. */
 	if (!p->ts[TXR_ST_DEV_QUEUE_XMIT] && !(p->flags & TXR_PF_WORKER_XMIT))
 		return true;
 	unsigned char *head = KREAD(trusted, skb, head);
