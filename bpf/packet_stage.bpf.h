@@ -169,7 +169,9 @@ static __always_inline bool superseded(const struct txr_packet *p, struct sk_buf
 	 * the program, by perf's count of the same tracepoint) and the skb was
 	 * freed. A retransmission of that very segment, cloned at the same
 	 * address (skbuff_fclone_cache), would otherwise merge into the record:
-	 * one record for two transmissions, seen in CI. */
+	 * one record for two transmissions, seen in CI. A WireGuard record whose
+	 * net_dev_queue run was the one skipped still has its driver's flag:
+	 * its worker's send of the same skb is judged below, as after a queue. */
 	if (!p->ts[TXR_ST_DEV_QUEUE_XMIT] && !(p->flags & TXR_PF_WORKER_XMIT))
 		return true;
 	unsigned char *head = KREAD(trusted, skb, head);
