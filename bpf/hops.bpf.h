@@ -55,8 +55,9 @@ __u64 txr_parked = 0;
  * any device receives, so user space attaches them only while hand-offs are
  * being followed (Session::tend_receive_hooks, src/bpfload/receive_hooks.cpp).
  * A park sets txr_parks_seen (user space clears it); after a few seconds
- * without one user space clears txr_receive_live, then detaches them, and a
- * later park brings them back at its next poll (within ~10 ms). A packet
+ * without one (counted from the first packet followed) user space clears
+ * txr_receive_live, then detaches them, and a later park brings them back
+ * at its next poll (within ~10 ms). A packet
  * parked while they are away is followed without its receive: no
  * netif_receive stamp, no bridge it was passed up to, and delivered locally
  * no end (it expires unfinished); counted (TXR_C_RECEIVE_UNSEEN). */

@@ -4,9 +4,11 @@
 // socket's cgroup ingress or sk_filter_trim_cap) run for every skb any
 // device receives, forwarded or not. They matter only after a hand-off whose
 // peer may send the skb on (bpf/hops.bpf.h park): the session attaches them
-// with the others, detaches them after a few seconds without a park, and
-// attaches them again at the first poll after the next one. The kernel's side
-// of it is in bpf/hops.bpf.h (txr_receive_live, txr_parks_seen).
+// with the others, detaches them after a few seconds of traffic without a
+// park (the clock starts at the first packet followed, so a recording
+// started long before its traffic has them for its first packets), and
+// attaches them again at the first poll after the next park. The kernel's
+// side of it is in bpf/hops.bpf.h (txr_receive_live, txr_parks_seen).
 #include <bpf/libbpf.h>
 
 #include <atomic>
@@ -45,9 +47,12 @@ void Session::start_receive_hooks(StageChoice& choice) {
         choice.available = false;
         choice.rejected.push_back(hook_kind_name(choice.kind) + ": " + *failure);
         receive_programs_.clear();
-        return;
     }
-    last_park_ns_ = monotonic_ns();
+}
+
+bool Session::followed_a_packet() const {
+    const Counters c = counters();
+    return c[TXR_C_PACKETS] + c[TXR_C_LOST_PACKET] + c[TXR_C_UNSELECTED] > 0;
 }
 
 void Session::tend_receive_hooks() {
@@ -56,7 +61,7 @@ void Session::tend_receive_hooks() {
     auto& bss = *skel_->bss;
     const std::uint64_t now = monotonic_ns();
     if (std::atomic_ref<__u32>(bss.txr_parks_seen).exchange(0)) {
-        last_park_ns_ = now;
+        idle_since_ns_ = now;
         if (!receive_hooks_away()) return;
         if (auto failure = attach_receive_hooks()) {
             receive_programs_.clear();  // not tried again at every poll
@@ -66,7 +71,13 @@ void Session::tend_receive_hooks() {
         }
         return;
     }
-    if (receive_hooks_away() || now - last_park_ns_ < receive_idle_ns_) return;
+    if (!idle_since_ns_) {
+        // Until then a session whose traffic has not begun keeps them, for
+        // its first packets (the counters read at each poll until then).
+        if (followed_a_packet()) idle_since_ns_ = now;
+        return;
+    }
+    if (receive_hooks_away() || now - idle_since_ns_ < receive_idle_ns_) return;
     // The flag first: a packet parked from now on is counted as followed
     // without its receive (TXR_C_RECEIVE_UNSEEN), not missed silently.
     std::atomic_ref<__u32>(bss.txr_receive_live).store(0);

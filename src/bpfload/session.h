@@ -187,11 +187,14 @@ private:
     // reason is returned.
     std::optional<std::string> attach_receive_hooks();
     void tend_receive_hooks();
+    // Whether the programs have followed a packet yet (recorded, lost or
+    // left out by the selection): the receive hooks' idle clock starts then.
+    bool followed_a_packet() const;
     bool receive_hooks_away() const { return !receive_programs_.empty() && receive_links_.empty(); }
     static std::string attach_failure(const std::string& program, int err);
     std::vector<std::string> receive_programs_;  // empty: the stage is not attached
     std::uint64_t receive_idle_ns_ = 0;
-    std::uint64_t last_park_ns_ = 0;
+    std::uint64_t idle_since_ns_ = 0;  // the last park, or the first packet followed; 0: neither yet
     struct SkelDeleter { void operator()(txray_bpf* s) const; };
     struct LinkDeleter { void operator()(bpf_link* l) const; };
     struct RingDeleter { void operator()(ring_buffer* r) const; };

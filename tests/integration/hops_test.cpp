@@ -270,10 +270,12 @@ TEST_F(Hops, PodTcpToTheRouterItselfEndsWhereItsSocketTakesIt) {
 
 // The receive hooks run for every skb any device receives, so they are
 // attached only while hand-offs are followed (src/bpfload/receive_hooks.cpp):
-// the kernel's own list of links says when they are gone (5 s without a
-// hand-off) and when the pod's next datagram brought them back. A datagram
-// handed off meanwhile is still one record through the uplink, without its
-// receive, and counted; the burst after that is followed as ever.
+// the kernel's own list of links says that they stay while the session has
+// followed no packet (its traffic has not begun), when they are gone (5 s
+// after a loopback datagram, with no hand-off), and when the pod's next
+// datagram brought them back. A datagram handed off meanwhile is still one
+// record through the uplink, without its receive, and counted; the burst
+// after that is followed as ever.
 static bool receive_hook_linked() {
     return run("bpftool link list").out.find("tp 'netif_receive_skb'") != std::string::npos;
 }
@@ -283,9 +285,14 @@ TEST_F(Hops, ReceiveHooksLeaveWhileNothingIsHandedOffAndComeBackForTheNext) {
     const int port = 9346, burst = 20;
     const std::string name = scratch_dir() + "/hops-receive-on-demand";
     std::unique_ptr<Child> recv;
-    bool linked_at_start = false, gone = false, back = false;
+    bool linked_at_start = false, linked_before_traffic = false, gone = false, back = false;
     Recorded r = record_counted(name, [&] { return topo.uplink_tx(); }, [&] {
         linked_at_start = receive_hook_linked();
+        std::this_thread::sleep_for(std::chrono::milliseconds(6000));
+        linked_before_traffic = receive_hook_linked();
+        // A packet without a hand-off (loopback does not park) starts the clock.
+        RunResult lo = run(testsend_bin() + " send --to 127.0.0.1 --port 9347 --way sendto --count 1 --size 100");
+        EXPECT_EQ(lo.status, 0) << lo.out;
         for (int i = 0; i < 200 && !gone; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             gone = !receive_hook_linked();
@@ -303,7 +310,8 @@ TEST_F(Hops, ReceiveHooksLeaveWhileNothingIsHandedOffAndComeBackForTheNext) {
     });
     recv->wait(15);
     EXPECT_TRUE(linked_at_start) << "attached with the other hooks";
-    EXPECT_TRUE(gone) << "detached after seconds without a hand-off";
+    EXPECT_TRUE(linked_before_traffic) << "kept 6 s while no packet was followed (the idle clock starts at the first)";
+    EXPECT_TRUE(gone) << "detached after seconds of traffic without a hand-off";
     EXPECT_TRUE(back) << "attached again after the first burst's hand-offs";
     EXPECT_NE(read_file(name + "-recv.log").find(std::to_string(port) + " " + std::to_string(2 * burst) + " "),
               std::string::npos)

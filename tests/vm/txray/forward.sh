@@ -59,12 +59,6 @@ forward_test() {
 	elif ! $P ping -c 2 -W 2 10.78.2.2 >/dev/null 2>&1; then
 		vm_fail forward.ping "no reply from 10.78.2.2 through the forwarding namespace"
 	else
-		# Every datagram's receive side is checked, so the receive hooks stay
-		# attached: txray detaches them after 5 s without a hand-off, and
-		# under TCG a slow start (5.10's kprobes) can leave that long before
-		# the first datagram, whose receive is then missed while they attach
-		# again (said in txray's output; seen once in CI, 9/10 on 5.10).
-		export TXRAY_RECEIVE_IDLE_MS=60000
 		for h in auto kprobe tracepoint; do
 			n=forward.$h
 			record_during $n 1 forward_udp --proto udp --port 9201 --hooks $h
@@ -92,7 +86,6 @@ forward_test() {
 			fi
 		done
 	fi
-	unset TXRAY_RECEIVE_IDLE_MS
 	echo 0 >/proc/sys/net/ipv4/ip_forward
 	ip link del vfp0 2>/dev/null
 	ip link del vfu0 2>/dev/null
