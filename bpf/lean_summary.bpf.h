@@ -328,11 +328,12 @@ static __always_inline void lean_neigh_queued(void)
 }
 
 /* veth and lo hand the skb to a receive path (netif_rx): the packet is out
- * of the send path when ndo_start_xmit returns (net_dev_xmit). */
+ * of the send path when ndo_start_xmit returns (net_dev_xmit). The skb is
+ * tp_btf/netif_rx's argument: plain loads. */
 static __always_inline void lean_netif_rx(struct sk_buff *skb)
 {
 	struct txr_lean_slot *s = lean_slot_enter(false);
-	struct txr_lean *l = lean_stage(s, skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns(), false, false);
+	struct txr_lean *l = lean_stage(s, skb, TXR_ST_NETIF_RX, bpf_ktime_get_ns(), false, true);
 	if (l)
 		l->handoff = 1;
 	slot_leave(s);

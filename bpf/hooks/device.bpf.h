@@ -20,8 +20,8 @@ int BPF_PROG(txr_tp_net_dev_queue, struct sk_buff *skb)
 SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(txr_tp_qdisc_enqueue, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
 {
-	if (lean_summary) {
-		lean_skb_stage(skb, TXR_ST_QDISC_ENQUEUE, bpf_ktime_get_ns(), false, false);
+	if (lean_summary) { /* skb: the tracepoint's argument (trusted) */
+		lean_skb_stage(skb, TXR_ST_QDISC_ENQUEUE, bpf_ktime_get_ns(), false, true);
 		return 0;
 	}
 	struct txr_pkt_slot *s = pkt_slot_enter();
@@ -260,7 +260,7 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(txr_tp_net_dev_start_xmit, struct sk_buff *skb, const struct net_device *dev)
 {
 	if (lean_summary) {
-		lean_skb_stage(skb, TXR_ST_DRIVER_XMIT, bpf_ktime_get_ns(), false, false);
+		lean_skb_stage(skb, TXR_ST_DRIVER_XMIT, bpf_ktime_get_ns(), false, true);
 		return 0;
 	}
 	__u64 key = (__u64)skb;
