@@ -51,8 +51,9 @@ void Session::start_receive_hooks(StageChoice& choice) {
 }
 
 bool Session::followed_a_packet() const {
-    const Counters c = counters();
-    return c[TXR_C_PACKETS] + c[TXR_C_LOST_PACKET] + c[TXR_C_UNSELECTED] > 0;
+    for (std::uint32_t which : {TXR_C_PACKETS, TXR_C_LOST_PACKET, TXR_C_UNSELECTED})
+        if (counter(which)) return true;
+    return false;
 }
 
 void Session::tend_receive_hooks() {
@@ -73,7 +74,7 @@ void Session::tend_receive_hooks() {
     }
     if (!idle_since_ns_) {
         // Until then a session whose traffic has not begun keeps them, for
-        // its first packets (the counters read at each poll until then).
+        // its first packets (three counters read at each poll until then).
         if (followed_a_packet()) idle_since_ns_ = now;
         return;
     }

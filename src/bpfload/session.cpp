@@ -471,23 +471,31 @@ int Session::drain() {
 }
 
 namespace {
-// Sums a per-cpu array of u64 into `out`.
-template <std::size_t N>
-void sum_percpu(int fd, std::array<std::uint64_t, N>& out) {
+// Entry `key` of a per-CPU array of u64, summed over the CPUs (0 if absent).
+std::uint64_t percpu_total(int fd, std::uint32_t key, std::vector<std::uint64_t>& per_cpu) {
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data())) return 0;
+    std::uint64_t sum = 0;
+    for (std::uint64_t v : per_cpu) sum += v;
+    return sum;
+}
+
+std::vector<std::uint64_t> per_cpu_values() {
     const int ncpu = libbpf_num_possible_cpus();
-    std::vector<std::uint64_t> per_cpu(ncpu > 0 ? ncpu : 1);
-    for (std::uint32_t i = 0; i < N; ++i) {
-        out[i] = 0;
-        if (bpf_map_lookup_elem(fd, &i, per_cpu.data())) continue;
-        for (auto v : per_cpu) out[i] += v;
-    }
+    return std::vector<std::uint64_t>(ncpu > 0 ? ncpu : 1);
 }
 }  // namespace
 
 Counters Session::counters() const {
     Counters total{};
-    sum_percpu(bpf_map__fd(skel_->maps.txr_counters), total);
+    std::vector<std::uint64_t> per_cpu = per_cpu_values();
+    const int fd = bpf_map__fd(skel_->maps.txr_counters);
+    for (std::uint32_t i = 0; i < total.size(); ++i) total[i] = percpu_total(fd, i, per_cpu);
     return total;
+}
+
+std::uint64_t Session::counter(std::uint32_t which) const {
+    std::vector<std::uint64_t> per_cpu = per_cpu_values();
+    return percpu_total(bpf_map__fd(skel_->maps.txr_counters), which, per_cpu);
 }
 
 Histograms Session::histograms() const {

@@ -127,6 +127,7 @@ public:
     int drain();  // everything left (after detach(): no new records)
 
     Counters counters() const;
+    std::uint64_t counter(std::uint32_t which) const;  // one of them (enum txr_counter)
     // Runs of each program (name without "txr_") the kernel skipped because
     // it was already running on that CPU; only nonzero ones (program_runs.cpp).
     std::map<std::string, std::uint64_t> missed_runs() const;
